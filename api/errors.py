@@ -1,0 +1,96 @@
+"""Domain errors to HTTP answers, all in one shape: {"error": {"type", "message", "hint"}}.
+
+The shape is OpenAI's, so OpenAI clients show our messages as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from src.errors import (
+    InvalidInputError,
+    LLMError,
+    LLMTimeoutError,
+    NotFoundError,
+    NotReadyError,
+    RagError,
+    StoreError,
+    TooLargeError,
+    UnsupportedTypeError,
+)
+
+log = logging.getLogger("rag_api")
+
+# Most specific first: LLMTimeoutError is an LLMError.
+STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
+    (InvalidInputError, 422, "invalid_input"),
+    (UnsupportedTypeError, 415, "unsupported_media_type"),
+    (TooLargeError, 413, "payload_too_large"),
+    (NotFoundError, 404, "not_found"),
+    (NotReadyError, 503, "not_ready"),
+    (LLMTimeoutError, 504, "llm_timeout"),
+    (LLMError, 502, "llm_error"),
+    (StoreError, 500, "store_error"),
+)
+
+
+def error_body(kind: str, message: str, hint: str = "", **extra: Any) -> dict[str, Any]:
+    error: dict[str, Any] = {"type": kind, "message": message}
+    if hint:
+        error["hint"] = hint
+    return {"error": {**error, **extra}}
+
+
+def classify(exc: RagError) -> tuple[int, str]:
+    for error_type, status_code, kind in STATUS_BY_ERROR:
+        if isinstance(exc, error_type):
+            return status_code, kind
+    return 500, "error"
+
+
+async def _rag_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RagError)
+    status_code, kind = classify(exc)
+    return JSONResponse(error_body(kind, exc.message, exc.hint), status_code=status_code)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
+    first = details[0] if details else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"])
+    message = f"invalid request: {where}: {first['msg']}" if where else str(first["msg"])
+    return JSONResponse(
+        error_body("invalid_request", message, "check the request against /docs", details=details),
+        status_code=422,
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    kind = "unauthorized" if exc.status_code == 401 else "http_error"
+    return JSONResponse(
+        error_body(kind, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+    )
+
+
+def install_error_handlers(app: FastAPI, debug: bool) -> None:
+    app.add_exception_handler(RagError, _rag_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        if debug:
+            raise exc
+        return JSONResponse(
+            error_body("internal_error", "internal error; see the service log"), status_code=500
+        )
+
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,167 @@
+"""Documents: upload (files or JSON text), list, show, delete."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
+from starlette.datastructures import UploadFile
+
+from api.deps import ServiceDep
+from api.schemas import (
+    DocumentOut,
+    DocumentPage,
+    IngestedOut,
+    IngestOut,
+    JobAcceptedOut,
+    MetadataKey,
+    TextDocumentIn,
+)
+from src.errors import InvalidInputError, UnsupportedTypeError
+from src.ingest import PreparedDocument, Upload
+from src.models import JsonScalar
+from src.service import RagService
+
+router = APIRouter(tags=["documents"])
+MAX_FILES = 100
+_metadata_adapter: TypeAdapter[dict[MetadataKey, JsonScalar]] = TypeAdapter(
+    dict[MetadataKey, JsonScalar]
+)
+_UPLOAD_DOC = {
+    "requestBody": {
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {
+                        "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                        "title": {"type": "string"},
+                        "metadata": {"type": "string", "description": "A JSON object."},
+                    },
+                    "required": ["files"],
+                }
+            },
+            "application/json": {"schema": TextDocumentIn.model_json_schema()},
+        },
+        "required": True,
+    }
+}
+
+
+def _validation_error(exc: ValidationError, where: str) -> RequestValidationError:
+    return RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors()])
+
+
+def _parse_metadata(raw: str) -> dict[str, Any]:
+    try:
+        return dict(_metadata_adapter.validate_json(raw or "{}"))
+    except ValidationError as exc:
+        raise _validation_error(exc, "metadata") from exc
+
+
+async def _uploads_from_form(request: Request) -> tuple[list[Upload], str, dict[str, Any]]:
+    try:
+        form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
+    except HTTPException as exc:
+        raise InvalidInputError(f"malformed multipart body: {exc.detail}") from exc
+    try:
+        files = [
+            f for f in form.getlist("files") + form.getlist("file") if isinstance(f, UploadFile)
+        ]
+        uploads = [Upload(await f.read(), f.filename or "", f.content_type or "") for f in files]
+        title, metadata = form.get("title", ""), form.get("metadata", "")
+    finally:
+        await form.close()
+    return (
+        uploads,
+        title if isinstance(title, str) else "",
+        _parse_metadata(metadata if isinstance(metadata, str) else ""),
+    )
+
+
+async def _prepare(request: Request, service: RagService) -> list[PreparedDocument]:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "multipart/form-data":
+        uploads, title, metadata = await _uploads_from_form(request)
+        return await run_in_threadpool(service.prepare_uploads, uploads, title, metadata)
+    if media_type in ("application/json", ""):
+        try:
+            payload = TextDocumentIn.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise _validation_error(exc, "body") from exc
+        prepared = await run_in_threadpool(
+            service.prepare_text, payload.text, payload.title, dict(payload.metadata)
+        )
+        return [prepared]
+    raise UnsupportedTypeError(
+        f"unsupported request content type {media_type!r}",
+        hint="send files as multipart/form-data or text as JSON",
+    )
+
+
+@router.post(
+    "/documents",
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_UPLOAD_DOC,
+    responses={
+        200: {"model": IngestOut, "description": "Every document was already stored."},
+        202: {"model": JobAcceptedOut, "description": "Queued as a background job."},
+    },
+)
+async def create_documents(
+    request: Request,
+    service: ServiceDep,
+    background: Annotated[
+        bool | None,
+        Query(description="Force (true) or forbid (false) a background job; default: by size."),
+    ] = None,
+) -> Response:
+    prepared = await _prepare(request, service)
+    if background or (background is None and service.is_big(prepared)):
+        job = await run_in_threadpool(service.ingest_later, prepared)
+        accepted = JobAcceptedOut(
+            job_id=job.id,
+            status=job.status.value,
+            total_chunks=job.total_chunks,
+            status_url=f"/v1/jobs/{job.id}",
+        )
+        return JSONResponse(
+            accepted.model_dump(),
+            status_code=status.HTTP_202_ACCEPTED,
+            headers={"Location": accepted.status_url},
+        )
+    results = await run_in_threadpool(service.ingest_now, prepared)
+    body = IngestOut(documents=[IngestedOut.of_result(r) for r in results])
+    created = any(not r.duplicate for r in results)
+    return JSONResponse(
+        json.loads(body.model_dump_json()),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+    )
+
+
+@router.get("/documents")
+def list_documents(
+    service: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> DocumentPage:
+    records, total = service.list_documents(limit, offset)
+    return DocumentPage(
+        items=[DocumentOut.of(r) for r in records], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/documents/{document_id}")
+def get_document(document_id: str, service: ServiceDep) -> DocumentOut:
+    return DocumentOut.of(service.get_document(document_id))
+
+
+@router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_document(document_id: str, service: ServiceDep) -> Response:
+    service.delete_document(document_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,30 @@
+"""Liveness and readiness: never behind auth, so orchestrators can probe them."""
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from api.deps import HolderDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/ready", responses={503: {"description": "Still loading, or start-up failed."}})
+def ready(holder: HolderDep) -> JSONResponse:
+    service = holder.service
+    if service is None:
+        return JSONResponse({"status": "not_ready", "reason": holder.problem}, status_code=503)
+    documents, chunks = service.store.counts()
+    return JSONResponse(
+        {
+            "status": "ready",
+            "model": service.embedder.name,
+            "llm": service.model_name,
+            "documents": documents,
+            "chunks": chunks,
+        }
+    )

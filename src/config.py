@@ -1,0 +1,63 @@
+"""The service's one settings class, read from the environment and `.env`."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _env(name: str) -> AliasChoices:
+    # Accept the documented upper-case variable and the field name (handy in tests).
+    return AliasChoices(name, name.lower())
+
+
+class Settings(BaseSettings):
+    """Every setting, documented one-for-one in `.env.example`."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    host: str = Field("0.0.0.0", validation_alias=_env("RAG_HOST"))
+    port: int = Field(8000, ge=1, le=65535, validation_alias=_env("RAG_PORT"))
+    storage_dir: Path = Field(Path("rag_local_storage"), validation_alias=_env("RAG_STORAGE_DIR"))
+    model_dir: Path = Field(Path("models/all-MiniLM-L6-v2"), validation_alias=_env("RAG_MODEL_DIR"))
+    api_keys_csv: SecretStr = Field(SecretStr(""), validation_alias=_env("RAG_API_KEYS"))
+    max_upload_mb: float = Field(50.0, gt=0, validation_alias=_env("RAG_MAX_UPLOAD_MB"))
+    background_ingest_chars: int = Field(
+        50_000, ge=0, validation_alias=_env("RAG_BACKGROUND_INGEST_CHARS")
+    )
+    chunk_chars: int = Field(1000, ge=100, le=20_000, validation_alias=_env("RAG_CHUNK_CHARS"))
+    chunk_overlap_chars: int = Field(
+        150, ge=0, le=5_000, validation_alias=_env("RAG_CHUNK_OVERLAP_CHARS")
+    )
+    embed_batch_size: int = Field(32, ge=1, le=1024, validation_alias=_env("RAG_EMBED_BATCH_SIZE"))
+    default_top_k: int = Field(5, ge=1, le=100, validation_alias=_env("RAG_DEFAULT_TOP_K"))
+    llm_base_url: str = Field("", validation_alias=_env("LLM_BASE_URL"))
+    llm_api_key: SecretStr = Field(SecretStr(""), validation_alias=_env("LLM_API_KEY"))
+    llm_model: str = Field("", validation_alias=_env("LLM_MODEL"))
+    llm_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("LLM_TIMEOUT_S"))
+    llm_max_tokens: int = Field(512, ge=1, validation_alias=_env("LLM_MAX_TOKENS"))
+    log_level: str = Field("info", validation_alias=_env("RAG_LOG_LEVEL"))
+    debug: bool = Field(False, validation_alias=_env("RAG_DEBUG"))
+
+    @property
+    def api_keys(self) -> tuple[str, ...]:
+        raw = self.api_keys_csv.get_secret_value()
+        return tuple(key.strip() for key in raw.split(",") if key.strip())
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def database_path(self) -> Path:
+        return self.storage_dir / "rag.sqlite3"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,151 @@
+"""Text embeddings: the local ONNX model by default, an OpenAI-compatible API as an option."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+from src.errors import LLMError, LLMTimeoutError, StoreError
+
+Matrix = npt.NDArray[np.float32]
+
+
+class Embedder(Protocol):
+    """Turns texts into L2-normalised float32 rows, one per text."""
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def embed(self, texts: list[str]) -> Matrix: ...
+
+
+def normalize_rows(matrix: Matrix) -> Matrix:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    normalized: Matrix = (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+    return normalized
+
+
+@dataclass(frozen=True)
+class ModelManifest:
+    name: str
+    dimension: int
+    max_seq_length: int
+
+    @classmethod
+    def read(cls, model_dir: Path) -> ModelManifest:
+        path = model_dir / "manifest.json"
+        if not path.is_file():
+            raise StoreError(
+                f"no exported embedding model at {model_dir}",
+                hint="run `uv run --group export python -m model_export` or set RAG_MODEL_DIR",
+            )
+        data = json.loads(path.read_text())
+        return cls(data["name"], int(data["dimension"]), int(data["max_seq_length"]))
+
+
+class OnnxEmbedder:
+    """Mean-pooled, normalised sentence embeddings from an exported transformer."""
+
+    def __init__(
+        self,
+        session: ort.InferenceSession,
+        tokenizer: Tokenizer,
+        manifest: ModelManifest,
+        batch_size: int = 32,
+    ) -> None:
+        self._session = session
+        self._tokenizer = tokenizer
+        self._manifest = manifest
+        self._batch_size = batch_size
+        self._input_names = {node.name for node in session.get_inputs()}
+
+    @classmethod
+    def load(cls, model_dir: Path, batch_size: int = 32) -> OnnxEmbedder:
+        manifest = ModelManifest.read(model_dir)
+        tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=manifest.max_seq_length)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(
+            str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
+        )
+        return cls(session, tokenizer, manifest, batch_size)
+
+    @property
+    def dimension(self) -> int:
+        return self._manifest.dimension
+
+    @property
+    def name(self) -> str:
+        return self._manifest.name
+
+    def embed(self, texts: list[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Batching texts of similar length wastes less work on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            out[batch] = self._embed_batch([texts[i] for i in batch])
+        return out
+
+    def _embed_batch(self, texts: list[str]) -> Matrix:
+        encodings = self._tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in self._input_names:
+            feeds["token_type_ids"] = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        hidden = self._session.run(["last_hidden_state"], feeds)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return normalize_rows(pooled.astype(np.float32))
+
+
+class OpenAIEmbedder:
+    """Embeddings from any OpenAI-compatible `/embeddings` endpoint (optional backend)."""
+
+    def __init__(
+        self, base_url: str, api_key: str, model: str, dimension: int, timeout_s: float = 60.0
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s
+        )
+        self._model = model
+        self._dimension = dimension
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def name(self) -> str:
+        return self._model
+
+    def embed(self, texts: list[str]) -> Matrix:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        try:
+            response = self._client.post("/embeddings", json={"model": self._model, "input": texts})
+        except httpx.TimeoutException as exc:
+            raise LLMTimeoutError("the embeddings endpoint did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise LLMError(f"the embeddings endpoint could not be reached: {exc}") from exc
+        if response.status_code >= 400:
+            raise LLMError(f"the embeddings endpoint answered {response.status_code}")
+        rows = sorted(response.json()["data"], key=lambda row: row["index"])
+        return normalize_rows(np.array([row["embedding"] for row in rows], dtype=np.float32))

@@ -1,0 +1,148 @@
+"""From uploaded bytes or text to stored chunks: parse, dedupe, chunk, embed, store."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+import numpy as np
+
+from src.chunking import chunk_text
+from src.embedding import Embedder
+from src.errors import InvalidInputError
+from src.models import ChunkRow, IngestResult, SourceDocument
+from src.parsing import detect_suffix, extract_text, normalize_text
+from src.store import Store
+from src.telemetry import CHUNKS_INGESTED, DOCUMENTS_INGESTED, INGEST_SECONDS, INGEST_THROUGHPUT
+
+Progress = Callable[[int], None]
+_MEDIA_TYPES = {
+    ".txt": "text/plain",
+    ".md": "text/markdown",
+    ".html": "text/html",
+    ".htm": "text/html",
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file as the HTTP layer hands it over; the name is only a label."""
+
+    data: bytes
+    filename: str
+    content_type: str = ""
+
+
+@dataclass(frozen=True)
+class PreparedDocument:
+    source: SourceDocument
+    chunks: list[ChunkRow] = field(default_factory=list)
+
+
+def content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def display_name(filename: str) -> str:
+    """The file's base name for display, stripped of any directories and control characters."""
+    base = PurePosixPath(filename.replace("\\", "/")).name
+    return re.sub(r"[\x00-\x1f\x7f]", "", base)[:255]
+
+
+def _default_title(text: str) -> str:
+    first_line = text.strip().splitlines()[0] if text.strip() else "untitled"
+    return first_line.lstrip("# ").strip()[:120] or "untitled"
+
+
+class Ingestor:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        chunk_chars: int,
+        overlap_chars: int,
+        batch_size: int,
+    ) -> None:
+        self._store = store
+        self._embedder = embedder
+        self._chunk_chars = chunk_chars
+        self._overlap_chars = overlap_chars
+        self._batch_size = batch_size
+
+    def prepare_upload(
+        self, upload: Upload, title: str = "", metadata: dict[str, Any] | None = None
+    ) -> PreparedDocument:
+        suffix = detect_suffix(upload.filename, upload.content_type)
+        try:
+            text, found_title = extract_text(upload.data, suffix)
+        except InvalidInputError as exc:
+            name = display_name(upload.filename) or "upload"
+            raise InvalidInputError(f"{name}: {exc.message}", hint=exc.hint) from exc
+        name = display_name(upload.filename)
+        source = SourceDocument(
+            text=text,
+            title=title or found_title or name or _default_title(text),
+            content_hash=content_hash(text),
+            media_type=_MEDIA_TYPES[suffix],
+            source_name=name,
+            metadata=metadata or {},
+        )
+        return self._chunked(source)
+
+    def prepare_text(
+        self, text: str, title: str = "", metadata: dict[str, Any] | None = None
+    ) -> PreparedDocument:
+        text = normalize_text(text)
+        if not text:
+            raise InvalidInputError("the text is empty", hint="send some text to index")
+        source = SourceDocument(
+            text=text,
+            title=title or _default_title(text),
+            content_hash=content_hash(text),
+            media_type="text/plain",
+            metadata=metadata or {},
+        )
+        return self._chunked(source)
+
+    def _chunked(self, source: SourceDocument) -> PreparedDocument:
+        pieces = chunk_text(source.text, self._chunk_chars, self._overlap_chars)
+        rows = [ChunkRow(p.position, p.text, p.start, p.end) for p in pieces]
+        return PreparedDocument(source, rows)
+
+    def ingest(self, prepared: PreparedDocument, progress: Progress | None = None) -> IngestResult:
+        existing = self._store.find_by_hash(prepared.source.content_hash)
+        if existing is not None:
+            if progress:
+                progress(len(prepared.chunks))
+            return IngestResult(existing, duplicate=True)
+        started = time.perf_counter()
+        embeddings = self._embed(prepared.chunks, progress)
+        record, created = self._store.add_document(prepared.source, prepared.chunks, embeddings)
+        if created:
+            self._record_metrics(len(prepared.chunks), time.perf_counter() - started)
+        return IngestResult(record, duplicate=not created)
+
+    def _embed(self, chunks: list[ChunkRow], progress: Progress | None) -> np.ndarray[Any, Any]:
+        parts = []
+        for start in range(0, len(chunks), self._batch_size):
+            batch = chunks[start : start + self._batch_size]
+            parts.append(self._embedder.embed([chunk.text for chunk in batch]))
+            if progress:
+                progress(len(batch))
+        if not parts:
+            return np.zeros((0, self._embedder.dimension), dtype=np.float32)
+        return np.concatenate(parts)
+
+    @staticmethod
+    def _record_metrics(chunks: int, seconds: float) -> None:
+        DOCUMENTS_INGESTED.inc()
+        CHUNKS_INGESTED.inc(chunks)
+        INGEST_SECONDS.observe(seconds)
+        INGEST_THROUGHPUT.set(chunks / seconds if seconds > 0 else 0.0)

@@ -1,0 +1,98 @@
+"""Plain records passed between the core's parts and up to the HTTP layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+JsonScalar = str | int | float | bool
+AnswerMode = Literal["llm", "extractive"]
+
+
+class SearchMode(StrEnum):
+    HYBRID = "hybrid"
+    DENSE = "dense"
+    KEYWORD = "keyword"
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """A parsed input, before chunking: what ingestion starts from."""
+
+    text: str
+    title: str
+    content_hash: str
+    media_type: str
+    source_name: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DocumentRecord:
+    id: str
+    title: str
+    content_hash: str
+    media_type: str
+    source_name: str
+    metadata: dict[str, Any]
+    char_count: int
+    chunk_count: int
+    created_at: str
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    """A chunk ready to store: its text, where it sits, and its embedding."""
+
+    position: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    chunk_id: int
+    document_id: str
+    title: str
+    position: int
+    text: str
+    start: int
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class Filters:
+    document_ids: tuple[str, ...] = ()
+    metadata: tuple[tuple[str, JsonScalar], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not self.document_ids and not self.metadata
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    document: DocumentRecord
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    status: JobStatus
+    total_chunks: int
+    embedded_chunks: int
+    documents: list[dict[str, Any]]
+    error: str
+    created_at: str
+    updated_at: str

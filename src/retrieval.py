@@ -1,0 +1,51 @@
+"""Ranked chunks for a query: keyword (BM25), dense (cosine), or both fused by RRF."""
+
+from __future__ import annotations
+
+from src.embedding import Embedder
+from src.models import Filters, Hit, SearchMode
+from src.store import Store
+
+RRF_K = 60  # the constant from Cormack et al.; damps the weight of the very top ranks
+CANDIDATES_PER_RESULT = 4
+
+
+def reciprocal_rank_fusion(
+    rankings: list[list[tuple[int, float]]], k: int = RRF_K
+) -> list[tuple[int, float]]:
+    fused: dict[int, float] = {}
+    for ranking in rankings:
+        for rank, (chunk_id, _) in enumerate(ranking, start=1):
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
+    return sorted(fused.items(), key=lambda item: item[1], reverse=True)
+
+
+class Retriever:
+    def __init__(self, store: Store, embedder: Embedder) -> None:
+        self._store = store
+        self._embedder = embedder
+
+    def retrieve(
+        self,
+        query: str,
+        top_k: int,
+        mode: SearchMode = SearchMode.HYBRID,
+        filters: Filters | None = None,
+    ) -> list[Hit]:
+        filters = filters or Filters()
+        if mode is SearchMode.KEYWORD:
+            scored = self._store.keyword_search(query, top_k, filters)
+        elif mode is SearchMode.DENSE:
+            scored = self._dense(query, top_k, filters)
+        else:
+            pool = max(top_k * CANDIDATES_PER_RESULT, 20)
+            rankings = [
+                self._dense(query, pool, filters),
+                self._store.keyword_search(query, pool, filters),
+            ]
+            scored = reciprocal_rank_fusion(rankings)[:top_k]
+        return self._store.hydrate(scored)
+
+    def _dense(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
+        vector = self._embedder.embed([query])[0]
+        return self._store.dense_search(vector, k, filters)

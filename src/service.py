@@ -1,0 +1,191 @@
+"""The core's one entry point: everything the HTTP layer calls, loaded once at start-up."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from src.config import Settings
+from src.embedding import Embedder, OnnxEmbedder
+from src.errors import InvalidInputError
+from src.generation import (
+    NO_CONTEXT_ANSWER,
+    ChatModel,
+    Message,
+    cited_numbers,
+    extractive_answer,
+    grounded_messages,
+)
+from src.ingest import Ingestor, PreparedDocument, Upload
+from src.jobs import JobRunner
+from src.models import AnswerMode, DocumentRecord, Filters, Hit, IngestResult, JobRecord, SearchMode
+from src.retrieval import Retriever
+from src.store import SQLiteStore, Store
+
+EXTRACTIVE_MODEL = "rag-api-extractive"
+HISTORY_MESSAGES = 6
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    mode: AnswerMode
+    model: str
+    hits: list[Hit]
+    cited: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AnswerStream:
+    mode: AnswerMode
+    model: str
+    hits: list[Hit]
+    deltas: AsyncIterator[str]
+
+
+async def _once(text: str) -> AsyncIterator[str]:
+    yield text
+
+
+class RagService:
+    def __init__(
+        self, settings: Settings, store: Store, embedder: Embedder, llm: ChatModel | None
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self.llm = llm
+        self.retriever = Retriever(store, embedder)
+        self.ingestor = Ingestor(
+            store,
+            embedder,
+            settings.chunk_chars,
+            settings.chunk_overlap_chars,
+            settings.embed_batch_size,
+        )
+        self.jobs = JobRunner(store, self.ingestor)
+
+    @classmethod
+    def open(cls, settings: Settings) -> RagService:
+        """Load the model and open the store: the slow part of start-up."""
+        embedder = OnnxEmbedder.load(settings.model_dir, settings.embed_batch_size)
+        settings.storage_dir.mkdir(parents=True, exist_ok=True)
+        store = SQLiteStore(settings.database_path, embedder.dimension)
+        llm = None
+        if settings.llm_configured:
+            llm = ChatModel(
+                settings.llm_base_url,
+                settings.llm_api_key.get_secret_value(),
+                settings.llm_model,
+                settings.llm_timeout_s,
+                settings.llm_max_tokens,
+            )
+        return cls(settings, store, embedder, llm)
+
+    async def aclose(self) -> None:
+        self.jobs.stop()
+        if self.llm:
+            await self.llm.aclose()
+        self.store.close()
+
+    # -- ingestion ---------------------------------------------------------------------
+
+    def prepare_uploads(
+        self, uploads: list[Upload], title: str = "", metadata: dict[str, Any] | None = None
+    ) -> list[PreparedDocument]:
+        if not uploads:
+            raise InvalidInputError("no file in the upload", hint="send files in the 'files' field")
+        # Every file is parsed before any is stored: one bad file stores nothing.
+        only_one = len(uploads) == 1
+        return [
+            self.ingestor.prepare_upload(u, title if only_one else "", metadata) for u in uploads
+        ]
+
+    def prepare_text(
+        self, text: str, title: str = "", metadata: dict[str, Any] | None = None
+    ) -> PreparedDocument:
+        return self.ingestor.prepare_text(text, title, metadata)
+
+    def is_big(self, documents: list[PreparedDocument]) -> bool:
+        total = sum(len(d.source.text) for d in documents)
+        return total > self.settings.background_ingest_chars
+
+    def ingest_now(self, documents: list[PreparedDocument]) -> list[IngestResult]:
+        return [self.ingestor.ingest(document) for document in documents]
+
+    def ingest_later(self, documents: list[PreparedDocument]) -> JobRecord:
+        return self.jobs.submit(documents)
+
+    # -- documents and jobs --------------------------------------------------------------
+
+    def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
+        return self.store.list_documents(limit, offset)
+
+    def get_document(self, document_id: str) -> DocumentRecord:
+        return self.store.get_document(document_id)
+
+    def delete_document(self, document_id: str) -> None:
+        self.store.delete_document(document_id)
+
+    def get_job(self, job_id: str) -> JobRecord:
+        return self.store.get_job(job_id)
+
+    # -- retrieval and answers -------------------------------------------------------------
+
+    def retrieve(
+        self,
+        query: str,
+        top_k: int,
+        mode: SearchMode = SearchMode.HYBRID,
+        filters: Filters | None = None,
+    ) -> list[Hit]:
+        if not query.strip():
+            raise InvalidInputError("the query is empty", hint="send a question or keywords")
+        return self.retriever.retrieve(query, top_k, mode, filters)
+
+    async def answer(
+        self,
+        question: str,
+        top_k: int,
+        filters: Filters | None = None,
+        history: list[Message] | None = None,
+        **options: Any,
+    ) -> Answer:
+        hits = await asyncio.to_thread(self.retrieve, question, top_k, SearchMode.HYBRID, filters)
+        if self.llm is None or not hits:
+            text = await asyncio.to_thread(extractive_answer, question, hits, self.embedder)
+            return Answer(
+                text, "extractive", EXTRACTIVE_MODEL, hits, cited_numbers(text, len(hits))
+            )
+        messages = grounded_messages(question, hits, _recent(history))
+        text = await self.llm.complete(messages, **options)
+        return Answer(text, "llm", self.llm.model, hits, cited_numbers(text, len(hits)))
+
+    async def stream_answer(
+        self,
+        question: str,
+        top_k: int,
+        filters: Filters | None = None,
+        history: list[Message] | None = None,
+        **options: Any,
+    ) -> AnswerStream:
+        hits = await asyncio.to_thread(self.retrieve, question, top_k, SearchMode.HYBRID, filters)
+        if self.llm is None or not hits:
+            text = await asyncio.to_thread(extractive_answer, question, hits, self.embedder)
+            return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))
+        messages = grounded_messages(question, hits, _recent(history))
+        deltas = await self.llm.stream(messages, **options)
+        return AnswerStream("llm", self.llm.model, hits, deltas)
+
+    @property
+    def model_name(self) -> str:
+        return self.llm.model if self.llm else EXTRACTIVE_MODEL
+
+
+def _recent(history: list[Message] | None) -> list[Message]:
+    return [m for m in history or [] if m.get("role") in ("user", "assistant")][-HISTORY_MESSAGES:]
+
+
+__all__ = ["NO_CONTEXT_ANSWER", "Answer", "AnswerStream", "RagService"]

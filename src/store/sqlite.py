@@ -1,0 +1,415 @@
+"""The embedded default store: one SQLite file in WAL mode under the storage dir.
+
+One writer at a time (a lock around a dedicated connection), any number of readers
+on their own connections: WAL lets readers keep answering while a document is written.
+A document, its chunks, their embeddings and their BM25 entries are written in one
+transaction, so after a crash a document is either wholly there or absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from src.embedding import Matrix
+from src.errors import NotFoundError, StoreError
+from src.models import (
+    ChunkRow,
+    DocumentRecord,
+    Filters,
+    Hit,
+    JobRecord,
+    JobStatus,
+    SourceDocument,
+)
+from src.store.migrations import migrate
+from src.store.vectors import IdArray, VectorIndex
+
+_DOC_COLUMNS = (
+    "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
+    "created_at"
+)
+_JOB_COLUMNS = "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at"
+_JOB_FIELDS = frozenset({"status", "total_chunks", "embedded_chunks", "documents", "error"})
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")  # durable across process crashes in WAL mode
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA busy_timeout = 30000")
+    return conn
+
+
+def _document(row: sqlite3.Row | tuple[Any, ...]) -> DocumentRecord:
+    return DocumentRecord(
+        id=row[0],
+        title=row[1],
+        content_hash=row[2],
+        media_type=row[3],
+        source_name=row[4],
+        metadata=json.loads(row[5]),
+        char_count=row[6],
+        chunk_count=row[7],
+        created_at=row[8],
+    )
+
+
+def _job(row: tuple[Any, ...]) -> JobRecord:
+    return JobRecord(
+        id=row[0],
+        status=JobStatus(row[1]),
+        total_chunks=row[2],
+        embedded_chunks=row[3],
+        documents=json.loads(row[4]),
+        error=row[5],
+        created_at=row[6],
+        updated_at=row[7],
+    )
+
+
+def _hit(row: tuple[Any, ...], score: float) -> Hit:
+    return Hit(
+        chunk_id=row[0],
+        document_id=row[1],
+        title=row[2],
+        position=row[3],
+        text=row[4],
+        start=row[5],
+        end=row[6],
+        score=score,
+    )
+
+
+def fts_query(text: str) -> str:
+    """A safe FTS5 expression: every word quoted (no operators from users), OR-ed for BM25."""
+    words = dict.fromkeys(word.lower() for word in _WORD.findall(text))
+    return " OR ".join(f'"{word}"' for word in words)
+
+
+class SQLiteStore:
+    def __init__(self, path: Path, dimension: int) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._writer = _connect(path)
+            migrate(self._writer)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        self._path = path
+        self._dimension = dimension
+        self._write_lock = threading.Lock()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._vectors = VectorIndex(dimension)
+        self._load_vectors()
+
+    # -- connections -------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self._path)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._write_lock:
+            self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                self._writer.execute("ROLLBACK")
+                raise
+            self._writer.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+        with self._write_lock:
+            self._writer.close()
+
+    def _load_vectors(self) -> None:
+        rows = self._reader().execute(
+            "SELECT doc_rowid, id, embedding FROM chunks ORDER BY doc_rowid, id"
+        )
+        batch: dict[int, tuple[list[int], list[bytes]]] = {}
+        for doc_rowid, chunk_id, blob in rows:
+            ids, blobs = batch.setdefault(doc_rowid, ([], []))
+            ids.append(chunk_id)
+            blobs.append(blob)
+        for doc_rowid, (ids, blobs) in batch.items():
+            matrix = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(len(ids), -1)
+            self._check_dimension(matrix)
+            self._vectors.add(ids, doc_rowid, matrix)
+
+    def _check_dimension(self, matrix: Matrix) -> None:
+        if matrix.shape[1] != self._dimension:
+            raise StoreError(
+                f"the store holds {matrix.shape[1]}-dimensional embeddings but the model "
+                f"makes {self._dimension}-dimensional ones",
+                hint="use the model the store was built with, or a new RAG_STORAGE_DIR",
+            )
+
+    # -- documents ---------------------------------------------------------------------
+
+    def add_document(
+        self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> tuple[DocumentRecord, bool]:
+        self._check_dimension(embeddings)
+        with self._transaction() as conn:
+            existing = conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE content_hash = ?",
+                (source.content_hash,),
+            ).fetchone()
+            if existing:
+                return _document(existing), False
+            record = DocumentRecord(
+                id=uuid.uuid4().hex,
+                title=source.title,
+                content_hash=source.content_hash,
+                media_type=source.media_type,
+                source_name=source.source_name,
+                metadata=source.metadata,
+                char_count=len(source.text),
+                chunk_count=len(chunks),
+                created_at=_now(),
+            )
+            doc_rowid, chunk_ids = self._insert(conn, record, chunks, embeddings)
+        self._vectors.add(chunk_ids, doc_rowid, embeddings)
+        return record, True
+
+    @staticmethod
+    def _insert(
+        conn: sqlite3.Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> tuple[int, list[int]]:
+        cursor = conn.execute(
+            f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.id,
+                record.title,
+                record.content_hash,
+                record.media_type,
+                record.source_name,
+                json.dumps(record.metadata),
+                record.char_count,
+                record.chunk_count,
+                record.created_at,
+            ),
+        )
+        doc_rowid = int(cursor.lastrowid or 0)
+        chunk_ids = []
+        for chunk, vector in zip(chunks, embeddings, strict=True):
+            cursor = conn.execute(
+                "INSERT INTO chunks (doc_rowid, position, text, start_char, end_char, embedding)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    doc_rowid,
+                    chunk.position,
+                    chunk.text,
+                    chunk.start,
+                    chunk.end,
+                    np.asarray(vector, dtype=np.float32).tobytes(),
+                ),
+            )
+            chunk_ids.append(int(cursor.lastrowid or 0))
+        return doc_rowid, chunk_ids
+
+    def find_by_hash(self, content_hash: str) -> DocumentRecord | None:
+        row = (
+            self._reader()
+            .execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE content_hash = ?",
+                (content_hash,),
+            )
+            .fetchone()
+        )
+        return _document(row) if row else None
+
+    def get_document(self, document_id: str) -> DocumentRecord:
+        row = (
+            self._reader()
+            .execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?",
+                (document_id,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(
+                f"no document with id {document_id!r}",
+                hint="GET /v1/documents lists the stored ids",
+            )
+        return _document(row)
+
+    def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
+        conn = self._reader()
+        total = int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+        rows = conn.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents "
+            "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        ).fetchall()
+        return [_document(row) for row in rows], total
+
+    def delete_document(self, document_id: str) -> None:
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT rowid FROM documents WHERE id = ?", (document_id,)
+            ).fetchone()
+            if row is None:
+                raise NotFoundError(
+                    f"no document with id {document_id!r}",
+                    hint="GET /v1/documents lists the stored ids",
+                )
+            conn.execute("DELETE FROM chunks WHERE doc_rowid = ?", (row[0],))
+            conn.execute("DELETE FROM documents WHERE rowid = ?", (row[0],))
+        self._vectors.remove_document(int(row[0]))
+
+    def counts(self) -> tuple[int, int]:
+        conn = self._reader()
+        documents = int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+        return documents, len(self._vectors)
+
+    # -- search ------------------------------------------------------------------------
+
+    def _allowed_docs(self, filters: Filters) -> IdArray | None:
+        if filters.empty:
+            return None
+        clauses, params = self._filter_sql(filters)
+        rows = (
+            self._reader()
+            .execute(
+                f"SELECT rowid FROM documents d WHERE {clauses}",
+                params,
+            )
+            .fetchall()
+        )
+        return np.array([row[0] for row in rows], dtype=np.int64)
+
+    @staticmethod
+    def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if filters.document_ids:
+            clauses.append(f"d.id IN ({', '.join('?' * len(filters.document_ids))})")
+            params.extend(filters.document_ids)
+        for key, value in filters.metadata:
+            clauses.append("json_extract(d.metadata, ?) = ?")
+            params.extend([f'$."{key}"', value])
+        return " AND ".join(clauses) or "1", params
+
+    def dense_search(self, query: Matrix, k: int, filters: Filters) -> list[tuple[int, float]]:
+        return self._vectors.search(query, k, self._allowed_docs(filters))
+
+    def keyword_search(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
+        expression = fts_query(query)
+        if not expression:
+            return []
+        clauses, params = self._filter_sql(filters)
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT c.id, bm25(chunks_fts) AS rank FROM chunks_fts "
+                "JOIN chunks c ON c.id = chunks_fts.rowid "
+                "JOIN documents d ON d.rowid = c.doc_rowid "
+                f"WHERE chunks_fts MATCH ? AND {clauses} ORDER BY rank LIMIT ?",
+                [expression, *params, k],
+            )
+            .fetchall()
+        )
+        # bm25() is lower-is-better and negative; flip it so higher means more relevant.
+        return [(int(chunk_id), -float(rank)) for chunk_id, rank in rows]
+
+    def hydrate(self, scored: list[tuple[int, float]]) -> list[Hit]:
+        if not scored:
+            return []
+        ids = [chunk_id for chunk_id, _ in scored]
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT c.id, d.id, d.title, c.position, c.text, c.start_char, c.end_char "
+                "FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid "
+                f"WHERE c.id IN ({', '.join('?' * len(ids))})",
+                ids,
+            )
+            .fetchall()
+        )
+        by_id = {row[0]: row for row in rows}
+        # A chunk deleted between search and hydrate is simply dropped.
+        return [_hit(by_id[chunk_id], score) for chunk_id, score in scored if chunk_id in by_id]
+
+    # -- jobs --------------------------------------------------------------------------
+
+    def create_job(self, total_chunks: int) -> JobRecord:
+        now = _now()
+        job = JobRecord(uuid.uuid4().hex, JobStatus.QUEUED, total_chunks, 0, [], "", now, now)
+        with self._transaction() as conn:
+            conn.execute(
+                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, job.status.value, total_chunks, 0, "[]", "", now, now),
+            )
+        return job
+
+    def update_job(self, job_id: str, **changes: Any) -> None:
+        unknown = set(changes) - _JOB_FIELDS
+        if unknown:
+            raise ValueError(f"not job fields: {sorted(unknown)}")
+        values = {
+            k: json.dumps(v) if k == "documents" else getattr(v, "value", v)
+            for k, v in changes.items()
+        }
+        assignments = ", ".join(f"{column} = ?" for column in values)
+        with self._transaction() as conn:
+            conn.execute(
+                f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
+                [*values.values(), _now(), job_id],
+            )
+
+    def get_job(self, job_id: str) -> JobRecord:
+        row = (
+            self._reader()
+            .execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?",
+                (job_id,),
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise NotFoundError(f"no job with id {job_id!r}")
+        return _job(row)
+
+    def fail_unfinished_jobs(self, reason: str) -> int:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE status IN (?, ?)",
+                (
+                    JobStatus.FAILED.value,
+                    reason,
+                    _now(),
+                    JobStatus.QUEUED.value,
+                    JobStatus.RUNNING.value,
+                ),
+            )
+        return cursor.rowcount
