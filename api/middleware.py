@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 
 from prometheus_client import Counter, Histogram
@@ -27,6 +28,23 @@ LATENCY = Histogram(
 )
 
 
+_PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template with its router prefix ("/v1/documents/{document_id}"):
+    labels by template, not by raw path, keep the metric's label count bounded."""
+    template = getattr(scope.get("route"), "path", None)
+    if template is None:
+        return "unmatched"
+    params = scope.get("path_params", {})
+    # Routers may store the template without their prefix; recover it from the real path.
+    filled = _PARAM.sub(lambda m: str(params.get(m.group(1), m.group(0))), template)
+    path: str = scope["path"]
+    prefix = path[: -len(filled)] if filled and path.endswith(filled) else ""
+    return prefix + str(template)
+
+
 class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -47,8 +65,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            # The route template, not the raw path, keeps label counts bounded.
-            route = getattr(scope.get("route"), "path", "unmatched")
+            route = route_template(scope)
             method = scope["method"]
             REQUESTS.labels(method, route, str(status)).inc()
             LATENCY.labels(method, route).observe(time.perf_counter() - started)
@@ -103,7 +120,7 @@ class BodySizeLimit:
         body = json.dumps(
             error_body(
                 "payload_too_large",
-                f"the request body is larger than the {limit_mb:g} MB limit",
+                f"the request body is larger than the {limit_mb:.3g} MB limit",
                 "split the upload into smaller files or raise RAG_MAX_UPLOAD_MB",
             )
         ).encode()

@@ -54,7 +54,10 @@ def decode_text(data: bytes) -> str:
             hint="save the file as UTF-8 and upload it again",
         ) from exc
     if "\x00" in text:
-        raise InvalidInputError("the file contains NUL bytes: it looks binary, not text")
+        raise InvalidInputError(
+            "the file contains NUL bytes: it looks binary, not text",
+            hint="upload a text file, or use the file's own extension (.pdf, .docx)",
+        )
     return text
 
 
@@ -136,7 +139,10 @@ def _parse_pdf(data: bytes) -> tuple[str, str]:
     except InvalidInputError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise InvalidInputError(f"the PDF is corrupt or unreadable: {exc}") from exc
+        raise InvalidInputError(
+            f"the PDF is corrupt or unreadable: {exc}",
+            hint="open and re-save the PDF, or upload its text instead",
+        ) from exc
     return "\n\n".join(pages), title.strip()
 
 
@@ -147,7 +153,10 @@ def _parse_docx(data: bytes) -> tuple[str, str]:
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InvalidInputError(f"the .docx file is corrupt or unreadable: {exc}") from exc
+        raise InvalidInputError(
+            f"the .docx file is corrupt or unreadable: {exc}",
+            hint="open and re-save it in Word or LibreOffice as .docx",
+        ) from exc
     paragraphs = [p.text for p in document.paragraphs]
     for table in document.tables:
         paragraphs.extend(" | ".join(cell.text for cell in row.cells) for row in table.rows)

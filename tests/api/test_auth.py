@@ -1,0 +1,61 @@
+"""RAG_API_KEYS: every /v1 route needs a key; health, readiness and metrics do not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import openai
+import pytest
+from conftest import Service
+
+KEYS = ("key-alpha-7f3a", "key-beta-91c2")
+
+
+@pytest.fixture(scope="module")
+def secured(services: Callable[..., Service]) -> Service:
+    return services(RAG_API_KEYS=f" {KEYS[0]} ,{KEYS[1]}")
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
+                                     {"X-API-Key": "key-alpha"}, {"Authorization": KEYS[0]}])
+def test_v1_without_valid_key_returns_401(secured: Service, headers: dict[str, str]) -> None:
+    with secured.client(**headers) as http:
+        for method, path in [("GET", "/v1/documents"), ("POST", "/v1/retrieve"),
+                             ("GET", "/v1/jobs/x"), ("POST", "/v1/chat/completions")]:
+            response = http.request(method, path, json={"query": "x"})
+            assert response.status_code == 401, (method, path)
+            assert response.headers["www-authenticate"] == "Bearer"
+            assert "API key" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("headers", [{"Authorization": f"Bearer {KEYS[0]}"},
+                                     {"authorization": f"bearer {KEYS[1]}"},
+                                     {"X-API-Key": KEYS[1]}])
+def test_v1_with_valid_key_is_served(secured: Service, headers: dict[str, str]) -> None:
+    with secured.client(**headers) as http:
+        assert http.get("/v1/documents").status_code == 200
+        assert http.post("/v1/documents", json={"text": "authorised text"}).status_code in (200, 201)
+
+
+def test_probes_need_no_key(secured: Service) -> None:
+    with secured.client() as http:
+        for path in ("/health", "/ready", "/metrics"):
+            assert http.get(path).status_code == 200
+
+
+def test_openai_client_uses_key_as_bearer(secured: Service) -> None:
+    client = openai.OpenAI(base_url=f"{secured.url}/v1", api_key=KEYS[1], max_retries=0)
+    assert client.models.list().data
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=f"{secured.url}/v1", api_key="nope", max_retries=0).models.list()
+
+
+def test_keys_never_logged(secured: Service) -> None:
+    with secured.client(Authorization=f"Bearer {KEYS[0]}") as http:
+        http.get("/v1/documents")
+    with secured.client(Authorization="Bearer wrong-key-zzz") as http:
+        http.get("/v1/documents")
+    log = secured.log()
+    assert "GET /v1/documents" in log
+    for secret in (*KEYS, "wrong-key-zzz"):
+        assert secret not in log

@@ -1,0 +1,103 @@
+"""POST /v1/query: answers with numbered citations, from the LLM or extractively."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+from conftest import FakeLLM, Service
+from helpers import ingest_text, sse_events
+
+FACT = "The Mariana Trench is the deepest oceanic trench, about 11,000 metres deep."
+
+
+def _seed(http: httpx.Client) -> str:
+    return ingest_text(http, f"{FACT} Survey {uuid.uuid4().hex}. Coral reefs are shallow.")["id"]
+
+
+def test_query_without_llm_returns_extractive_answer_with_citations(client: httpx.Client) -> None:
+    document_id = _seed(client)
+    response = client.post("/v1/query", json={"question": "How deep is the Mariana Trench?"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["mode"] == "extractive"
+    assert "11,000 metres" in body["answer"]
+    cited = body["cited"][0]
+    assert f"[{cited}]" in body["answer"]
+    assert body["citations"][cited - 1]["number"] == cited
+    assert body["citations"][cited - 1]["document_id"] == document_id
+
+
+def test_query_with_llm_sends_passages_and_returns_its_answer(llm_service: Service,
+                                                              llm: FakeLLM) -> None:
+    with llm_service.client() as http:
+        document_id = _seed(http)
+        body = http.post("/v1/query", json={"question": "How deep is the trench?"}).json()
+    assert body["mode"] == "llm" and body["model"] == "fake-model"
+    assert body["answer"].endswith("is in [1].") and body["cited"] == [1]
+    assert body["citations"][0]["document_id"] == document_id
+    sent = llm.last()["last"]
+    assert sent["model"] == "fake-model"
+    assert "[1] (" in sent["messages"][0]["content"] and FACT in sent["messages"][0]["content"]
+    assert sent["messages"][-1] == {"role": "user", "content": "How deep is the trench?"}
+
+
+def test_query_stream_sends_citations_deltas_and_done(llm_service: Service, llm: FakeLLM) -> None:
+    with llm_service.client() as http:
+        _seed(http)
+        response = http.post("/v1/query", json={"question": "How deep?", "stream": True})
+    assert response.headers["content-type"].startswith("text/event-stream")
+    events = sse_events(response.text)
+    names = [name for name, _ in events]
+    assert names[0] == "citations" and names[-1] == "done"
+    assert names.count("delta") > 3
+    streamed = "".join(data["text"] for name, data in events if name == "delta")
+    assert streamed == events[-1][1]["answer"] and events[-1][1]["cited"] == [1]
+    assert events[0][1]["citations"][0]["number"] == 1
+
+
+def test_query_stream_without_llm_streams_extractive_answer(client: httpx.Client) -> None:
+    _seed(client)
+    events = sse_events(client.post("/v1/query", json={"question": "Mariana Trench depth",
+                                                       "stream": True}).text)
+    assert events[0][1]["mode"] == "extractive"
+    assert "11,000 metres" in events[-1][1]["answer"]
+
+
+def test_query_llm_error_returns_502_with_message(llm_service: Service, llm: FakeLLM) -> None:
+    llm.set("error")
+    with llm_service.client() as http:
+        _seed(http)
+        for stream in (False, True):
+            response = http.post("/v1/query", json={"question": "depth?", "stream": stream})
+            assert response.status_code == 502
+            assert "HTTP 500" in response.json()["error"]["message"]
+
+
+def test_query_llm_bad_response_returns_502(llm_service: Service, llm: FakeLLM) -> None:
+    llm.set("garbage")
+    with llm_service.client() as http:
+        _seed(http)
+        response = http.post("/v1/query", json={"question": "depth?"})
+    assert response.status_code == 502
+    assert "not an OpenAI chat completion" in response.json()["error"]["message"]
+
+
+def test_query_llm_timeout_returns_504(llm_service: Service, llm: FakeLLM) -> None:
+    llm.set("slow", delay=30)  # the service's LLM_TIMEOUT_S is 2
+    with llm_service.client() as http:
+        _seed(http)
+        response = http.post("/v1/query", json={"question": "depth?"})
+    assert response.status_code == 504
+    assert "did not answer in time" in response.json()["error"]["message"]
+
+
+def test_query_unreachable_llm_returns_502(services, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import free_port
+
+    service = services(LLM_BASE_URL=f"http://127.0.0.1:{free_port()}/v1", LLM_MODEL="m")
+    with service.client() as http:
+        _seed(http)
+        response = http.post("/v1/query", json={"question": "depth?"})
+    assert response.status_code == 502
+    assert "could not be reached" in response.json()["error"]["message"]
