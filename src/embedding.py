@@ -62,7 +62,7 @@ class OnnxEmbedder:
         session: ort.InferenceSession,
         tokenizer: Tokenizer,
         manifest: ModelManifest,
-        batch_size: int = 32,
+        batch_size: int = 4,
     ) -> None:
         self._session = session
         self._tokenizer = tokenizer
@@ -71,7 +71,7 @@ class OnnxEmbedder:
         self._input_names = {node.name for node in session.get_inputs()}
 
     @classmethod
-    def load(cls, model_dir: Path, batch_size: int = 32) -> OnnxEmbedder:
+    def load(cls, model_dir: Path, batch_size: int = 4) -> OnnxEmbedder:
         manifest = ModelManifest.read(model_dir)
         tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=manifest.max_seq_length)

@@ -11,7 +11,6 @@ from src.config import Settings
 from src.embedding import Embedder, OnnxEmbedder
 from src.errors import InvalidInputError
 from src.generation import (
-    NO_CONTEXT_ANSWER,
     ChatModel,
     Message,
     cited_numbers,
@@ -186,6 +185,3 @@ class RagService:
 
 def _recent(history: list[Message] | None) -> list[Message]:
     return [m for m in history or [] if m.get("role") in ("user", "assistant")][-HISTORY_MESSAGES:]
-
-
-__all__ = ["NO_CONTEXT_ANSWER", "Answer", "AnswerStream", "RagService"]

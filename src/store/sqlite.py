@@ -9,7 +9,6 @@ transaction, so after a crash a document is either wholly there or absent.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import threading
 import uuid
@@ -32,6 +31,7 @@ from src.models import (
     JobStatus,
     SourceDocument,
 )
+from src.store.fts import fts_query
 from src.store.migrations import migrate
 from src.store.vectors import IdArray, VectorIndex
 
@@ -41,7 +41,6 @@ _DOC_COLUMNS = (
 )
 _JOB_COLUMNS = "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at"
 _JOB_FIELDS = frozenset({"status", "total_chunks", "embedded_chunks", "documents", "error"})
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _now() -> str:
@@ -95,12 +94,6 @@ def _hit(row: tuple[Any, ...], score: float) -> Hit:
         end=row[6],
         score=score,
     )
-
-
-def fts_query(text: str) -> str:
-    """A safe FTS5 expression: every word quoted (no operators from users), OR-ed for BM25."""
-    words = dict.fromkeys(word.lower() for word in _WORD.findall(text))
-    return " OR ".join(f'"{word}"' for word in words)
 
 
 class SQLiteStore:
@@ -327,6 +320,18 @@ class SQLiteStore:
         expression = fts_query(query)
         if not expression:
             return []
+        if filters.empty:
+            # FTS5 alone ranks and cuts to k; a join would score every match first.
+            rows = (
+                self._reader()
+                .execute(
+                    "SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts "
+                    "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
+                    (expression, k),
+                )
+                .fetchall()
+            )
+            return [(int(chunk_id), -float(score)) for chunk_id, score in rows]
         clauses, params = self._filter_sql(filters)
         rows = (
             self._reader()

@@ -16,25 +16,39 @@ def secured(services: Callable[..., Service]) -> Service:
     return services(RAG_API_KEYS=f" {KEYS[0]} ,{KEYS[1]}")
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"},
-                                     {"X-API-Key": "key-alpha"}, {"Authorization": KEYS[0]}])
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer wrong"}, {"X-API-Key": "key-alpha"}, {"Authorization": KEYS[0]}],
+)
 def test_v1_without_valid_key_returns_401(secured: Service, headers: dict[str, str]) -> None:
     with secured.client(**headers) as http:
-        for method, path in [("GET", "/v1/documents"), ("POST", "/v1/retrieve"),
-                             ("GET", "/v1/jobs/x"), ("POST", "/v1/chat/completions")]:
+        for method, path in [
+            ("GET", "/v1/documents"),
+            ("POST", "/v1/retrieve"),
+            ("GET", "/v1/jobs/x"),
+            ("POST", "/v1/chat/completions"),
+        ]:
             response = http.request(method, path, json={"query": "x"})
             assert response.status_code == 401, (method, path)
             assert response.headers["www-authenticate"] == "Bearer"
             assert "API key" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize("headers", [{"Authorization": f"Bearer {KEYS[0]}"},
-                                     {"authorization": f"bearer {KEYS[1]}"},
-                                     {"X-API-Key": KEYS[1]}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Authorization": f"Bearer {KEYS[0]}"},
+        {"authorization": f"bearer {KEYS[1]}"},
+        {"X-API-Key": KEYS[1]},
+    ],
+)
 def test_v1_with_valid_key_is_served(secured: Service, headers: dict[str, str]) -> None:
     with secured.client(**headers) as http:
         assert http.get("/v1/documents").status_code == 200
-        assert http.post("/v1/documents", json={"text": "authorised text"}).status_code in (200, 201)
+        assert http.post("/v1/documents", json={"text": "authorised text"}).status_code in (
+            200,
+            201,
+        )
 
 
 def test_probes_need_no_key(secured: Service) -> None:

@@ -26,16 +26,19 @@ def _upload(client: httpx.Client, name: str, data: bytes, mime: str = "") -> htt
     return client.post("/v1/documents", files={"files": (name, data, mime or "text/plain")})
 
 
-@pytest.mark.parametrize(("name", "data", "status", "words"), [
-    ("tool.exe", b"MZ\x90\x00", 415, "unsupported file type '.exe'"),
-    ("data.csv", b"a,b\n1,2\n", 415, "unsupported file type '.csv'"),
-    ("empty.txt", b"", 422, "the file is empty"),
-    ("blank.md", b"  \n\n\t ", 422, "no text could be extracted"),
-    ("latin1.txt", "caf\u00e9 cr\u00e8me".encode("latin-1"), 422, "not valid UTF-8"),
-    ("binary.txt", b"abc\x00\x00def", 422, "NUL bytes"),
-    ("broken.pdf", b"%PDF-1.7\nthis is not really a pdf", 422, "PDF is corrupt"),
-    ("broken.docx", b"PK\x03\x04 not a real zip", 422, ".docx file is corrupt"),
-])
+@pytest.mark.parametrize(
+    ("name", "data", "status", "words"),
+    [
+        ("tool.exe", b"MZ\x90\x00", 415, "unsupported file type '.exe'"),
+        ("data.csv", b"a,b\n1,2\n", 415, "unsupported file type '.csv'"),
+        ("empty.txt", b"", 422, "the file is empty"),
+        ("blank.md", b"  \n\n\t ", 422, "no text could be extracted"),
+        ("latin1.txt", "caf\u00e9 cr\u00e8me".encode("latin-1"), 422, "not valid UTF-8"),
+        ("binary.txt", b"abc\x00\x00def", 422, "NUL bytes"),
+        ("broken.pdf", b"%PDF-1.7\nthis is not really a pdf", 422, "PDF is corrupt"),
+        ("broken.docx", b"PK\x03\x04 not a real zip", 422, ".docx file is corrupt"),
+    ],
+)
 def test_upload_bad_file_is_rejected_with_reason(
     client: httpx.Client, stored: int, name: str, data: bytes, status: int, words: str
 ) -> None:
@@ -47,24 +50,31 @@ def test_upload_bad_file_is_rejected_with_reason(
 
 
 def test_upload_with_one_bad_file_stores_none_of_them(client: httpx.Client, stored: int) -> None:
-    files = [("files", ("good.txt", b"A perfectly good file about otters.", "text/plain")),
-             ("files", ("bad.pdf", b"%PDF-garbage", "application/pdf"))]
+    files = [
+        ("files", ("good.txt", b"A perfectly good file about otters.", "text/plain")),
+        ("files", ("bad.pdf", b"%PDF-garbage", "application/pdf")),
+    ]
     response = client.post("/v1/documents", files=files)
     assert response.status_code == 422
     assert response.json()["error"]["message"].startswith("bad.pdf:")
 
 
-@pytest.mark.parametrize(("body", "words"), [
-    (b'{"text": "unterminated', "invalid request: body"),
-    (b'{"title": "no text"}', "body.text: Field required"),
-    (b'{"text": ""}', "body.text"),
-    (b'{"text": "ok", "metadata": {"bad key!": 1}}', "body.metadata"),
-    (b'[1, 2, 3]', "invalid request"),
-])
-def test_malformed_json_returns_422(client: httpx.Client, stored: int, body: bytes,
-                                    words: str) -> None:
-    response = client.post("/v1/documents", content=body,
-                           headers={"content-type": "application/json"})
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (b'{"text": "unterminated', "invalid request: body"),
+        (b'{"title": "no text"}', "body.text: Field required"),
+        (b'{"text": ""}', "body.text"),
+        (b'{"text": "ok", "metadata": {"bad key!": 1}}', "body.metadata"),
+        (b"[1, 2, 3]", "invalid request"),
+    ],
+)
+def test_malformed_json_returns_422(
+    client: httpx.Client, stored: int, body: bytes, words: str
+) -> None:
+    response = client.post(
+        "/v1/documents", content=body, headers={"content-type": "application/json"}
+    )
     assert response.status_code == 422, response.text
     assert words in response.json()["error"]["message"]
 
@@ -76,16 +86,21 @@ def test_whitespace_only_text_returns_422(client: httpx.Client, stored: int) -> 
 
 
 def test_unsupported_request_content_type_returns_415(client: httpx.Client, stored: int) -> None:
-    response = client.post("/v1/documents", content=b"hello",
-                           headers={"content-type": "application/xml"})
+    response = client.post(
+        "/v1/documents", content=b"hello", headers={"content-type": "application/xml"}
+    )
     assert response.status_code == 415
 
 
 def test_malformed_retrieve_and_query_return_422(client: httpx.Client) -> None:
-    cases = [("/v1/retrieve", {"query": ""}), ("/v1/retrieve", {"query": "x", "top_k": 0}),
-             ("/v1/retrieve", {"query": "x", "mode": "fuzzy"}),
-             ("/v1/retrieve", {"query": "x", "filters": {"unknown": 1}}),
-             ("/v1/query", {"question": ""}), ("/v1/query", {})]
+    cases = [
+        ("/v1/retrieve", {"query": ""}),
+        ("/v1/retrieve", {"query": "x", "top_k": 0}),
+        ("/v1/retrieve", {"query": "x", "mode": "fuzzy"}),
+        ("/v1/retrieve", {"query": "x", "filters": {"unknown": 1}}),
+        ("/v1/query", {"question": ""}),
+        ("/v1/query", {}),
+    ]
     for path, body in cases:
         response = client.post(path, json=body)
         assert response.status_code == 422, (path, body, response.text)
@@ -128,7 +143,8 @@ def test_chunked_upload_over_limit_returns_413(small_limit_service: Service) -> 
             yield b"x" * 1024
 
     with small_limit_service.client() as http:
-        response = http.post("/v1/documents", content=body(),
-                             headers={"content-type": "application/json"})
+        response = http.post(
+            "/v1/documents", content=body(), headers={"content-type": "application/json"}
+        )
         assert response.status_code == 413
         assert http.get("/v1/documents").json()["total"] == 0

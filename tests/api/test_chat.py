@@ -21,15 +21,19 @@ def _seed(service: Service) -> str:
         return ingest_text(http, f"{FACT} Field note {uuid.uuid4().hex}.")["id"]
 
 
-def test_chat_completion_with_llm_answers_from_retrieval(llm_service: Service,
-                                                         llm: FakeLLM) -> None:
+def test_chat_completion_with_llm_answers_from_retrieval(
+    llm_service: Service, llm: FakeLLM
+) -> None:
     _seed(llm_service)
     completion = _client(llm_service).chat.completions.create(
-        model="anything", messages=[
+        model="anything",
+        messages=[
             {"role": "system", "content": "Be brief."},
             {"role": "user", "content": "Hello"},
             {"role": "assistant", "content": "Hi! Ask me about birds."},
-            {"role": "user", "content": "Can kiwi birds fly?"}])
+            {"role": "user", "content": "Can kiwi birds fly?"},
+        ],
+    )
     assert completion.object == "chat.completion"
     assert completion.model == "fake-model"
     assert completion.choices[0].message.content.endswith("is in [1].")  # type: ignore[union-attr]
@@ -44,7 +48,8 @@ def test_chat_completion_with_llm_answers_from_retrieval(llm_service: Service,
 def test_chat_completion_stream_with_llm(llm_service: Service, llm: FakeLLM) -> None:
     _seed(llm_service)
     stream = _client(llm_service).chat.completions.create(
-        model="x", stream=True, messages=[{"role": "user", "content": "Can kiwi birds fly?"}])
+        model="x", stream=True, messages=[{"role": "user", "content": "Can kiwi birds fly?"}]
+    )
     chunks = list(stream)
     text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     assert text.endswith("is in [1].")
@@ -56,12 +61,17 @@ def test_chat_completion_without_llm_is_extractive(service: Service) -> None:
     _seed(service)
     client = _client(service)
     completion = client.chat.completions.create(
-        model="x", messages=[{"role": "user", "content": "Can kiwi birds fly?"}])
+        model="x", messages=[{"role": "user", "content": "Can kiwi birds fly?"}]
+    )
     assert completion.model == "rag-api-extractive"
     assert "cannot fly" in (completion.choices[0].message.content or "")
-    streamed = "".join(c.choices[0].delta.content or "" for c in client.chat.completions.create(
-        model="x", stream=True, messages=[{"role": "user", "content": "Can kiwi birds fly?"}])
-        if c.choices)
+    streamed = "".join(
+        c.choices[0].delta.content or ""
+        for c in client.chat.completions.create(
+            model="x", stream=True, messages=[{"role": "user", "content": "Can kiwi birds fly?"}]
+        )
+        if c.choices
+    )
     assert "cannot fly" in streamed
 
 
@@ -69,7 +79,8 @@ def test_chat_completion_llm_error_raises_api_error(llm_service: Service, llm: F
     llm.set("error")
     with pytest.raises(openai.APIStatusError) as caught:
         _client(llm_service).chat.completions.create(
-            model="x", messages=[{"role": "user", "content": "kiwi?"}])
+            model="x", messages=[{"role": "user", "content": "kiwi?"}]
+        )
     assert caught.value.status_code == 502
     assert "HTTP 500" in str(caught.value)
 
@@ -77,7 +88,8 @@ def test_chat_completion_llm_error_raises_api_error(llm_service: Service, llm: F
 def test_chat_completion_without_user_message_is_rejected(service: Service) -> None:
     with pytest.raises(openai.UnprocessableEntityError) as caught:
         _client(service).chat.completions.create(
-            model="x", messages=[{"role": "system", "content": "no question here"}])
+            model="x", messages=[{"role": "system", "content": "no question here"}]
+        )
     assert "no user message" in str(caught.value)
 
 

@@ -47,9 +47,15 @@ def test_create_documents_from_each_supported_file_type(client: httpx.Client) ->
     files = [
         ("files", ("a.txt", body.encode() + b" txt", "text/plain")),
         ("files", ("b.md", f"# Beacon notes\n\n{body} md".encode(), "text/markdown")),
-        ("files", ("c.html", f"<html><head><title>Beacons</title><script>var x=1;</script>"
-                             f"</head><body><p>{body} html</p></body></html>".encode(),
-                   "text/html")),
+        (
+            "files",
+            (
+                "c.html",
+                f"<html><head><title>Beacons</title><script>var x=1;</script>"
+                f"</head><body><p>{body} html</p></body></html>".encode(),
+                "text/html",
+            ),
+        ),
         ("files", ("d.pdf", _pdf_bytes(body + " pdf"), "application/pdf")),
         ("files", ("e.docx", _docx_bytes(body + " docx"), "application/octet-stream")),
     ]
@@ -57,14 +63,24 @@ def test_create_documents_from_each_supported_file_type(client: httpx.Client) ->
     assert response.status_code == 201, response.text
     documents = response.json()["documents"]
     assert [d["media_type"] for d in documents] == [
-        "text/plain", "text/markdown", "text/html", "application/pdf",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+        "text/plain",
+        "text/markdown",
+        "text/html",
+        "application/pdf",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ]
     assert [d["title"] for d in documents[1:3]] == ["Beacon notes", "Beacons"]
     assert documents[4]["title"] == "Quarterly report"
     for document in documents:
-        hits = client.post("/v1/retrieve", json={
-            "query": "lighthouses rocky coasts", "top_k": 20, "mode": "keyword",
-            "filters": {"document_ids": [document["id"]]}}).json()["results"]
+        hits = client.post(
+            "/v1/retrieve",
+            json={
+                "query": "lighthouses rocky coasts",
+                "top_k": 20,
+                "mode": "keyword",
+                "filters": {"document_ids": [document["id"]]},
+            },
+        ).json()["results"]
         assert hits and "Lighthouses guide ships" in hits[0]["text"]
         assert "var x" not in hits[0]["text"]
 
@@ -96,15 +112,17 @@ def test_delete_document_removes_it_from_every_index(client: httpx.Client) -> No
     assert client.delete(f"/v1/documents/{document['id']}").status_code == 204
     assert client.get(f"/v1/documents/{document['id']}").status_code == 404
     for mode in ("keyword", "dense", "hybrid"):
-        results = client.post("/v1/retrieve", json={
-            "query": f"{word} concert Vienna", "top_k": 50, "mode": mode}).json()["results"]
+        results = client.post(
+            "/v1/retrieve", json={"query": f"{word} concert Vienna", "top_k": 50, "mode": mode}
+        ).json()["results"]
         assert document["id"] not in {r["document_id"] for r in results}, mode
     assert client.delete(f"/v1/documents/{document['id']}").status_code == 404
 
 
 def test_big_upload_becomes_background_job_with_progress(client: httpx.Client) -> None:
-    paragraphs = [f"Section {n} {uuid.uuid4().hex}: " + "The archive holds letters. " * 40
-                  for n in range(60)]
+    paragraphs = [
+        f"Section {n} {uuid.uuid4().hex}: " + "The archive holds letters. " * 40 for n in range(60)
+    ]
     # Over RAG_BACKGROUND_INGEST_CHARS (50,000 by default): queued without being asked.
     response = client.post("/v1/documents", json={"text": "\n\n".join(paragraphs)})
     assert response.status_code == 202, response.text

@@ -18,8 +18,9 @@ def test_ready_reports_model_and_counts(client: httpx.Client) -> None:
     assert client.get("/health").json() == {"status": "ok"}
 
 
-def test_ready_is_503_with_reason_when_model_is_missing(services: Callable[..., Service],
-                                                        tmp_path: Path) -> None:
+def test_ready_is_503_with_reason_when_model_is_missing(
+    services: Callable[..., Service], tmp_path: Path
+) -> None:
     service = services(wait_ready=False, RAG_MODEL_DIR=str(tmp_path / "no-model"))
     with service.client() as http:
         deadline = time.monotonic() + 30
@@ -49,8 +50,10 @@ def test_metrics_expose_requests_latency_documents_and_ingest(client: httpx.Clie
     assert response.headers["content-type"].startswith("text/plain")
     text = response.text
     assert _sample(text, "rag_http_requests_total", route="/v1/retrieve", status="200") >= 1
-    assert _sample(text, "rag_http_requests_total", route="/v1/documents/{document_id}",
-                   status="404") >= 1
+    assert (
+        _sample(text, "rag_http_requests_total", route="/v1/documents/{document_id}", status="404")
+        >= 1
+    )
     assert _sample(text, "rag_http_request_seconds_count", route="/v1/retrieve") >= 1
     documents = client.get("/v1/documents").json()["total"]
     assert _sample(text, "rag_documents") == documents

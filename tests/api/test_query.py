@@ -28,8 +28,9 @@ def test_query_without_llm_returns_extractive_answer_with_citations(client: http
     assert body["citations"][cited - 1]["document_id"] == document_id
 
 
-def test_query_with_llm_sends_passages_and_returns_its_answer(llm_service: Service,
-                                                              llm: FakeLLM) -> None:
+def test_query_with_llm_sends_passages_and_returns_its_answer(
+    llm_service: Service, llm: FakeLLM
+) -> None:
     with llm_service.client() as http:
         document_id = _seed(http)
         body = http.post("/v1/query", json={"question": "How deep is the trench?"}).json()
@@ -58,8 +59,9 @@ def test_query_stream_sends_citations_deltas_and_done(llm_service: Service, llm:
 
 def test_query_stream_without_llm_streams_extractive_answer(client: httpx.Client) -> None:
     _seed(client)
-    events = sse_events(client.post("/v1/query", json={"question": "Mariana Trench depth",
-                                                       "stream": True}).text)
+    events = sse_events(
+        client.post("/v1/query", json={"question": "Mariana Trench depth", "stream": True}).text
+    )
     assert events[0][1]["mode"] == "extractive"
     assert "11,000 metres" in events[-1][1]["answer"]
 

@@ -19,16 +19,25 @@ CORPUS = {
 def corpus(service) -> dict[str, str]:  # type: ignore[no-untyped-def]
     tag = uuid.uuid4().hex
     with service.client() as http:
-        return {name: ingest_text(http, f"{text} ({tag})", name, topic=name, tag=tag)["id"]
-                for name, text in CORPUS.items()}
+        return {
+            name: ingest_text(http, f"{text} ({tag})", name, topic=name, tag=tag)["id"]
+            for name, text in CORPUS.items()
+        }
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "keyword"])
-def test_retrieve_ranks_the_matching_document_first(client: httpx.Client, corpus: dict[str, str],
-                                                    mode: str) -> None:
-    response = client.post("/v1/retrieve", json={
-        "query": "why does lava come out of volcanoes", "top_k": 3, "mode": mode,
-        "filters": {"document_ids": list(corpus.values())}})
+def test_retrieve_ranks_the_matching_document_first(
+    client: httpx.Client, corpus: dict[str, str], mode: str
+) -> None:
+    response = client.post(
+        "/v1/retrieve",
+        json={
+            "query": "why does lava come out of volcanoes",
+            "top_k": 3,
+            "mode": mode,
+            "filters": {"document_ids": list(corpus.values())},
+        },
+    )
     assert response.status_code == 200
     results = response.json()["results"]
     assert results[0]["document_id"] == corpus["volcano"]
@@ -38,21 +47,36 @@ def test_retrieve_ranks_the_matching_document_first(client: httpx.Client, corpus
 
 
 def test_retrieve_dense_finds_paraphrase_without_shared_words(
-        client: httpx.Client, corpus: dict[str, str]) -> None:
-    results = client.post("/v1/retrieve", json={
-        "query": "spacecraft circling the planet", "top_k": 1, "mode": "dense",
-        "filters": {"document_ids": list(corpus.values())}}).json()["results"]
-    keyword = client.post("/v1/retrieve", json={
-        "query": "spacecraft circling the planet", "top_k": 1, "mode": "keyword",
-        "filters": {"document_ids": list(corpus.values())}}).json()["results"]
+    client: httpx.Client, corpus: dict[str, str]
+) -> None:
+    results = client.post(
+        "/v1/retrieve",
+        json={
+            "query": "spacecraft circling the planet",
+            "top_k": 1,
+            "mode": "dense",
+            "filters": {"document_ids": list(corpus.values())},
+        },
+    ).json()["results"]
+    keyword = client.post(
+        "/v1/retrieve",
+        json={
+            "query": "spacecraft circling the planet",
+            "top_k": 1,
+            "mode": "keyword",
+            "filters": {"document_ids": list(corpus.values())},
+        },
+    ).json()["results"]
     assert results[0]["document_id"] == corpus["orbit"]
     assert keyword == [] or keyword[0]["document_id"] != corpus["orbit"]
 
 
-def test_retrieve_metadata_filter_limits_results(client: httpx.Client,
-                                                 corpus: dict[str, str]) -> None:
-    results = client.post("/v1/retrieve", json={
-        "query": "rises", "top_k": 10, "filters": {"metadata": {"topic": "bread"}}}
+def test_retrieve_metadata_filter_limits_results(
+    client: httpx.Client, corpus: dict[str, str]
+) -> None:
+    results = client.post(
+        "/v1/retrieve",
+        json={"query": "rises", "top_k": 10, "filters": {"metadata": {"topic": "bread"}}},
     ).json()["results"]
     assert {r["document_id"] for r in results} == {corpus["bread"]}
 
@@ -64,15 +88,19 @@ def test_retrieve_keyword_query_with_fts_syntax_is_safe(client: httpx.Client) ->
 
 
 def test_retrieve_keeps_answering_during_background_ingestion(
-        client: httpx.Client, corpus: dict[str, str]) -> None:
-    big = "\n\n".join(f"Ledger entry {n} {uuid.uuid4().hex}. " + "Inventory was counted. " * 45
-                      for n in range(80))
-    job_url = client.post("/v1/documents", json={"text": big},
-                          params={"background": "true"}).json()["status_url"]
+    client: httpx.Client, corpus: dict[str, str]
+) -> None:
+    big = "\n\n".join(
+        f"Ledger entry {n} {uuid.uuid4().hex}. " + "Inventory was counted. " * 45 for n in range(80)
+    )
+    job_url = client.post(
+        "/v1/documents", json={"text": big}, params={"background": "true"}
+    ).json()["status_url"]
     answered = 0
     while client.get(job_url).json()["status"] in ("queued", "running"):
-        response = client.post("/v1/retrieve", json={"query": "volcano lava", "top_k": 1,
-                                                     "mode": "dense"})
+        response = client.post(
+            "/v1/retrieve", json={"query": "volcano lava", "top_k": 1, "mode": "dense"}
+        )
         assert response.status_code == 200
         answered += 1
     assert answered > 0

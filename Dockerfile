@@ -1,0 +1,94 @@
+# rag-api image: layers ordered from rarely to often changing, so that a code-only change
+# rebuilds one small layer and a dependency change downloads only what changed.
+#
+#   docker buildx build --secret id=ca_bundle,src=/etc/ssl/certs/ca-certificates.crt -t rag-api .
+#
+# Build args:
+#   PYTHON_IMAGE   base of every stage (default python:3.11-slim-bookworm)
+#   WITH_HEAVY     1 installs the optional `heavy` dependency group in its own layer
+# Build secret (optional):
+#   ca_bundle      a full CA bundle for download steps behind a TLS-inspecting proxy;
+#                  mounted only while a step runs, never stored in a layer.
+
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+# ---- base: what every stage shares ---------------------------------------------------------
+FROM ${PYTHON_IMAGE} AS base
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    LANG=C.UTF-8
+
+# ---- uv: the package manager, build stages only --------------------------------------------
+FROM base AS uv
+ARG UV_VERSION=0.13.9
+RUN --mount=type=secret,id=ca_bundle \
+    if [ -s /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi; \
+    python3 -m pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
+ENV UV_LINK_MODE=copy \
+    UV_COMPILE_BYTECODE=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON_PREFERENCE=only-system \
+    UV_CACHE_DIR=/root/.cache/uv
+
+# ---- model: export the embedding model to ONNX (torch lives and dies here) -----------------
+# Reruns only when the export group's pins or the export code change. One step: torch's
+# ~6 GB environment exists only while it runs (packages come from the uv cache mount), so the
+# build cache keeps just the ~90 MB model, not a torch layer.
+FROM uv AS model
+WORKDIR /build
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=secret,id=ca_bundle \
+    --mount=type=bind,source=requirements/export.txt,target=/build/requirements.txt \
+    --mount=type=bind,source=model_export,target=/build/model_export \
+    if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
+    uv venv /tmp/export && \
+    uv pip install --python /tmp/export/bin/python --no-deps -r requirements.txt && \
+    /tmp/export/bin/python -m model_export --out /opt/model && \
+    rm -rf /tmp/export
+
+# ---- deps: the runtime virtual environment -------------------------------------------------
+FROM uv AS deps
+WORKDIR /app
+ARG WITH_HEAVY=0
+# The heavy group first, in its own layer: a light dependency change never rebuilds it.
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=secret,id=ca_bundle \
+    --mount=type=bind,source=requirements/heavy.txt,target=/tmp/heavy.txt \
+    if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
+    uv venv /app/.venv && \
+    if [ "$WITH_HEAVY" = 1 ]; then \
+      uv pip install --python /app/.venv/bin/python --no-deps -r /tmp/heavy.txt; \
+    fi
+RUN --mount=type=cache,target=/root/.cache/uv \
+    --mount=type=secret,id=ca_bundle \
+    --mount=type=bind,source=pyproject.toml,target=/app/pyproject.toml \
+    --mount=type=bind,source=uv.lock,target=/app/uv.lock \
+    if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
+    groups=""; if [ "$WITH_HEAVY" = 1 ]; then groups="--group heavy"; fi; \
+    UV_PROJECT_ENVIRONMENT=/app/.venv uv sync --frozen --no-install-project \
+      --no-default-groups $groups
+
+# ---- runtime: no compilers, no uv, no caches, no tests, no ops tooling ---------------------
+FROM base AS runtime
+RUN groupadd --system --gid 10001 app && \
+    useradd --system --uid 10001 --gid app --home-dir /app --no-create-home app && \
+    mkdir -p /app/rag_local_storage && chown app:app /app/rag_local_storage
+WORKDIR /app
+ENV PATH=/app/.venv/bin:$PATH \
+    RAG_STORAGE_DIR=/app/rag_local_storage \
+    RAG_MODEL_DIR=/app/models/all-MiniLM-L6-v2 \
+    RAG_HOST=0.0.0.0 \
+    RAG_PORT=8000
+COPY --from=deps /app/.venv /app/.venv
+COPY --from=model /opt/model /app/models/all-MiniLM-L6-v2
+COPY docker/entrypoint.sh /usr/local/bin/rag-entrypoint
+EXPOSE 8000
+VOLUME ["/app/rag_local_storage"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/ready' % os.environ.get('RAG_PORT', '8000'), timeout=2)"]
+ENTRYPOINT ["rag-entrypoint"]
+CMD ["python", "main.py"]
+# The app code last: a code-only change rebuilds only these layers.
+COPY --chown=root:root main.py ./
+COPY --chown=root:root api/ ./api/
+COPY --chown=root:root src/ ./src/

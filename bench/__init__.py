@@ -1,0 +1,1 @@
+"""Benchmarks: measure and report (never assert). `python -m bench --help`."""

@@ -1,0 +1,47 @@
+"""python -m bench {serving,build} [options]: measure, write bench/results/<suite>.json."""
+
+from __future__ import annotations
+
+import argparse
+
+from bench import report
+
+
+def _records(args: argparse.Namespace) -> list[report.Record]:
+    if args.suite == "serving":
+        from bench import serving
+
+        return serving.serving(args.chunks, args.reps, args.queries)
+    from bench import build
+
+    records = build.rebuilds(args.image, args.reps)
+    records += build.update_cycles(args.image, args.cycles, args.port)
+    if args.cold:
+        records.insert(0, build.cold_build(args.image))
+    return records
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("suite", choices=["serving", "build"])
+    parser.add_argument("--reps", type=int, default=3, help="repetitions per variant")
+    parser.add_argument("--chunks", type=int, default=10_000, help="serving: chunks stored")
+    parser.add_argument("--queries", type=int, default=300, help="serving: queries per mode")
+    parser.add_argument("--image", default="rag-api-bench", help="build: image name")
+    parser.add_argument("--cycles", type=int, default=10, help="build: consecutive updates")
+    parser.add_argument("--port", type=int, default=18000, help="build: host port for updates")
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="build: also time a build from an empty builder cache (prunes it)",
+    )
+    args = parser.parse_args()
+    records = _records(args)
+    path = report.write(args.suite, records)
+    print(report.table(records))
+    print(f"\nwritten to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

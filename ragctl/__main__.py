@@ -1,0 +1,76 @@
+"""ragctl entry point: parses the command line, runs one command, maps errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable
+from types import ModuleType
+
+from ragctl.commands import build, df, doctor, prune, update, verify
+from ragctl.errors import RagctlError
+from ragctl.output import set_json
+
+COMMANDS: dict[str, tuple[ModuleType, str]] = {
+    "build": (build, "build the image, tagged with the git version and latest"),
+    "update": (update, "build, replace the running container once the new one is ready, prune"),
+    "prune": (prune, "routine clean-up (or --deep: everything unused, build cache included)"),
+    "df": (df, "disk use against the budget"),
+    "verify": (verify, "check an image is complete, clean, non-root and starts on its own"),
+    "doctor": (doctor, "check the engine, BuildKit, the build cache, disk and the base image"),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="ragctl", description=__doc__)
+    top.add_argument("--json", action="store_true", help="print the result as JSON")
+    top.add_argument("-v", "--verbose", action="store_true", help="log every command run")
+    commands = top.add_subparsers(dest="command", required=True)
+    for name, (module, help_text) in COMMANDS.items():
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument(
+            "--json",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="print the result as JSON",
+        )
+        module.add_arguments(sub)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    set_json(args.json)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="ragctl: %(message)s",
+        stream=sys.stderr,
+    )
+    command: Callable[[argparse.Namespace], int] = COMMANDS[args.command][0].main
+    try:
+        return command(args)
+    except RagctlError as exc:
+        if os.environ.get("RAGCTL_DEBUG"):
+            raise
+        _report(exc, args.json)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("ragctl: interrupted", file=sys.stderr)
+        return 130
+
+
+def _report(exc: RagctlError, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"error": exc.message, "hint": exc.hint, "details": exc.details}))
+    print(f"ragctl: error: {exc.message}", file=sys.stderr)
+    if exc.hint:
+        print(f"ragctl: hint: {exc.hint}", file=sys.stderr)
+    if exc.details:
+        print(exc.details, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

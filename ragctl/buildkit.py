@@ -1,0 +1,56 @@
+"""Reading BuildKit's plain progress output: which steps were cached and how long each took."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import Any
+
+_STEP = re.compile(r"^#(\d+) \[([^\]]+)\] (.+)$")
+_DONE = re.compile(r"^#(\d+) DONE ([\d.]+)s$")
+_CACHED = re.compile(r"^#(\d+) CACHED$")
+_ERROR = re.compile(r"^#(\d+) ERROR")
+
+
+@dataclass
+class Step:
+    id: int
+    stage: str
+    instruction: str
+    status: str = "running"  # cached, done, error
+    seconds: float = 0.0
+
+    @property
+    def internal(self) -> bool:
+        # FROM only resolves the base image; it builds no layer of ours.
+        return self.stage == "internal" or self.instruction.startswith(("load ", "FROM "))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class BuildLog:
+    """Feed it lines as they come; ask for the steps at the end."""
+
+    def __init__(self) -> None:
+        self._steps: dict[int, Step] = {}
+
+    def feed(self, line: str) -> Step | None:
+        """Returns the step whose status this line settled, if any."""
+        if match := _STEP.match(line):
+            step_id = int(match.group(1))
+            if step_id not in self._steps:
+                stage = match.group(2).split(" ")[0]
+                self._steps[step_id] = Step(step_id, stage, match.group(3).strip())
+            return None
+        for pattern, status in ((_CACHED, "cached"), (_DONE, "done"), (_ERROR, "error")):
+            if (match := pattern.match(line)) and int(match.group(1)) in self._steps:
+                step = self._steps[int(match.group(1))]
+                step.status = status
+                if status == "done":
+                    step.seconds = float(match.group(2))
+                return step
+        return None
+
+    def steps(self, include_internal: bool = False) -> list[Step]:
+        return [s for s in self._steps.values() if include_internal or not s.internal]

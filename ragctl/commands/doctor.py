@@ -1,0 +1,118 @@
+"""`ragctl doctor`: the reference's troubleshooting list as checks with verdicts."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from ragctl import config, docker
+from ragctl.commands.df import cache_mount_bytes
+from ragctl.errors import RagctlError
+from ragctl.output import human_bytes, result
+from ragctl.runner import run
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    verdict: str  # ok, warn, fail
+    detail: str
+    hint: str = ""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--min-free-gb", type=float, default=config.MIN_FREE_GB)
+    parser.add_argument("--base-image", default=config.BASE_IMAGE)
+
+
+def _engine(_: argparse.Namespace) -> Check:
+    version = run(["docker", "version", "--format", "{{.Server.Version}}"], check=False)
+    if version.returncode != 0:
+        return Check(
+            "engine",
+            "fail",
+            "the Docker engine does not answer",
+            "start dockerd (or check DOCKER_HOST)",
+        )
+    return Check("engine", "ok", f"Docker engine {version.stdout.strip()}")
+
+
+def _buildkit(_: argparse.Namespace) -> Check:
+    builder = run(["docker", "buildx", "inspect"], check=False)
+    if builder.returncode != 0:
+        return Check(
+            "buildkit", "fail", "docker buildx is missing", "install the buildx CLI plugin"
+        )
+    driver = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in builder.stdout.splitlines()
+            if line.startswith("Driver:")
+        ),
+        "?",
+    )
+    return Check("buildkit", "ok", f"BuildKit through buildx (driver {driver})")
+
+
+def _cache(_: argparse.Namespace) -> Check:
+    size = cache_mount_bytes()
+    if size == 0:
+        return Check(
+            "build cache",
+            "warn",
+            "no uv cache mount in the builder yet",
+            "the next build downloads every package; later ones reuse them",
+        )
+    return Check("build cache", "ok", f"uv cache mount holds {human_bytes(size)}")
+
+
+def _disk(args: argparse.Namespace) -> Check:
+    root = str(docker.info().get("DockerRootDir", "/var/lib/docker"))
+    free = docker.root_free_bytes(root)
+    if free < args.min_free_gb * 1e9:
+        return Check(
+            "disk",
+            "fail",
+            f"{human_bytes(free)} free on {root}",
+            "run `ragctl prune`, then `ragctl prune --deep` if still short",
+        )
+    return Check("disk", "ok", f"{human_bytes(free)} free on {root}")
+
+
+def _base_image(args: argparse.Namespace) -> Check:
+    if docker.image_exists(args.base_image):
+        return Check("base image", "ok", f"{args.base_image} is present")
+    return Check(
+        "base image",
+        "warn",
+        f"{args.base_image} is not present locally",
+        f"the next build pulls it (`docker pull {args.base_image}`)",
+    )
+
+
+CHECKS: list[Callable[[argparse.Namespace], Check]] = [
+    _engine,
+    _buildkit,
+    _cache,
+    _disk,
+    _base_image,
+]
+
+
+def main(args: argparse.Namespace) -> int:
+    checks = []
+    for check in CHECKS:
+        try:
+            checks.append(check(args))
+        except RagctlError as exc:
+            checks.append(Check(check.__name__.strip("_"), "fail", exc.message, exc.hint))
+        if checks[0].verdict == "fail":
+            break  # nothing else can be checked without an engine
+    lines = [
+        f"{c.verdict.upper():<5} {c.name:<12} {c.detail}" + (f"  -> {c.hint}" if c.hint else "")
+        for c in checks
+    ]
+    failed = any(c.verdict == "fail" for c in checks)
+    result({"checks": [asdict(c) for c in checks], "ok": not failed}, "\n".join(lines))
+    return 1 if failed else 0

@@ -1,0 +1,61 @@
+"""Which image versions to keep: the last N, never the running one, never `latest`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from ragctl.runner import run
+
+
+@dataclass(frozen=True)
+class ImageTag:
+    ref: str
+    tag: str
+    image_id: str
+    created: str
+    size: int
+
+
+def tags(image: str) -> list[ImageTag]:
+    """Every tag of `image` on the engine, newest first."""
+    out = run(["docker", "image", "ls", image, "--no-trunc", "--format", "{{json .}}"]).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    found = []
+    for row in rows:
+        if row["Tag"] == "<none>":
+            continue
+        inspect = json.loads(run(["docker", "image", "inspect", f"{image}:{row['Tag']}"]).stdout)[0]
+        found.append(
+            ImageTag(
+                f"{image}:{row['Tag']}",
+                row["Tag"],
+                inspect["Id"],
+                inspect["Created"],
+                int(inspect["Size"]),
+            )
+        )
+    return sorted(found, key=lambda t: t.created, reverse=True)
+
+
+def in_use_image_ids() -> set[str]:
+    out = run(["docker", "ps", "-a", "--no-trunc", "--format", "{{.ID}}"]).stdout.split()
+    if not out:
+        return set()
+    inspect = json.loads(run(["docker", "container", "inspect", *out]).stdout)
+    return {c["Image"] for c in inspect}
+
+
+def to_remove(all_tags: list[ImageTag], keep: int, protected_ids: set[str]) -> list[ImageTag]:
+    """Tags beyond the newest `keep` versions whose image nothing protects."""
+    versions = [t for t in all_tags if t.tag != "latest"]
+    kept_ids = {t.image_id for t in versions[:keep]} | protected_ids
+    kept_ids |= {t.image_id for t in all_tags if t.tag == "latest"}
+    return [t for t in versions[keep:] if t.image_id not in kept_ids]
+
+
+def apply(image: str, keep: int) -> list[str]:
+    doomed = to_remove(tags(image), keep, in_use_image_ids())
+    for tag in doomed:
+        run(["docker", "image", "rm", tag.ref])
+    return [t.ref for t in doomed]

@@ -1,0 +1,14 @@
+# Sourced by the scripts here: makes sure uv is on PATH, installing it from PyPI if needed.
+if ! command -v uv >/dev/null 2>&1; then
+  export PATH="$HOME/.local/bin:$PATH"
+  command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv 2>/dev/null \
+    || python3 -m pip install --quiet uv
+fi
+# Export the embedding model to ONNX once per model pin (needs the `export` group, torch included).
+ensure_model() {
+  local dir="${RAG_MODEL_DIR:-models/all-MiniLM-L6-v2}"
+  if [ ! -f "$dir/manifest.json" ]; then
+    echo "exporting the embedding model to $dir (once)" >&2
+    uv run --frozen python -m model_export --out "$dir"
+  fi
+}

@@ -1,0 +1,158 @@
+"""Fixtures for ragctl's tests against the real Docker engine.
+
+Under CI=true a missing engine fails these tests; elsewhere they are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import ROOT, free_port
+
+CONTEXT_PATHS = [
+    "Dockerfile",
+    ".dockerignore",
+    "pyproject.toml",
+    "uv.lock",
+    "requirements",
+    "model_export",
+    "docker",
+    "main.py",
+    "api",
+    "src",
+    "compose.yaml",
+]
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+
+
+def docker_available() -> bool:
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    if docker_available():
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true but no Docker engine answers: run ../shared/ci/docker-env.sh first")
+    pytest.skip("no Docker engine (run ../shared/ci/docker-env.sh)")
+
+
+@dataclass(frozen=True)
+class Ragctl:
+    env: dict[str, str]
+
+    def __call__(
+        self, *args: str, check: bool = True, cwd: Path | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "ragctl", *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            cwd=cwd or ROOT,
+            timeout=1800,
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"ragctl {' '.join(args)} exited {done.returncode}:\n{done.stdout}\n{done.stderr}"
+            )
+        return done
+
+    def json(self, *args: str, cwd: Path | None = None) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self("--json", *args, cwd=cwd).stdout)
+        return data
+
+
+@pytest.fixture(scope="session")
+def ragctl(docker_engine: None) -> Ragctl:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if Path(CA_BUNDLE).is_file():
+        env.setdefault("RAG_CA_BUNDLE", CA_BUNDLE)
+    return Ragctl(env)
+
+
+def copy_context(destination: Path) -> Path:
+    """The files the image is built from, copied so tests can change them freely."""
+    for name in CONTEXT_PATHS:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(
+                source, destination / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            )
+        else:
+            shutil.copy2(source, destination / name)
+    return destination
+
+
+@pytest.fixture(scope="session")
+def test_image_name() -> str:
+    return f"rag-api-test-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def built(
+    ragctl: Ragctl, test_image_name: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Any]]:
+    """The image built once by `ragctl build` from a copy of this checkout."""
+    context = copy_context(tmp_path_factory.mktemp("context"))
+    report = ragctl.json(
+        "build", "--context", str(context), "--image", test_image_name, "--version", "v1"
+    )
+    yield {**report, "context": context}
+    listed = subprocess.run(
+        ["docker", "image", "ls", test_image_name, "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+    )
+    for ref in listed.stdout.split():
+        subprocess.run(["docker", "image", "rm", "-f", ref], capture_output=True)
+
+
+@pytest.fixture()
+def derived_image(built: dict[str, Any], tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """derived_image(lines, files) builds `FROM <built image>` plus the given lines."""
+    made: list[str] = []
+
+    def make(*lines: str, files: dict[str, str] | None = None) -> str:
+        context = tmp_path / uuid.uuid4().hex[:8]
+        context.mkdir()
+        for name, text in (files or {}).items():
+            (context / name).write_text(text)
+        (context / "Dockerfile").write_text("\n".join([f"FROM {built['ref']}", *lines]) + "\n")
+        tag = f"{built['image']}:derived-{context.name}"
+        subprocess.run(
+            ["docker", "build", "-q", "-t", tag, str(context)], check=True, capture_output=True
+        )
+        made.append(tag)
+        return tag
+
+    yield make
+    for tag in made:
+        subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+
+
+@pytest.fixture()
+def container_name() -> Iterator[str]:
+    name = f"rag-api-test-{uuid.uuid4().hex[:8]}"
+    yield name
+    for suffix in ("", "-candidate", "-previous"):
+        subprocess.run(["docker", "rm", "-f", name + suffix], capture_output=True)
+
+
+@pytest.fixture()
+def host_port() -> int:
+    return free_port()

@@ -1,0 +1,67 @@
+"""`ragctl build` and the layered Dockerfile, against the real engine."""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+RUNTIME_CODE = (
+    "COPY --chown=root:root main.py",
+    "COPY --chown=root:root api/",
+    "COPY --chown=root:root src/",
+)
+
+
+def _by_stage(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    stages: dict[str, list[dict[str, Any]]] = {}
+    for step in report["steps"]:
+        stages.setdefault(step["stage"], []).append(step)
+    return stages
+
+
+def test_build_tags_version_and_latest_and_reports_size(built: dict[str, Any]) -> None:
+    assert built["tags"] == ["v1", "latest"]
+    assert built["ref"].endswith(":v1")
+    assert 100e6 < built["size_bytes"] < 1.5e9
+    assert {"model", "deps", "runtime"} <= set(_by_stage(built))
+
+
+def test_code_only_change_reuses_every_dependency_and_model_step(
+    ragctl: Any, built: dict[str, Any], tmp_path: Path
+) -> None:
+    context = tmp_path / "context"
+    shutil.copytree(built["context"], context)
+    with (context / "src" / "retrieval.py").open("a") as source:
+        # Unique, or BuildKit would rightly reuse the layer of an earlier run's same change.
+        source.write(f"\n# a code-only change {uuid.uuid4()}\n")
+    report = ragctl.json(
+        "build", "--context", str(context), "--image", built["image"], "--version", "v2"
+    )
+    rebuilt = [s["instruction"] for s in report["steps"] if s["status"] == "done"]
+    assert rebuilt == ["COPY --chown=root:root src/ ./src/"], rebuilt
+    for stage in ("uv", "model", "deps"):
+        assert all(s["status"] == "cached" for s in _by_stage(report)[stage]), stage
+    runtime = _by_stage(report)["runtime"]
+    assert all(
+        s["status"] == "cached" for s in runtime if not s["instruction"].startswith(RUNTIME_CODE[2])
+    )
+
+
+def test_light_dependency_lock_change_keeps_model_and_heavy_layers(
+    ragctl: Any, built: dict[str, Any], tmp_path: Path
+) -> None:
+    context = tmp_path / "context"
+    shutil.copytree(built["context"], context)
+    # A change to the lock that the export and heavy requirement files do not see.
+    with (context / "uv.lock").open("a") as lock:
+        lock.write(f"\n# lock touched {uuid.uuid4()}\n")
+    report = ragctl.json(
+        "build", "--context", str(context), "--image", built["image"], "--version", "v3"
+    )
+    stages = _by_stage(report)
+    assert all(s["status"] == "cached" for s in stages["model"]), stages["model"]
+    heavy, light = stages["deps"][:2], stages["deps"][2:]
+    assert all(s["status"] == "cached" for s in heavy), heavy
+    assert any(s["status"] == "done" and "uv sync" in s["instruction"] for s in light), light

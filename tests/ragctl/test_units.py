@@ -1,0 +1,80 @@
+"""ragctl's pure parts: BuildKit output parsing, retention choice, banned layer paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from ragctl.buildkit import BuildLog
+from ragctl.commands.verify import _banned
+from ragctl.docker import parse_size
+from ragctl.retention import ImageTag, to_remove
+
+PLAIN = """#1 [internal] load build definition from Dockerfile
+#1 DONE 0.0s
+#5 [base 1/1] FROM docker.io/library/python:3.11-slim-bookworm
+#5 DONE 0.0s
+#7 [deps 2/3] RUN --mount=type=cache,target=/root/.cache/uv uv venv
+#7 CACHED
+#9 [runtime 7/9] COPY --chown=root:root main.py ./
+#9 DONE 0.3s
+#11 [model 3/3] RUN /opt/export/bin/python -m model_export --out /opt/model
+#11 12.30 exporting
+#11 DONE 31.2s
+#12 [runtime 9/9] COPY --chown=root:root src/ ./src/
+#12 ERROR: failed to compute cache key
+"""
+
+
+def test_build_log_reads_status_and_duration() -> None:
+    log = BuildLog()
+    for line in PLAIN.splitlines():
+        log.feed(line)
+    steps = {s.id: s for s in log.steps()}
+    assert set(steps) == {7, 9, 11, 12}  # [internal] steps left out
+    assert steps[7].status == "cached" and steps[7].stage == "deps"
+    assert steps[9].status == "done" and steps[9].seconds == 0.3
+    assert steps[11].seconds == 31.2 and steps[12].status == "error"
+
+
+def _tag(tag: str, image_id: str, created: str) -> ImageTag:
+    return ImageTag(f"img:{tag}", tag, image_id, created, 1)
+
+
+def test_to_remove_keeps_newest_latest_and_protected() -> None:
+    tags = [
+        _tag("v5", "e", "5"),
+        _tag("v4", "d", "4"),
+        _tag("latest", "a", "3"),
+        _tag("v3", "c", "3"),
+        _tag("v2", "b", "2"),
+        _tag("v1", "a", "1"),
+    ]
+    assert [t.tag for t in to_remove(tags, 2, protected_ids={"b"})] == ["v3"]
+    assert to_remove(tags, 10, set()) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "banned"),
+    [
+        ("app/.env", True),
+        ("./app/.env", True),
+        ("root/.aws/credentials", True),
+        ("root/.cache/uv/archive-v0/x", True),
+        ("app/tests/test_x.py", True),
+        ("app/.venv/lib/python3.11/site-packages/torch/__init__.py", True),
+        ("app/.env.example", False),
+        ("app/src/store/sqlite.py", False),
+        ("app/.venv/lib/python3.11/site-packages/certifi/cacert.pem", False),
+        ("usr/lib/python3.11/venv/scripts/common/activate", False),
+    ],
+)
+def test_banned_paths(path: str, banned: bool) -> None:
+    assert (_banned(path) is not None) is banned
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("1.5GB", 1.5e9), ("512kB", 512e3), ("0B", 0), ("2.1MiB", 2.1 * 1024**2), ("junk", 0)],
+)
+def test_parse_size(text: str, size: float) -> None:
+    assert parse_size(text) == pytest.approx(size)
