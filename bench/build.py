@@ -15,20 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.report import Record, summarize
+from ragctl.context import copy_build_context
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTEXT = [
-    "Dockerfile",
-    ".dockerignore",
-    "pyproject.toml",
-    "uv.lock",
-    "requirements",
-    "model_export",
-    "docker",
-    "main.py",
-    "api",
-    "src",
-]
 # Small packages not in the lock, one per light-dependency-change run.
 LIGHT_PACKAGES = ["six", "toolz", "wrapt", "appdirs", "text-unidecode"]
 
@@ -45,18 +34,6 @@ def _ragctl(*args: str) -> dict[str, Any]:
         raise RuntimeError(f"ragctl {' '.join(args)} failed:\n{done.stderr[-3000:]}")
     data: dict[str, Any] = json.loads(done.stdout)
     return data
-
-
-def _copy_context(into: Path) -> Path:
-    for name in CONTEXT:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, into / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
-        else:
-            shutil.copy2(source, into / name)
-    return into
 
 
 def _touch_code(context: Path) -> None:
@@ -78,14 +55,14 @@ def _build(context: Path, image: str, version: str) -> dict[str, Any]:
 def cold_build(image: str) -> Record:
     subprocess.run(["docker", "builder", "prune", "-af"], check=True, capture_output=True)
     with tempfile.TemporaryDirectory() as tmp:
-        report = _build(_copy_context(Path(tmp)), image, "cold")
+        report = _build(copy_build_context(Path(tmp)), image, "cold")
     return Record("cold_build", "rag-api", "seconds", round(report["seconds"], 1), "s")
 
 
 def rebuilds(image: str, reps: int) -> list[Record]:
     code, light, size = [], [], 0
     with tempfile.TemporaryDirectory() as tmp:
-        context = _copy_context(Path(tmp))
+        context = copy_build_context(Path(tmp))
         size = _build(context, image, "base")["size_bytes"]
         for n in range(reps):
             _touch_code(context)
@@ -104,7 +81,7 @@ def update_cycles(image: str, cycles: int, port: int) -> list[Record]:
     records = []
     name = f"rag-api-bench-{uuid.uuid4().hex[:6]}"
     with tempfile.TemporaryDirectory() as tmp:
-        context = _copy_context(Path(tmp))
+        context = copy_build_context(Path(tmp))
         data = Path(tempfile.mkdtemp(prefix="rag-bench-data-"))
         try:
             for cycle in range(1, cycles + 1):

@@ -1,4 +1,4 @@
-"""Text embeddings: the local ONNX model by default, an OpenAI-compatible API as an option."""
+"""Text embeddings from the local ONNX export of all-MiniLM-L6-v2 (no network, no torch)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-import httpx
 import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
-from src.errors import LLMError, LLMTimeoutError, StoreError
+from src.errors import StoreError
 
 Matrix = npt.NDArray[np.float32]
 
@@ -78,6 +77,10 @@ class OnnxEmbedder:
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # noqa: S106 - a token, not a secret
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # No busy-waiting after a run: spinning threads hold the CPU the event loop needs to
+        # answer (measured at 10k chunks: dense /v1/retrieve p50 27 ms -> 15 ms, for ~5% less
+        # bulk embedding throughput).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = ort.InferenceSession(
             str(model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
         )
@@ -113,39 +116,3 @@ class OnnxEmbedder:
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         return normalize_rows(pooled.astype(np.float32))
-
-
-class OpenAIEmbedder:
-    """Embeddings from any OpenAI-compatible `/embeddings` endpoint (optional backend)."""
-
-    def __init__(
-        self, base_url: str, api_key: str, model: str, dimension: int, timeout_s: float = 60.0
-    ) -> None:
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._client = httpx.Client(
-            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout_s
-        )
-        self._model = model
-        self._dimension = dimension
-
-    @property
-    def dimension(self) -> int:
-        return self._dimension
-
-    @property
-    def name(self) -> str:
-        return self._model
-
-    def embed(self, texts: list[str]) -> Matrix:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        try:
-            response = self._client.post("/embeddings", json={"model": self._model, "input": texts})
-        except httpx.TimeoutException as exc:
-            raise LLMTimeoutError("the embeddings endpoint did not answer in time") from exc
-        except httpx.HTTPError as exc:
-            raise LLMError(f"the embeddings endpoint could not be reached: {exc}") from exc
-        if response.status_code >= 400:
-            raise LLMError(f"the embeddings endpoint answered {response.status_code}")
-        rows = sorted(response.json()["data"], key=lambda row: row["index"])
-        return normalize_rows(np.array([row["embedding"] for row in rows], dtype=np.float32))

@@ -30,19 +30,23 @@ def system_df() -> dict[str, dict[str, Any]]:
     }
 
 
+def cache_records(verbose_du: str) -> list[dict[str, str]]:
+    """`docker buildx du --verbose` prints one "Key: value" block per cache record."""
+    records = []
+    for block in verbose_du.strip().split("\n\n"):
+        fields = dict(line.split(":", 1) for line in block.splitlines() if ":" in line)
+        records.append({key.strip(): value.strip() for key, value in fields.items()})
+    return records
+
+
 def cache_mount_bytes() -> int:
     """Size of BuildKit cache mounts (the uv download cache lives there)."""
     out = run(["docker", "buildx", "du", "--verbose"], check=False).stdout
-    total, is_mount = 0, False
-    for line in out.splitlines():
-        key, _, value = line.partition(":")
-        key, value = key.strip(), value.strip()
-        if key == "Type":
-            is_mount = value == "exec.cachemount"
-        elif key == "Size" and is_mount:
-            total += int(docker.parse_size(value))
-            is_mount = False
-    return total
+    return sum(
+        int(docker.parse_size(r.get("Size", "0B")))
+        for r in cache_records(out)
+        if r.get("Type") == "exec.cachemount"
+    )
 
 
 def report(image: str, keep: int) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import uuid
@@ -19,19 +18,8 @@ from typing import Any
 import pytest
 from conftest import ROOT, free_port
 
-CONTEXT_PATHS = [
-    "Dockerfile",
-    ".dockerignore",
-    "pyproject.toml",
-    "uv.lock",
-    "requirements",
-    "model_export",
-    "docker",
-    "main.py",
-    "api",
-    "src",
-    "compose.yaml",
-]
+from ragctl.context import copy_build_context
+
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
 
@@ -85,19 +73,6 @@ def ragctl(docker_engine: None) -> Ragctl:
     return Ragctl(env)
 
 
-def copy_context(destination: Path) -> Path:
-    """The files the image is built from, copied so tests can change them freely."""
-    for name in CONTEXT_PATHS:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(
-                source, destination / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-            )
-        else:
-            shutil.copy2(source, destination / name)
-    return destination
-
-
 @pytest.fixture(scope="session")
 def test_image_name() -> str:
     return f"rag-api-test-{uuid.uuid4().hex[:8]}"
@@ -108,7 +83,7 @@ def built(
     ragctl: Ragctl, test_image_name: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     """The image built once by `ragctl build` from a copy of this checkout."""
-    context = copy_context(tmp_path_factory.mktemp("context"))
+    context = copy_build_context(tmp_path_factory.mktemp("context"))
     report = ragctl.json(
         "build", "--context", str(context), "--image", test_image_name, "--version", "v1"
     )

@@ -22,6 +22,15 @@ def _ready(port: int, timeout: float = 120) -> None:
     wait_until(answers, timeout, f"/ready on port {port}")
 
 
+def _running_image(container: str) -> str:
+    return subprocess.run(
+        ["docker", "inspect", "-f", "{{.Config.Image}}", container],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+
+
 def test_run_like_reference_with_missing_storage_dir(
     built: dict[str, Any], tmp_path: Path, container_name: str, host_port: int
 ) -> None:
@@ -91,13 +100,7 @@ def test_update_keeps_data_and_switches_image(
     assert report["image"] == newer
     with httpx.Client(base_url=f"http://127.0.0.1:{host_port}", timeout=60) as http:
         assert http.get(f"/v1/documents/{document['documents'][0]['id']}").status_code == 200
-    running = subprocess.run(
-        ["docker", "inspect", "-f", "{{.Config.Image}}", container_name],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert running == newer
+    assert _running_image(container_name) == newer
 
 
 def test_update_refuses_image_that_never_gets_ready(
@@ -146,10 +149,4 @@ def test_update_refuses_image_that_never_gets_ready(
     assert "never got ready" in refused.stderr
     assert "no exported embedding model" in refused.stderr  # the new container's last logs
     assert failures == []
-    running = subprocess.run(
-        ["docker", "inspect", "-f", "{{.Config.Image}}", container_name],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    assert running == built["ref"]
+    assert _running_image(container_name) == built["ref"]

@@ -78,3 +78,15 @@ def test_banned_paths(path: str, banned: bool) -> None:
 )
 def test_parse_size(text: str, size: float) -> None:
     assert parse_size(text) == pytest.approx(size)
+
+
+def test_cache_records_finds_cache_mounts_whatever_the_field_order() -> None:
+    from ragctl.commands.df import cache_records
+
+    out = (
+        "ID:\t\ta\nSize:\t\t6.191GB\nDescription:\tcached mount /root/.cache/uv from exec\n"
+        "Type:\t\texec.cachemount\n\nID:\t\tb\nSize:\t\t249.5MB\nType:\t\tregular\n"
+    )
+    records = cache_records(out)
+    assert [(r["ID"], r["Type"]) for r in records] == [("a", "exec.cachemount"), ("b", "regular")]
+    assert parse_size(records[0]["Size"]) == pytest.approx(6.191e9)
