@@ -44,6 +44,10 @@ def info() -> dict[str, Any]:
     return data
 
 
+def root_dir() -> str:
+    return str(info().get("DockerRootDir", "/var/lib/docker"))
+
+
 def root_free_bytes(root_dir: str) -> int:
     # The engine is local here; a remote engine's disk is checked by the deploy commands.
     path = root_dir if Path(root_dir).exists() else "/"

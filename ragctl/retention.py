@@ -21,20 +21,15 @@ def tags(image: str) -> list[ImageTag]:
     """Every tag of `image` on the engine, newest first."""
     out = run(["docker", "image", "ls", image, "--no-trunc", "--format", "{{json .}}"]).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-    found = []
-    for row in rows:
-        if row["Tag"] == "<none>":
-            continue
-        inspect = json.loads(run(["docker", "image", "inspect", f"{image}:{row['Tag']}"]).stdout)[0]
-        found.append(
-            ImageTag(
-                f"{image}:{row['Tag']}",
-                row["Tag"],
-                inspect["Id"],
-                inspect["Created"],
-                int(inspect["Size"]),
-            )
-        )
+    refs = [f"{image}:{row['Tag']}" for row in rows if row["Tag"] != "<none>"]
+    if not refs:
+        return []
+    # One `docker image inspect` for every tag; it answers in the order asked.
+    inspected = json.loads(run(["docker", "image", "inspect", *refs]).stdout)
+    found = [
+        ImageTag(ref, ref.rsplit(":", 1)[1], data["Id"], data["Created"], int(data["Size"]))
+        for ref, data in zip(refs, inspected, strict=True)
+    ]
     return sorted(found, key=lambda t: t.created, reverse=True)
 
 

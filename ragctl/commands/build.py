@@ -82,7 +82,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def ensure_disk(min_free_gb: float, cache_budget: str) -> None:
     """Below the floor, apply the safe prune once; still short, refuse with a clear message."""
-    root = str(docker.info().get("DockerRootDir", "/var/lib/docker"))
+    root = docker.root_dir()
     needed = int(min_free_gb * 1e9)
     if docker.root_free_bytes(root) >= needed:
         return

@@ -50,18 +50,19 @@ def cache_mount_bytes() -> int:
 
 
 def report(image: str, keep: int) -> dict[str, Any]:
-    root = str(docker.info().get("DockerRootDir", "/var/lib/docker"))
+    root = docker.root_dir()
     usage = shutil.disk_usage(root)
     versions = [t for t in retention.tags(image) if t.tag != "latest"]
     newest = versions[0].size if versions else 0
     cache_mounts = cache_mount_bytes()
     budget = 2 * newest + cache_mounts
-    docker_total = sum(row["size_bytes"] for row in system_df().values())
+    usage_by_type = system_df()
+    docker_total = sum(row["size_bytes"] for row in usage_by_type.values())
     return {
         "docker_root": root,
         "free_bytes": usage.free,
         "total_bytes": usage.total,
-        "system_df": system_df(),
+        "system_df": usage_by_type,
         "uv_cache_mount_bytes": cache_mounts,
         "image_versions": [t.tag for t in versions],
         "newest_image_bytes": newest,

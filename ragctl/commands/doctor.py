@@ -68,7 +68,7 @@ def _cache(_: argparse.Namespace) -> Check:
 
 
 def _disk(args: argparse.Namespace) -> Check:
-    root = str(docker.info().get("DockerRootDir", "/var/lib/docker"))
+    root = docker.root_dir()
     free = docker.root_free_bytes(root)
     if free < args.min_free_gb * 1e9:
         return Check(
