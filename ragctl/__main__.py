@@ -10,13 +10,28 @@ import sys
 from collections.abc import Callable
 from types import ModuleType
 
-from ragctl.commands import build, df, doctor, prune, update, verify
+from ragctl.commands import (
+    build,
+    deploy,
+    df,
+    doctor,
+    prune,
+    push,
+    rollback,
+    update,
+    verify,
+    versions,
+)
 from ragctl.errors import RagctlError
 from ragctl.output import set_json
 
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "build": (build, "build the image, tagged with the git version and latest"),
     "update": (update, "build, replace the running container once the new one is ready, prune"),
+    "push": (push, "build, then push the version to ECR (repository created when missing)"),
+    "deploy": (deploy, "deploy a pushed version to Docker engines, health-gated, one by one"),
+    "rollback": (rollback, "start a version from each target's deploy history"),
+    "versions": (versions, "versions in ECR, on each target, and which one is live"),
     "prune": (prune, "routine clean-up (or --deep: everything unused, build cache included)"),
     "df": (df, "disk use against the budget"),
     "verify": (verify, "check an image is complete, clean, non-root and starts on its own"),

@@ -22,8 +22,9 @@ class Step:
 
     @property
     def internal(self) -> bool:
-        # FROM only resolves the base image; it builds no layer of ours.
-        return self.stage == "internal" or self.instruction.startswith(("load ", "FROM "))
+        # FROM only resolves the base image and [auth] hands registry credentials to
+        # BuildKit; neither builds a layer of ours.
+        return self.stage in ("internal", "auth") or self.instruction.startswith(("load ", "FROM "))
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,3 +20,7 @@ CA_BUNDLE_ENV = "RAG_CA_BUNDLE"
 VERSION_LABEL = "org.opencontainers.image.version"
 REVISION_LABEL = "org.opencontainers.image.revision"
 BASE_IMAGE = "python:3.11-slim-bookworm"
+ECR_REPOSITORY = "rag-api"
+ECR_KEEP = 15  # version tags the repository's lifecycle policy keeps
+HISTORY_KEEP = 5  # deployed versions each target remembers for rollback
+DEPLOY_VOLUME = "rag_local_storage"  # the data volume on a target with no container yet

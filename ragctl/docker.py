@@ -8,6 +8,9 @@ import shutil
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,49 @@ _UNITS = {
 }
 
 
+# The engine commands go to: [] is the local one, else ["-H", host] or ["--context", name].
+_engine: ContextVar[tuple[str, ...]] = ContextVar("engine", default=())
+
+
+@dataclass(frozen=True)
+class Engine:
+    """A Docker engine: `local`, a Docker host URL (ssh://, tcp://, unix://) or `context:NAME`."""
+
+    spec: str = "local"
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        if self.spec == "local":
+            return ()
+        if self.spec.startswith("context:"):
+            return ("--context", self.spec.removeprefix("context:"))
+        if "://" in self.spec:
+            return ("-H", self.spec)
+        raise RagctlError(
+            f"unknown target {self.spec!r}",
+            hint="use local, ssh://user@host, tcp://host:port, unix:///path or context:NAME",
+        )
+
+    @property
+    def is_local(self) -> bool:
+        return self.spec == "local"
+
+
+@contextmanager
+def on_engine(engine: Engine) -> Iterator[None]:
+    """Send every `cli()` command inside the block to `engine`."""
+    token = _engine.set(engine.flags)
+    try:
+        yield
+    finally:
+        _engine.reset(token)
+
+
+def cli(*args: str) -> list[str]:
+    """A docker command for the current engine."""
+    return ["docker", *_engine.get(), *args]
+
+
 def parse_size(text: str) -> float:
     """'1.2GB' -> bytes, as `docker system df` prints them."""
     match = _SIZE.match(text.strip())
@@ -40,7 +86,7 @@ def parse_size(text: str) -> float:
 
 
 def info() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(run(["docker", "info", "--format", "{{json .}}"]).stdout)
+    data: dict[str, Any] = json.loads(run(cli("info", "--format", "{{json .}}")).stdout)
     return data
 
 
@@ -55,11 +101,11 @@ def root_free_bytes(root_dir: str) -> int:
 
 
 def image_exists(ref: str) -> bool:
-    return run(["docker", "image", "inspect", ref], check=False).returncode == 0
+    return run(cli("image", "inspect", ref), check=False).returncode == 0
 
 
 def image_inspect(ref: str) -> dict[str, Any]:
-    result = run(["docker", "image", "inspect", ref], check=False)
+    result = run(cli("image", "inspect", ref), check=False)
     if result.returncode != 0:
         raise RagctlError(f"no image {ref!r} on this engine", hint="build or pull it first")
     data: dict[str, Any] = json.loads(result.stdout)[0]
@@ -75,7 +121,7 @@ class ContainerState:
 
 
 def container(name: str) -> ContainerState | None:
-    result = run(["docker", "container", "inspect", name], check=False)
+    result = run(cli("container", "inspect", name), check=False)
     if result.returncode != 0:
         return None
     data = json.loads(result.stdout)[0]
@@ -85,13 +131,13 @@ def container(name: str) -> ContainerState | None:
 
 
 def remove_container(name: str) -> None:
-    run(["docker", "rm", "-f", name], check=False)
+    run(cli("rm", "-f", name), check=False)
 
 
 def logs_tail(name: str, lines: int = 30) -> str:
     """The container's last log lines, without our own readiness probes' access lines
     (a minute of polling would otherwise push the start-up error out of view)."""
-    result = run(["docker", "logs", "--tail", "2000", name], check=False)
+    result = run(cli("logs", "--tail", "2000", name), check=False)
     kept = [
         line for line in (result.stdout + result.stderr).splitlines() if not _PROBE.search(line)
     ]
@@ -99,7 +145,7 @@ def logs_tail(name: str, lines: int = 30) -> str:
 
 
 def host_port(name: str, container_port: int = 8000) -> int:
-    out = run(["docker", "port", name, f"{container_port}/tcp"]).stdout.strip().splitlines()
+    out = run(cli("port", name, f"{container_port}/tcp")).stdout.strip().splitlines()
     return int(out[0].rsplit(":", 1)[1])
 
 
@@ -118,4 +164,22 @@ def wait_ready(url: str, timeout: float, still_running: str | None = None) -> bo
             if state is None or not state.running:
                 return False
         time.sleep(0.25)
+    return False
+
+
+# Run inside the container, so that readiness is checked the same way on a remote engine.
+_READY_PROBE = "import urllib.request as r; r.urlopen('http://127.0.0.1:8000/ready', timeout=2)"
+
+
+def wait_container_ready(name: str, timeout: float) -> bool:
+    """Probe /ready from inside `name` until it answers; False on timeout or if it stops."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = container(name)
+        if state is None or not state.running:
+            return False
+        probe = run(cli("exec", name, "python", "-c", _READY_PROBE), check=False, timeout=15)
+        if probe.returncode == 0:
+            return True
+        time.sleep(0.3)
     return False

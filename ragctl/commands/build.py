@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl import config, docker
+from ragctl import config, docker, ecr, release
 from ragctl.buildkit import BuildLog, Step
+from ragctl.commands.common import add_remote_arguments
 from ragctl.errors import RagctlError
 from ragctl.output import human_bytes, progress, result
 from ragctl.runner import run
@@ -68,6 +69,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="extra BuildKit cache source (e.g. type=registry,ref=...)",
     )
     parser.add_argument(
+        "--cache-from-ecr",
+        nargs="?",
+        const="last",
+        metavar="VERSION",
+        help="seed the build cache from a version in ECR (default: the last pushed), for a "
+        "builder whose own cache is empty",
+    )
+    add_remote_arguments(parser)
+    parser.add_argument(
         "--min-free-gb",
         type=float,
         default=config.MIN_FREE_GB,
@@ -107,9 +117,7 @@ def safe_prune(cache_budget: str) -> None:
 def build_args(args: argparse.Namespace, version: str) -> list[str]:
     image = args.image
     command = [
-        "docker",
-        "buildx",
-        "build",
+        *docker.cli("buildx", "build"),
         "--progress=plain",
         "--load",
         "-f",
@@ -127,6 +135,8 @@ def build_args(args: argparse.Namespace, version: str) -> list[str]:
         if not Path(args.ca_bundle).is_file():
             raise RagctlError(f"CA bundle {args.ca_bundle} does not exist")
         command += ["--secret", f"id=ca_bundle,src={args.ca_bundle}"]
+    # Cache metadata in the image itself, so that a pushed image seeds a fresh builder's cache.
+    command += ["--build-arg", "BUILDKIT_INLINE_CACHE=1"]
     if args.with_heavy:
         command += ["--build-arg", "WITH_HEAVY=1"]
     for source in args.cache_from:
@@ -134,9 +144,24 @@ def build_args(args: argparse.Namespace, version: str) -> list[str]:
     return [*command, str(args.context)]
 
 
+def ecr_cache_source(args: argparse.Namespace) -> str:
+    """The last pushed version as a cache source: its inline cache metadata lets a builder
+    with an empty cache reuse every unchanged layer instead of rebuilding it."""
+    remote = release.connect(args.region, args.repository)
+    ecr.login(remote.creds)
+    version = args.cache_from_ecr
+    if version == "last":
+        version = release.last_pushed_version(remote)
+    source = f"{remote.repository.uri}:{version}"
+    progress(f"using {source} as build cache")
+    return source
+
+
 def build(args: argparse.Namespace) -> BuildReport:
     ensure_disk(args.min_free_gb, args.cache_budget)
     version = args.version or current_version(args.context)
+    if args.cache_from_ecr:
+        args.cache_from = [*args.cache_from, ecr_cache_source(args)]
     log = BuildLog()
 
     def on_line(line: str) -> None:

@@ -46,7 +46,7 @@ def target_of(args: argparse.Namespace) -> Target:
     env_file = args.env_file
     if env_file is None and Path(".env").is_file():
         env_file = Path(".env")
-    return Target(args.name, args.port, env_file, args.data, args.ready_timeout)
+    return Target(args.name, args.port, env_file, str(args.data), args.ready_timeout)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -19,6 +20,10 @@ import pytest
 from conftest import ROOT, free_port
 
 from ragctl.context import copy_build_context
+from rig import ecr as ecr_rig_module
+from rig import engine as engine_module
+from rig.ecr import Rig
+from rig.engine import Server
 
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -131,3 +136,76 @@ def container_name() -> Iterator[str]:
 @pytest.fixture()
 def host_port() -> int:
     return free_port()
+
+
+# ---- the ECR rig: moto (ECR API) + a TLS registry + a second engine as "another server" ----
+
+
+@pytest.fixture(scope="session")
+def ecr_rig(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
+    if shutil.which(ecr_rig_module.REGISTRY_BIN) is None or os.geteuid() != 0:
+        reason = "the ECR rig needs root and docker-registry (apt-get install docker-registry)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    rig = ecr_rig_module.start(tmp_path_factory.mktemp("ecr-rig"))
+    yield rig
+    rig.stop()
+
+
+@pytest.fixture(scope="session")
+def server(ecr_rig: Rig) -> Iterator[Server]:
+    engine = engine_module.start(ecr_rig.workdir)
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture(scope="session")
+def ecr(ragctl: Ragctl, ecr_rig: Rig, tmp_path_factory: pytest.TempPathFactory) -> Ragctl:
+    """ragctl as an operator with AWS credentials would run it, against the rig."""
+    env = {
+        **ragctl.env,
+        **ecr_rig.env(),
+        "RAGCTL_STATE_DIR": str(tmp_path_factory.mktemp("ragctl-state")),
+        "DOCKER_CONFIG": str(tmp_path_factory.mktemp("docker-config")),
+        "RAGCTL_ECR_REPOSITORY": f"rag-api-test-{uuid.uuid4().hex[:6]}",
+    }
+    return Ragctl(env)
+
+
+@pytest.fixture(scope="session")
+def ecr_client(ecr: Ragctl) -> Any:
+    import boto3
+
+    return boto3.client(
+        "ecr",
+        region_name=ecr.env["AWS_DEFAULT_REGION"],
+        endpoint_url=ecr.env["AWS_ENDPOINT_URL_ECR"],
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def tag_as(image: str, name: str, version: str) -> str:
+    subprocess.run(["docker", "tag", image, f"{name}:{version}"], check=True)
+    return f"{name}:{version}"
+
+
+@pytest.fixture(scope="session")
+def pushed(ecr: Ragctl, built: dict[str, Any]) -> dict[str, Any]:
+    """The built image pushed as version v1."""
+    return ecr.json("push", "--no-build", "--image", built["image"], "--version", "v1")
+
+
+@pytest.fixture(scope="session")
+def release_v2(
+    ecr: Ragctl, built: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """A second version: a code-only change, built and pushed by `ragctl push`."""
+    context = copy_build_context(tmp_path_factory.mktemp("context-v2"))
+    with (context / "src" / "__init__.py").open("a") as out:
+        out.write(f"\n# v2: a code-only change ({uuid.uuid4().hex})\n")
+    report = ecr.json(
+        "push", "--context", str(context), "--image", built["image"], "--version", "v2"
+    )
+    return {**report, "context": context}

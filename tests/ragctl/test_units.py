@@ -11,6 +11,8 @@ from ragctl.retention import ImageTag, to_remove
 
 PLAIN = """#1 [internal] load build definition from Dockerfile
 #1 DONE 0.0s
+#3 [auth] sharing credentials for 123456789012.dkr.ecr.us-east-1.amazonaws.com
+#3 DONE 0.0s
 #5 [base 1/1] FROM docker.io/library/python:3.11-slim-bookworm
 #5 DONE 0.0s
 #7 [deps 2/3] RUN --mount=type=cache,target=/root/.cache/uv uv venv

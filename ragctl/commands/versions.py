@@ -1,0 +1,78 @@
+"""`ragctl versions`: the versions in ECR, each target's deploy history, and which one is live."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from ragctl import docker, release, targets
+from ragctl.commands.common import add_remote_arguments
+from ragctl.errors import RagctlError
+from ragctl.output import human_bytes, progress, result
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_remote_arguments(parser)
+    parser.add_argument(
+        "--target", action="append", default=[], help="Docker engine(s), as for deploy"
+    )
+    parser.add_argument("--name", default="rag-api", help="container name on the targets")
+    parser.add_argument("--no-ecr", action="store_true", help="show only the targets")
+
+
+def _ecr(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
+    if args.no_ecr:
+        return [], None
+    try:
+        remote = release.connect(args.region, args.repository)
+        return [v.__dict__ for v in release.remote_versions(remote)], remote.repository.uri
+    except RagctlError as exc:
+        progress(f"WARNING: ECR not listed: {exc.message}")
+        return [], None
+
+
+def _target(engine: docker.Engine, name: str) -> dict[str, Any]:
+    with docker.on_engine(engine):
+        live = targets.live(name)
+        running = docker.container(name)
+    live_ref = running.image_ref if running and running.running else None
+    history = [
+        {**entry.__dict__, "live": entry.ref == live_ref, "image_present": present}
+        for entry in live.history
+        for present in [_present(engine, entry.ref)]
+    ]
+    return {"target": engine.spec, "live": live_ref, "history": history}
+
+
+def _present(engine: docker.Engine, ref: str) -> bool:
+    with docker.on_engine(engine):
+        return docker.image_exists(ref)
+
+
+def _text(uri: str | None, remote: list[dict[str, Any]], found: list[dict[str, Any]]) -> str:
+    lines = [f"ECR {uri}:" if uri else "ECR: not listed"]
+    for v in remote:
+        lines.append(
+            f"  {v['version']:<32} {v['digest'][:19]}  {v['created'][:19]}  "
+            f"{human_bytes(v['compressed_bytes'])}"
+        )
+    for target in found:
+        lines.append(f"target {target['target']}:")
+        for entry in target["history"]:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry["deployed_at"]))
+            mark = "live" if entry["live"] else ("" if entry["image_present"] else "(to pull)")
+            lines.append(
+                f"  {entry['version']:<32} {entry['ref'].rsplit('@')[1][:19]}  "
+                f"deployed {when}  {mark}"
+            )
+        if not target["history"]:
+            lines.append("  nothing deployed by ragctl")
+    return "\n".join(lines)
+
+
+def main(args: argparse.Namespace) -> int:
+    remote, uri = _ecr(args)
+    found = [_target(docker.Engine(spec), args.name) for spec in (args.target or ["local"])]
+    result({"repository": uri, "ecr": remote, "targets": found}, _text(uri, remote, found))
+    return 0

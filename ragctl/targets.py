@@ -1,0 +1,103 @@
+"""A deploy target's state, kept on the target itself: the live container's settings and its
+deploy history (a label on the container, so that any operator machine sees the same one)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ragctl import config, docker
+from ragctl.runner import run
+
+HISTORY_LABEL = "rag-api.history"
+
+
+@dataclass(frozen=True)
+class Deployed:
+    version: str
+    ref: str  # repository@digest
+    deployed_at: float
+
+    @property
+    def digest(self) -> str:
+        return self.ref.rsplit("@", 1)[1]
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the container running now was started with (empty for a target with none)."""
+
+    volume: str | None
+    port: int | None
+    env: list[str]
+    history: list[Deployed]
+    running_ref: str | None
+
+
+def _inspect(name: str) -> dict[str, Any] | None:
+    result = run(docker.cli("container", "inspect", name), check=False)
+    if result.returncode != 0:
+        return None
+    data: dict[str, Any] = json.loads(result.stdout)[0]
+    return data
+
+
+def _user_env(container: dict[str, Any]) -> list[str]:
+    """The variables given at `docker run` (the env file), not the image's own ENV."""
+    image = docker.image_inspect(container["Image"])
+    own = set(image["Config"].get("Env") or [])
+    return [line for line in container["Config"].get("Env") or [] if line not in own]
+
+
+def _history(labels: dict[str, str]) -> list[Deployed]:
+    try:
+        return [Deployed(**entry) for entry in json.loads(labels.get(HISTORY_LABEL, "[]"))]
+    except (TypeError, ValueError):
+        return []
+
+
+def live(name: str) -> Live:
+    # After an interrupted switch only `-previous` may be left: it still holds the settings.
+    container = _inspect(name) or _inspect(f"{name}-previous")
+    if container is None:
+        return Live(None, None, [], [], None)
+    mounts = [m for m in container["Mounts"] if m["Destination"] == config.CONTAINER_DATA]
+    volume = None
+    if mounts:
+        volume = mounts[0].get("Name") if mounts[0]["Type"] == "volume" else mounts[0]["Source"]
+    bindings = (container["HostConfig"].get("PortBindings") or {}).get("8000/tcp") or []
+    port = int(bindings[0]["HostPort"]) if bindings and bindings[0].get("HostPort") else None
+    labels = container["Config"].get("Labels") or {}
+    return Live(volume, port, _user_env(container), _history(labels), container["Config"]["Image"])
+
+
+def remember(history: list[Deployed], version: str, ref: str, keep: int) -> list[Deployed]:
+    """`ref` first, then the earlier entries (each version once), at most `keep`."""
+    earlier = [entry for entry in history if entry.ref != ref]
+    return [Deployed(version, ref, time.time()), *earlier][:keep]
+
+
+def history_label(history: list[Deployed]) -> dict[str, str]:
+    return {HISTORY_LABEL: json.dumps([asdict(entry) for entry in history])}
+
+
+@contextmanager
+def carried_env(lines: list[str]) -> Iterator[Path | None]:
+    """The live container's variables as a private env file for its successor, deleted after."""
+    if not lines:
+        yield None
+        return
+    descriptor, name = tempfile.mkstemp(prefix="ragctl-env-", text=True)
+    try:
+        with os.fdopen(descriptor, "w") as out:
+            out.write("".join(f"{line}\n" for line in lines))
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
