@@ -1,4 +1,4 @@
-"""python -m bench {serving,build} [options]: measure, write bench/results/<suite>.json."""
+"""python -m bench {serving,build,ship} [options]: measure, write bench/results/<suite>.json."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ def _records(args: argparse.Namespace) -> list[report.Record]:
         from bench import serving
 
         return serving.serving(args.chunks, args.reps, args.queries)
+    if args.suite == "ship":
+        from bench import ship
+
+        return ship.ship(args.image, args.reps)
     from bench import build
 
     records = build.rebuilds(args.image, args.reps)
@@ -23,11 +27,11 @@ def _records(args: argparse.Namespace) -> list[report.Record]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("suite", choices=["serving", "build"])
+    parser.add_argument("suite", choices=["serving", "build", "ship"])
     parser.add_argument("--reps", type=int, default=3, help="repetitions per variant")
     parser.add_argument("--chunks", type=int, default=10_000, help="serving: chunks stored")
     parser.add_argument("--queries", type=int, default=300, help="serving: queries per mode")
-    parser.add_argument("--image", default="rag-api-bench", help="build: image name")
+    parser.add_argument("--image", default="rag-api-bench", help="build, ship: image name")
     parser.add_argument("--cycles", type=int, default=10, help="build: consecutive updates")
     parser.add_argument("--port", type=int, default=18000, help="build: host port for updates")
     parser.add_argument(

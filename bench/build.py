@@ -22,13 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 LIGHT_PACKAGES = ["six", "toolz", "wrapt", "appdirs", "text-unidecode"]
 
 
-def _ragctl(*args: str) -> dict[str, Any]:
+def ragctl_json(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ragctl with --json (in `env`, by default this process's) and return its result."""
     done = subprocess.run(
         [sys.executable, "-m", "ragctl", "--json", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**(env or os.environ), "PYTHONPATH": str(ROOT)},
     )
     if done.returncode != 0:
         raise RuntimeError(f"ragctl {' '.join(args)} failed:\n{done.stderr[-3000:]}")
@@ -36,7 +37,7 @@ def _ragctl(*args: str) -> dict[str, Any]:
     return data
 
 
-def _touch_code(context: Path) -> None:
+def touch_code(context: Path) -> None:
     with (context / "src" / "retrieval.py").open("a") as source:
         source.write(f"\n# change {uuid.uuid4()}\n")
 
@@ -49,7 +50,7 @@ def _add_dependency(context: Path, package: str) -> None:
 
 
 def _build(context: Path, image: str, version: str) -> dict[str, Any]:
-    return _ragctl("build", "--context", str(context), "--image", image, "--version", version)
+    return ragctl_json("build", "--context", str(context), "--image", image, "--version", version)
 
 
 def cold_build(image: str) -> Record:
@@ -65,7 +66,7 @@ def rebuilds(image: str, reps: int) -> list[Record]:
         context = copy_build_context(Path(tmp))
         size = _build(context, image, "base")["size_bytes"]
         for n in range(reps):
-            _touch_code(context)
+            touch_code(context)
             code.append(_build(context, image, f"code{n}")["seconds"])
         for n in range(min(reps, len(LIGHT_PACKAGES))):
             _add_dependency(context, LIGHT_PACKAGES[n])
@@ -85,9 +86,9 @@ def update_cycles(image: str, cycles: int, port: int) -> list[Record]:
         data = Path(tempfile.mkdtemp(prefix="rag-bench-data-"))
         try:
             for cycle in range(1, cycles + 1):
-                _touch_code(context)
+                touch_code(context)
                 started = time.monotonic()
-                report = _ragctl(
+                report = ragctl_json(
                     "update",
                     "--context",
                     str(context),
@@ -103,7 +104,7 @@ def update_cycles(image: str, cycles: int, port: int) -> list[Record]:
                     str(data),
                 )
                 seconds = time.monotonic() - started
-                df = _ragctl("df", "--image", image)
+                df = ragctl_json("df", "--image", image)
                 records.append(
                     Record(
                         "update_cycle", f"cycle_{cycle}", "docker_bytes", df["docker_bytes"], "B"

@@ -25,6 +25,7 @@ BUILD_CONTEXT = (
 def copy_build_context(destination: Path, root: Path = ROOT) -> Path:
     """A copy of the build inputs, to build a variant (a code or dependency change)
     without touching the checkout."""
+    destination.mkdir(parents=True, exist_ok=True)
     for name in BUILD_CONTEXT:
         source = root / name
         if source.is_dir():

@@ -16,3 +16,12 @@ def add_remote_arguments(parser: argparse.ArgumentParser) -> None:
         help="ECR repository name (default %(default)s, or $RAGCTL_ECR_REPOSITORY)",
     )
     parser.add_argument("--region", help="AWS region (default: boto3's, e.g. $AWS_REGION)")
+
+
+def add_ready_timeout(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ready-timeout",
+        type=float,
+        default=config.READY_TIMEOUT_S,
+        help="seconds to wait for /ready (default %(default)s)",
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ragctl import config, docker, ecr, release
-from ragctl.commands.common import add_remote_arguments
+from ragctl.commands.common import add_ready_timeout, add_remote_arguments
 from ragctl.errors import RagctlError
 from ragctl.output import progress, result
 from ragctl.rollout import DISK_FACTOR, Options, Outcome, roll_out
@@ -34,12 +34,7 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         help="data volume name or absolute host path (default: the live one, else "
         f"{config.DEPLOY_VOLUME})",
     )
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=config.READY_TIMEOUT_S,
-        help="seconds to wait for /ready (default %(default)s)",
-    )
+    add_ready_timeout(parser)
     parser.add_argument(
         "--keep-history",
         type=int,

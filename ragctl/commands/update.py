@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ragctl import config, retention
 from ragctl.commands import build as build_command
+from ragctl.commands.common import add_ready_timeout
 from ragctl.containers import Target, replace
 from ragctl.output import progress, result
 
@@ -22,12 +23,7 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
         default=config.DATA_DIR,
         help="host directory mounted as the data volume",
     )
-    parser.add_argument(
-        "--ready-timeout",
-        type=float,
-        default=config.READY_TIMEOUT_S,
-        help="seconds to wait for /ready (default %(default)s)",
-    )
+    add_ready_timeout(parser)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,9 @@ import subprocess
 from typing import Any
 
 import httpx
-from helpers import Poller, ingest_text, wait_until
+from helpers import ingest_text, wait_until
+
+from rig.poller import Poller
 
 
 def _images(server: Any) -> list[str]:

@@ -1,0 +1,124 @@
+"""Ship figures against the ECR rig: bytes and time to push a code-only change, deploy to a
+server to ready, rollback, the longest gap a polling client sees, and a fresh builder seeded
+from the registry's inline cache. Needs root (the rig) and docker-registry."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from bench.build import ragctl_json, touch_code
+from bench.report import Record, summarize
+from ragctl.context import copy_build_context
+from rig import ecr as ecr_rig
+from rig import engine
+from rig.poller import Poller
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_IMAGE = "python:3.11-slim-bookworm"
+
+
+class Operator:
+    """ragctl run as an operator would, with the rig as AWS and a private Docker config."""
+
+    def __init__(self, rig: ecr_rig.Rig, workdir: Path) -> None:
+        self.env = {
+            **os.environ,
+            **rig.env(),
+            "RAGCTL_STATE_DIR": str(workdir / "state"),
+            "DOCKER_CONFIG": str(workdir / "docker-config"),
+            "RAGCTL_ECR_REPOSITORY": f"rag-api-bench-{uuid.uuid4().hex[:6]}",
+        }
+
+    def __call__(self, *args: str, **env: str) -> dict[str, Any]:
+        return ragctl_json(*args, env={**self.env, **env})
+
+
+def _push(ragctl: Operator, context: Path, image: str, version: str) -> dict[str, Any]:
+    return ragctl("push", "--context", str(context), "--image", image, "--version", version)
+
+
+def _deploy(ragctl: Operator, server: engine.Server, *args: str) -> tuple[dict[str, Any], Poller]:
+    with Poller(f"http://{server.address}:8000/health", interval=0.05) as poller:
+        report = ragctl(*args, "--target", server.host)["targets"][0]
+    return report, poller
+
+
+def _pushes(ragctl: Operator, context: Path, image: str, reps: int) -> list[Record]:
+    first = _push(ragctl, context, image, "v0")
+    sizes, seconds = [], []
+    for n in range(1, reps + 1):
+        touch_code(context)
+        report = _push(ragctl, context, image, f"v{n}")
+        sizes.append(report["bytes_pushed"])
+        seconds.append(report["push_seconds"])
+    return [
+        Record("push_first", "rag-api", "bytes", first["bytes_pushed"], "B"),
+        Record("push_first", "rag-api", "seconds", first["push_seconds"], "s"),
+        summarize("push_code_only", "rag-api", "bytes", sizes, "B"),
+        summarize("push_code_only", "rag-api", "seconds", seconds, "s"),
+    ]
+
+
+def _deploys(ragctl: Operator, server: engine.Server, reps: int) -> list[Record]:
+    first, _ = _deploy(ragctl, server, "deploy", "v0")
+    seconds, gaps, failures, back_seconds, back_gaps = [], [], 0, [], []
+    for n in range(1, reps + 1):
+        report, poller = _deploy(ragctl, server, "deploy", f"v{n}")
+        seconds.append(report["seconds"])
+        gaps.append(poller.longest_gap)
+        failures += len(poller.failures)
+        back, poller = _deploy(ragctl, server, "rollback")
+        back_seconds.append(back["seconds"])
+        back_gaps.append(poller.longest_gap)
+        _deploy(ragctl, server, "deploy", f"v{n}")  # forward again for the next round
+    return [
+        Record("deploy_first", "rag-api", "seconds", round(first["seconds"], 2), "s"),
+        summarize("deploy", "rag-api", "seconds", seconds, "s"),
+        summarize("deploy", "rag-api", "longest_client_gap", gaps, "s"),
+        Record("deploy", "rag-api", "failed_client_requests", failures, "requests"),
+        summarize("rollback", "rag-api", "seconds", back_seconds, "s"),
+        summarize("rollback", "rag-api", "longest_client_gap", back_gaps, "s"),
+    ]
+
+
+def _fresh_builder(ragctl: Operator, server: engine.Server, context: Path, image: str) -> Record:
+    save = subprocess.Popen(["docker", "save", BASE_IMAGE], stdout=subprocess.PIPE)
+    subprocess.run(server.docker("load"), stdin=save.stdout, check=True, capture_output=True)
+    save.wait()
+    report = ragctl(
+        "build",
+        "--context",
+        str(context),
+        "--image",
+        image,
+        "--version",
+        "fresh",
+        "--cache-from-ecr",
+        DOCKER_HOST=server.host,
+    )
+    return Record("fresh_builder_registry_cache", "rag-api", "seconds", report["seconds"], "s")
+
+
+def ship(image: str, reps: int) -> list[Record]:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        rig = ecr_rig.start(workdir / "rig")
+        server = engine.start(workdir)
+        try:
+            ragctl = Operator(rig, workdir)
+            context = copy_build_context(workdir / "context")
+            records = _pushes(ragctl, context, image, reps)
+            records += _deploys(ragctl, server, reps)
+            # A new build machine: an empty engine (no build cache, no layers from deploys).
+            server.stop()
+            server = engine.start(workdir)
+            records.append(_fresh_builder(ragctl, server, context, image))
+            return records
+        finally:
+            server.stop()
+            rig.stop()
