@@ -191,6 +191,25 @@ def tag_as(image: str, name: str, version: str) -> str:
     return f"{name}:{version}"
 
 
+def _remove_tags(name: str) -> None:
+    listed = subprocess.run(
+        ["docker", "image", "ls", name, "--format", "{{.Repository}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+    )
+    for ref in listed.stdout.split():
+        subprocess.run(["docker", "image", "rm", "-f", ref], capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def ship_image(built: dict[str, Any]) -> Iterator[str]:
+    """The name the push tests tag their versions under (never the built image's own, whose
+    tags the retention tests count)."""
+    name = f"{built['image']}-ship"
+    yield name
+    _remove_tags(name)
+
+
 @pytest.fixture(scope="session")
 def pushed(ecr: Ragctl, built: dict[str, Any]) -> dict[str, Any]:
     """The built image pushed as version v1."""
@@ -199,13 +218,11 @@ def pushed(ecr: Ragctl, built: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def release_v2(
-    ecr: Ragctl, built: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+    ecr: Ragctl, ship_image: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """A second version: a code-only change, built and pushed by `ragctl push`."""
     context = copy_build_context(tmp_path_factory.mktemp("context-v2"))
     with (context / "src" / "__init__.py").open("a") as out:
         out.write(f"\n# v2: a code-only change ({uuid.uuid4().hex})\n")
-    report = ecr.json(
-        "push", "--context", str(context), "--image", built["image"], "--version", "v2"
-    )
+    report = ecr.json("push", "--context", str(context), "--image", ship_image, "--version", "v2")
     return {**report, "context": context}

@@ -66,20 +66,18 @@ def test_deploy_to_an_empty_server_pulls_from_the_registry_and_keeps_data(
     assert [e["version"] for e in live["history"]] == ["v1", "v2"]
 
 
-def _push_derived(
-    ecr: Any, built: dict[str, Any], derived_image: Any, version: str, *lines: str
-) -> None:
+def _push_derived(ecr: Any, ship_image: str, derived_image: Any, version: str, *lines: str) -> None:
     image = derived_image(*lines)
-    subprocess.run(["docker", "tag", image, f"{built['image']}:{version}"], check=True)
-    ecr.json("push", "--no-build", "--image", built["image"], "--version", version)
+    subprocess.run(["docker", "tag", image, f"{ship_image}:{version}"], check=True)
+    ecr.json("push", "--no-build", "--image", ship_image, "--version", version)
 
 
 def test_deploy_of_a_broken_version_keeps_the_previous_one_answering(
-    ecr: Any, server: Any, pushed: dict[str, Any], built: dict[str, Any], derived_image: Any
+    ecr: Any, server: Any, pushed: dict[str, Any], ship_image: str, derived_image: Any
 ) -> None:
     ecr.json("deploy", "v1", "--target", server.host)
     before = _live(ecr, server)
-    _push_derived(ecr, built, derived_image, "broken", "ENV RAG_MODEL_DIR=/nowhere")
+    _push_derived(ecr, ship_image, derived_image, "broken", "ENV RAG_MODEL_DIR=/nowhere")
     with Poller(_url(server, "/health")) as poller:
         refused = ecr(
             "deploy", "broken", "--target", server.host, "--ready-timeout", "15", check=False
@@ -119,10 +117,10 @@ def test_pruning_never_removes_a_version_in_the_history(
     server: Any,
     pushed: dict[str, Any],
     release_v2: dict[str, Any],
-    built: dict[str, Any],
+    ship_image: str,
     derived_image: Any,
 ) -> None:
-    _push_derived(ecr, built, derived_image, "v3", "RUN echo v3 > /v3")
+    _push_derived(ecr, ship_image, derived_image, "v3", "RUN echo v3 > /v3")
     for version in ("v1", "v2", "v3"):
         ecr.json("deploy", version, "--target", server.host, "--keep-history", "2")
     history = _live(ecr, server)["history"]

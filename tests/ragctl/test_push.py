@@ -57,11 +57,11 @@ def _state_dir(ecr: Any) -> Path:
 
 
 def test_push_gives_the_password_on_stdin_only(
-    pushed: dict[str, Any], ecr: Any, built: dict[str, Any], derived_image: Any
+    pushed: dict[str, Any], ecr: Any, ship_image: str, derived_image: Any
 ) -> None:
     image = derived_image("LABEL test=stdin-login")
-    _tag(image, f"{built['image']}:v-login")
-    done = ecr("-v", "push", "--no-build", "--image", built["image"], "--version", "v-login")
+    _tag(image, f"{ship_image}:v-login")
+    done = ecr("-v", "push", "--no-build", "--image", ship_image, "--version", "v-login")
     assert "docker login --username AWS --password-stdin" in done.stderr
     assert PASSWORD not in done.stdout + done.stderr
 
@@ -100,24 +100,24 @@ def test_push_code_only_change_uploads_only_the_code_layer(
 
 
 def test_push_logs_in_again_when_the_stored_login_was_lost(
-    pushed: dict[str, Any], ecr: Any, built: dict[str, Any], derived_image: Any, tmp_path: Path
+    pushed: dict[str, Any], ecr: Any, ship_image: str, derived_image: Any, tmp_path: Path
 ) -> None:
     # The last login is recorded as fresh, but Docker's credentials are gone (a new
     # DOCKER_CONFIG): the push is refused once, ragctl logs in again and succeeds.
     image = derived_image("RUN echo relogin > /relogin")
-    _tag(image, f"{built['image']}:v-relogin")
+    _tag(image, f"{ship_image}:v-relogin")
     logins = _state_dir(ecr) / "logins.json"
     logins.write_text(json.dumps({REGISTRY_HOST: 4102444800.0}))  # 2100-01-01
     env = {**ecr.env, "DOCKER_CONFIG": str(tmp_path / "empty-docker-config")}
     done = type(ecr)(env)(
-        "--json", "push", "--no-build", "--image", built["image"], "--version", "v-relogin"
+        "--json", "push", "--no-build", "--image", ship_image, "--version", "v-relogin"
     )
     assert json.loads(done.stdout)["layers_pushed"] >= 1
     assert done.stderr.count("logging in to") == 1
 
 
 def test_fresh_builder_reuses_the_pushed_layers_through_inline_cache(
-    ecr: Any, server: Any, release_v2: dict[str, Any], built: dict[str, Any]
+    ecr: Any, server: Any, release_v2: dict[str, Any], ship_image: str
 ) -> None:
     # The second engine has never built anything: only the base image (which a real build
     # server pulls from Docker Hub) is loaded into it.
@@ -131,7 +131,7 @@ def test_fresh_builder_reuses_the_pushed_layers_through_inline_cache(
         "--context",
         str(release_v2["context"]),
         "--image",
-        built["image"],
+        ship_image,
         "--version",
         "v2-rebuilt",
         "--cache-from-ecr",
