@@ -1,4 +1,4 @@
-"""python -m bench {serving,build,ship} [options]: measure, write bench/results/<suite>.json."""
+"""python -m bench SUITE [options]: measure, write bench/results/<suite>.json."""
 
 from __future__ import annotations
 
@@ -18,6 +18,11 @@ def _records(args: argparse.Namespace) -> list[report.Record]:
         return ship.ship(args.image, args.reps)
     from bench import build
 
+    if args.suite == "reference":
+        from bench import reference
+
+        # Both Dockerfiles in the same run, side by side.
+        return build.rebuilds(args.image, args.reps) + reference.rebuilds(args.image, args.reps)
     records = build.rebuilds(args.image, args.reps)
     records += build.update_cycles(args.image, args.cycles, args.port)
     if args.cold:
@@ -27,7 +32,7 @@ def _records(args: argparse.Namespace) -> list[report.Record]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("suite", choices=["serving", "build", "ship"])
+    parser.add_argument("suite", choices=["serving", "build", "ship", "reference"])
     parser.add_argument("--reps", type=int, default=3, help="repetitions per variant")
     parser.add_argument("--chunks", type=int, default=10_000, help="serving: chunks stored")
     parser.add_argument("--queries", type=int, default=300, help="serving: queries per mode")

@@ -42,7 +42,7 @@ def touch_code(context: Path) -> None:
         source.write(f"\n# change {uuid.uuid4()}\n")
 
 
-def _add_dependency(context: Path, package: str) -> None:
+def add_dependency(context: Path, package: str) -> None:
     text = (context / "pyproject.toml").read_text()
     text = text.replace('    "prometheus-client', f'    "{package}",\n    "prometheus-client', 1)
     (context / "pyproject.toml").write_text(text)
@@ -69,7 +69,7 @@ def rebuilds(image: str, reps: int) -> list[Record]:
             touch_code(context)
             code.append(_build(context, image, f"code{n}")["seconds"])
         for n in range(min(reps, len(LIGHT_PACKAGES))):
-            _add_dependency(context, LIGHT_PACKAGES[n])
+            add_dependency(context, LIGHT_PACKAGES[n])
             light.append(_build(context, image, f"dep{n}")["seconds"])
     return [
         summarize("code_only_rebuild", "rag-api", "seconds", code, "s"),
