@@ -120,11 +120,19 @@ class ContainerState:
     running: bool
 
 
-def container(name: str) -> ContainerState | None:
+def container_inspect(name: str) -> dict[str, Any] | None:
+    """`docker container inspect`, or None when there is no such container."""
     result = run(cli("container", "inspect", name), check=False)
     if result.returncode != 0:
         return None
-    data = json.loads(result.stdout)[0]
+    data: dict[str, Any] = json.loads(result.stdout)[0]
+    return data
+
+
+def container(name: str) -> ContainerState | None:
+    data = container_inspect(name)
+    if data is None:
+        return None
     return ContainerState(
         name, data["Image"], data["Config"]["Image"], bool(data["State"]["Running"])
     )

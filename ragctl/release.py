@@ -17,6 +17,7 @@ class Release:
     uri: str
     version: str
     digest: str
+    compressed_bytes: int
 
     @property
     def ref(self) -> str:
@@ -70,7 +71,7 @@ def resolve(remote: Remote, version: str) -> Release:
             f"version {version!r} is not in {remote.repository.uri}",
             hint=f"versions there: {known}",
         )
-    return Release(remote.repository.uri, version, manifest.digest)
+    return Release(remote.repository.uri, version, manifest.digest, sum(manifest.layer_sizes))
 
 
 @dataclass(frozen=True)

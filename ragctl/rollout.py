@@ -3,6 +3,7 @@ history, and a prune that can never remove a version the history may roll back t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -124,13 +125,8 @@ def roll_out(
         target = _target(options, engine, live)
         carried = live.env if options.env_file is None else []
         with targets.carried_env(carried) as env_file:
-            target = Target(
-                target.name,
-                target.port,
-                options.env_file or env_file,
-                target.volume,
-                target.ready_timeout,
-                targets.history_label(history),
+            target = dataclasses.replace(
+                target, env_file=options.env_file or env_file, labels=targets.history_label(history)
             )
             gap = replace(target, ref)
         removed = prune_outside_history(uri, history)

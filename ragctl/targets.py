@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 from ragctl import config, docker
-from ragctl.runner import run
 
 HISTORY_LABEL = "rag-api.history"
 
@@ -39,14 +38,7 @@ class Live:
     env: list[str]
     history: list[Deployed]
     running_ref: str | None
-
-
-def _inspect(name: str) -> dict[str, Any] | None:
-    result = run(docker.cli("container", "inspect", name), check=False)
-    if result.returncode != 0:
-        return None
-    data: dict[str, Any] = json.loads(result.stdout)[0]
-    return data
+    running: bool
 
 
 def _user_env(container: dict[str, Any]) -> list[str]:
@@ -65,9 +57,9 @@ def _history(labels: dict[str, str]) -> list[Deployed]:
 
 def live(name: str) -> Live:
     # After an interrupted switch only `-previous` may be left: it still holds the settings.
-    container = _inspect(name) or _inspect(f"{name}-previous")
+    container = docker.container_inspect(name) or docker.container_inspect(f"{name}-previous")
     if container is None:
-        return Live(None, None, [], [], None)
+        return Live(None, None, [], [], None, running=False)
     mounts = [m for m in container["Mounts"] if m["Destination"] == config.CONTAINER_DATA]
     volume = None
     if mounts:
@@ -75,7 +67,14 @@ def live(name: str) -> Live:
     bindings = (container["HostConfig"].get("PortBindings") or {}).get("8000/tcp") or []
     port = int(bindings[0]["HostPort"]) if bindings and bindings[0].get("HostPort") else None
     labels = container["Config"].get("Labels") or {}
-    return Live(volume, port, _user_env(container), _history(labels), container["Config"]["Image"])
+    return Live(
+        volume,
+        port,
+        _user_env(container),
+        _history(labels),
+        container["Config"]["Image"],
+        running=container["Name"].lstrip("/") == name and bool(container["State"]["Running"]),
+    )
 
 
 def remember(history: list[Deployed], version: str, ref: str, keep: int) -> list[Deployed]:

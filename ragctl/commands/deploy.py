@@ -82,8 +82,7 @@ def main(args: argparse.Namespace) -> int:
     remote = release.connect(args.region, args.repository)
     version = args.version or release.last_pushed_version(remote)
     target = release.resolve(remote, version)
-    manifest = remote.creds.api().manifest(remote.repository.name, target.digest)
-    needed = DISK_FACTOR * sum(manifest.layer_sizes) if manifest else None
+    needed = DISK_FACTOR * target.compressed_bytes
 
     def pull() -> None:
         ecr.with_login_retry(remote.creds, lambda: run(docker.cli("pull", target.ref)))

@@ -35,19 +35,16 @@ def _ecr(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
 def _target(engine: docker.Engine, name: str) -> dict[str, Any]:
     with docker.on_engine(engine):
         live = targets.live(name)
-        running = docker.container(name)
-    live_ref = running.image_ref if running and running.running else None
-    history = [
-        {**entry.__dict__, "live": entry.ref == live_ref, "image_present": present}
-        for entry in live.history
-        for present in [_present(engine, entry.ref)]
-    ]
+        live_ref = live.running_ref if live.running else None
+        history = [
+            {
+                **entry.__dict__,
+                "live": entry.ref == live_ref,
+                "image_present": docker.image_exists(entry.ref),
+            }
+            for entry in live.history
+        ]
     return {"target": engine.spec, "live": live_ref, "history": history}
-
-
-def _present(engine: docker.Engine, ref: str) -> bool:
-    with docker.on_engine(engine):
-        return docker.image_exists(ref)
 
 
 def _text(uri: str | None, remote: list[dict[str, Any]], found: list[dict[str, Any]]) -> str:

@@ -93,13 +93,7 @@ def built(
         "build", "--context", str(context), "--image", test_image_name, "--version", "v1"
     )
     yield {**report, "context": context}
-    listed = subprocess.run(
-        ["docker", "image", "ls", test_image_name, "--format", "{{.Repository}}:{{.Tag}}"],
-        capture_output=True,
-        text=True,
-    )
-    for ref in listed.stdout.split():
-        subprocess.run(["docker", "image", "rm", "-f", ref], capture_output=True)
+    _remove_tags(test_image_name)
 
 
 @pytest.fixture()

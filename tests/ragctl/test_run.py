@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import subprocess
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 from helpers import wait_until
+
+from rig.poller import Poller
 
 
 def _ready(port: int, timeout: float = 120) -> None:
@@ -123,30 +123,12 @@ def test_update_refuses_image_that_never_gets_ready(
     ]
     ragctl.json("update", "--use-image", built["ref"], *target)
     broken = derived_image("ENV RAG_MODEL_DIR=/nowhere")
-    failures: list[str] = []
-    stop = threading.Event()
-
-    def poll() -> None:
-        while not stop.is_set():
-            try:
-                status = httpx.get(f"http://127.0.0.1:{host_port}/ready", timeout=2).status_code
-                if status != 200:
-                    failures.append(str(status))
-            except httpx.HTTPError as exc:
-                failures.append(type(exc).__name__)
-            time.sleep(0.1)
-
-    poller = threading.Thread(target=poll)
-    poller.start()
-    try:
+    with Poller(f"http://127.0.0.1:{host_port}/ready") as poller:
         refused = ragctl(
             "update", "--use-image", broken, *target, "--ready-timeout", "15", check=False
         )
-    finally:
-        stop.set()
-        poller.join()
     assert refused.returncode != 0
     assert "never got ready" in refused.stderr
     assert "no exported embedding model" in refused.stderr  # the new container's last logs
-    assert failures == []
+    assert poller.failures == []
     assert _running_image(container_name) == built["ref"]
