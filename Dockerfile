@@ -25,7 +25,6 @@ RUN --mount=type=secret,id=ca_bundle \
     if [ -s /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi; \
     python3 -m pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
 ENV UV_LINK_MODE=copy \
-    UV_COMPILE_BYTECODE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PYTHON_PREFERENCE=only-system \
     UV_CACHE_DIR=/root/.cache/uv
@@ -46,21 +45,36 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     /tmp/export/bin/python -m model_export --out /opt/model && \
     rm -rf /tmp/export
 
-# ---- deps: the runtime virtual environment -------------------------------------------------
-FROM uv AS deps
+# ---- deps: the runtime's lower layers, installed in place -----------------------------------
+# FROM base, not uv: uv is bind-mounted from its stage only while a step runs, so it never
+# enters the image, and each install below is a layer of the final image itself (no copy of
+# the whole venv between stages, which would rewrite the heavy packages on every change).
+FROM base AS deps
+RUN groupadd --system --gid 10001 app && \
+    useradd --system --uid 10001 --gid app --home-dir /app --no-create-home app && \
+    mkdir -p /app/rag_local_storage && chown app:app /app/rag_local_storage
 WORKDIR /app
+ARG UV_LINK_MODE=copy \
+    UV_COMPILE_BYTECODE=1 \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON_PREFERENCE=only-system \
+    UV_CACHE_DIR=/root/.cache/uv
+COPY --from=model /opt/model /app/models/all-MiniLM-L6-v2
 ARG WITH_HEAVY=0
 # The heavy group first, in its own layer: a light dependency change never rebuilds it.
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=secret,id=ca_bundle \
+    --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv \
     --mount=type=bind,source=requirements/heavy.txt,target=/tmp/heavy.txt \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
     uv venv /app/.venv && \
     if [ "$WITH_HEAVY" = 1 ]; then \
       uv pip install --python /app/.venv/bin/python --no-deps -r /tmp/heavy.txt; \
     fi
+# On top of it: only what the heavy layer lacks (a light change rewrites this layer alone).
 RUN --mount=type=cache,target=/root/.cache/uv \
     --mount=type=secret,id=ca_bundle \
+    --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv \
     --mount=type=bind,source=pyproject.toml,target=/app/pyproject.toml \
     --mount=type=bind,source=uv.lock,target=/app/uv.lock \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
@@ -69,18 +83,12 @@ RUN --mount=type=cache,target=/root/.cache/uv \
       --no-default-groups $groups
 
 # ---- runtime: no compilers, no uv, no caches, no tests, no ops tooling ---------------------
-FROM base AS runtime
-RUN groupadd --system --gid 10001 app && \
-    useradd --system --uid 10001 --gid app --home-dir /app --no-create-home app && \
-    mkdir -p /app/rag_local_storage && chown app:app /app/rag_local_storage
-WORKDIR /app
+FROM deps AS runtime
 ENV PATH=/app/.venv/bin:$PATH \
     RAG_STORAGE_DIR=/app/rag_local_storage \
     RAG_MODEL_DIR=/app/models/all-MiniLM-L6-v2 \
     RAG_HOST=0.0.0.0 \
     RAG_PORT=8000
-COPY --from=deps /app/.venv /app/.venv
-COPY --from=model /opt/model /app/models/all-MiniLM-L6-v2
 COPY docker/entrypoint.sh /usr/local/bin/rag-entrypoint
 EXPOSE 8000
 VOLUME ["/app/rag_local_storage"]

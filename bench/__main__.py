@@ -1,54 +1,92 @@
-"""python -m bench SUITE [options]: measure, write bench/results/<suite>.json."""
+"""python -m bench SUITE: measure, then write JSON records, a markdown report and a chart.
+
+Suites: `lifecycle` (builds and updates, reference vs rag-api, each on a fresh engine),
+`ship` (push, deploy, rollback, fresh builder; the ECR rig), `serving` (embedding, ingest,
+retrieve under load, memory, cold start), and `all` (the three). Docker suites need root."""
 
 from __future__ import annotations
 
 import argparse
+import os
+from pathlib import Path
 
 from bench import report
+from bench.report import Record
+
+QUICK = {"reps": 1, "sizes": [2000], "ingest_chunks": 100, "load_seconds": 5, "heavy": False}
+FULL = {"reps": 3, "sizes": [10_000, 100_000], "ingest_chunks": 1000, "load_seconds": 20}
 
 
-def _records(args: argparse.Namespace) -> list[report.Record]:
-    if args.suite == "serving":
-        from bench import serving
+def _lifecycle(args: argparse.Namespace) -> list[Record]:
+    from bench.lifecycle import lifecycle
 
-        return serving.serving(args.chunks, args.reps, args.queries)
-    if args.suite == "ship":
-        from bench import ship
-
-        return ship.ship(args.image, args.reps)
-    from bench import build
-
-    if args.suite == "reference":
-        from bench import reference
-
-        # Both Dockerfiles in the same run, side by side.
-        return build.rebuilds(args.image, args.reps) + reference.rebuilds(args.image, args.reps)
-    records = build.rebuilds(args.image, args.reps)
-    records += build.update_cycles(args.image, args.cycles, args.port)
-    if args.cold:
-        records.insert(0, build.cold_build(args.image))
+    records: list[Record] = []
+    for variant in ("reference", "rag-api"):
+        records += lifecycle(variant, args.reps, args.cycles)
+    if args.heavy:  # the reference's "8 GB" case: PyTorch in the image
+        for variant in ("reference", "rag-api"):
+            records += lifecycle(variant, args.heavy_reps, cycles=0, heavy=True)
     return records
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("suite", choices=["serving", "build", "ship", "reference"])
-    parser.add_argument("--reps", type=int, default=3, help="repetitions per variant")
-    parser.add_argument("--chunks", type=int, default=10_000, help="serving: chunks stored")
-    parser.add_argument("--queries", type=int, default=300, help="serving: queries per mode")
-    parser.add_argument("--image", default="rag-api-bench", help="build, ship: image name")
-    parser.add_argument("--cycles", type=int, default=10, help="build: consecutive updates")
-    parser.add_argument("--port", type=int, default=18000, help="build: host port for updates")
+def _ship(args: argparse.Namespace) -> list[Record]:
+    from bench.ship import ship
+
+    return ship(args.image, args.reps)
+
+
+def _serving(args: argparse.Namespace) -> list[Record]:
+    from bench.build import ragctl_json
+    from bench.serving import serving
+
+    # The service image on the local engine, for container cold starts (cached if built).
+    image = ragctl_json("build", "--image", args.image, "--version", "serving")["ref"]
+    return serving(image, args.sizes, args.reps, args.ingest_chunks, args.load_seconds)
+
+
+SUITES = {"lifecycle": _lifecycle, "ship": _ship, "serving": _serving}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
-        "--cold",
-        action="store_true",
-        help="build: also time a build from an empty builder cache (prunes it)",
+        "suite",
+        choices=[*SUITES, "all", "report"],
+        help="`report` rebuilds all.{json,md,png} from the suites' JSON already in --out",
     )
-    args = parser.parse_args()
-    records = _records(args)
-    path = report.write(args.suite, records)
-    print(report.table(records))
-    print(f"\nwritten to {path}")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="CI form: 1 repetition, a 2k-chunk store, short load runs, no PyTorch scenario",
+    )
+    parser.add_argument("--reps", type=int, help="repetitions per figure (default 3)")
+    parser.add_argument("--heavy-reps", type=int, default=2, help="repetitions with PyTorch")
+    parser.add_argument("--cycles", type=int, default=10, help="consecutive update cycles")
+    parser.add_argument("--sizes", type=int, nargs="+", help="stored chunks for serving runs")
+    parser.add_argument("--ingest-chunks", type=int, help="chunks ingested through HTTP")
+    parser.add_argument("--load-seconds", type=int, help="duration of each load run")
+    parser.add_argument("--no-heavy", dest="heavy", action="store_false", default=None)
+    parser.add_argument("--image", default="rag-api-bench", help="image name for rag-api")
+    parser.add_argument("--out", type=Path, default=report.RESULTS, help="results folder")
+    return parser
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    for key, value in {"heavy": True, **(QUICK if args.quick else FULL)}.items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    if os.geteuid() != 0 and args.suite in ("lifecycle", "ship", "all"):
+        raise SystemExit("the Docker suites start a second engine and the ECR rig: run as root")
+    if args.suite in SUITES:
+        written = report.publish(args.out, args.suite, SUITES[args.suite](args), args.quick)
+    else:
+        for name, run in SUITES.items():
+            if args.suite == "all":  # each suite's records are kept as soon as it is done
+                report.write(args.out, name, run(args), args.quick)
+        records = [r for name in SUITES for r in report.read(args.out / f"{name}.json")]
+        written = report.publish(args.out, "all", records, args.quick)
+    print(written.read_text())
     return 0
 
 

@@ -65,11 +65,70 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def write(name: str, records: list[Record]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
-    payload = {"machine": machine(), "records": [asdict(r) for r in records]}
+def write(out: Path, name: str, records: list[Record], quick: bool) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{name}.json"
+    payload = {"machine": machine(), "quick": quick, "records": [asdict(r) for r in records]}
     path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def read(path: Path) -> list[Record]:
+    return [Record(**r) for r in json.loads(path.read_text())["records"]]
+
+
+def _human(value: float, unit: str) -> str:
+    if unit == "B":
+        return f"{value / 1e9:.2f} GB" if value >= 1e9 else f"{value / 1e6:.2f} MB"
+    return f"{value:.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
+
+
+def _cell(r: Record) -> str:
+    text = _human(r.value, r.unit)
+    if r.runs > 1 and r.min is not None and r.max is not None:
+        text += f" ({_human(r.min, r.unit)}-{_human(r.max, r.unit)})"
+    return text
+
+
+def side_by_side(records: list[Record]) -> str:
+    """One row per (scenario, metric), the baseline beside rag-api where both exist."""
+    rows: dict[tuple[str, str], dict[str, Record]] = {}
+    for r in records:
+        rows.setdefault((r.scenario, r.metric), {})[r.variant] = r
+    lines = [
+        "| scenario | metric | reference | rag-api / variant |",
+        "|---|---|---|---|",
+    ]
+    for (scenario, metric), by_variant in rows.items():
+        theirs = by_variant.pop("reference", None)
+        others = "; ".join(
+            _cell(r) if v == "rag-api" else f"{v}: {_cell(r)}" for v, r in by_variant.items()
+        )
+        lines.append(f"| {scenario} | {metric} | {_cell(theirs) if theirs else ''} | {others} |")
+    return "\n".join(lines)
+
+
+def publish(out: Path, name: str, records: list[Record], quick: bool) -> Path:
+    """JSON records, the chart, and a markdown report with targets and figures."""
+    from bench import chart, targets
+
+    write(out, name, records, quick)
+    facts = machine()
+    parts = [
+        f"# Benchmark results: `{name}`{' (quick form)' if quick else ''}",
+        f"Machine: {facts['processor']}, {facts['cpu_count']} CPUs, {facts['platform']}, "
+        f"Python {facts['python']}; run {facts['date']}.",
+        "Medians, with (min-max) where a figure was repeated.",
+        "## Targets",
+        targets.table(records),
+        "## Figures, side by side",
+        side_by_side(records),
+    ]
+    if any(r.scenario.endswith("cold_build") or r.scenario == "update_disk" for r in records):
+        png = chart.draw(records, out / f"{name}.png")
+        parts.append(f"![build times and disk over update cycles]({png.name})")
+    path = out / f"{name}.md"
+    path.write_text("\n\n".join(parts) + "\n")
     return path
 
 

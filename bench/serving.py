@@ -3,6 +3,8 @@ over HTTP, /v1/retrieve latency at a given number of stored chunks, cold start t
 
 from __future__ import annotations
 
+import functools
+import json
 import os
 import random
 import signal
@@ -16,8 +18,8 @@ from pathlib import Path
 
 import httpx
 
-from bench import corpus
-from bench.report import Record, percentile, summarize
+from bench import container, corpus, fill, load
+from bench.report import Record, summarize
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR", ROOT / "models" / "all-MiniLM-L6-v2"))
@@ -113,57 +115,82 @@ def _ingest(url: str, target_chunks: int) -> Record:
     )
 
 
-def _queries(count: int) -> list[str]:
+@functools.cache
+def _queries(count: int) -> tuple[str, ...]:
     passages = corpus.sentences(2000)
     rng = random.Random(7)  # noqa: S311 - a fixed sample of queries, not a secret
-    return [" ".join(rng.choice(passages).split()[:8]) for _ in range(count)]
+    return tuple(" ".join(rng.choice(passages).split()[:8]) for _ in range(count))
 
 
-def retrieve_latency(url: str, chunks: int, count: int) -> list[Record]:
+def _bodies(count: int, mode: str) -> list[str]:
+    return [json.dumps({"query": q, "top_k": 5, "mode": mode}) for q in _queries(count)]
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def retrieve_load(url: str, label: str, seconds: int) -> list[Record]:
+    """/v1/retrieve under wrk: 1 and 16 concurrent clients, each mode."""
     records = []
-    with httpx.Client(base_url=url, timeout=60) as http:
+    for clients in (1, 16):
+        scenario = f"retrieve_{label}_{clients}_client{'s' if clients > 1 else ''}"
         for mode in ("hybrid", "dense", "keyword"):
-            latencies = []
-            for query in _queries(count):
-                started = time.perf_counter()
-                http.post(
-                    "/v1/retrieve", json={"query": query, "top_k": 5, "mode": mode}
-                ).raise_for_status()
-                latencies.append((time.perf_counter() - started) * 1000)
-            scenario = f"retrieve_{chunks // 1000}k_chunks_1_client"
-            for q in (50, 95, 99):
-                records.append(
-                    Record(
-                        scenario,
-                        mode,
-                        f"p{q}",
-                        round(percentile(latencies, q), 2),
-                        "ms",
-                        runs=len(latencies),
-                    )
-                )
+            result = load.run(url, _bodies(500, mode), clients, seconds)
+            if result.errors:
+                raise RuntimeError(f"{scenario} {mode}: {result.errors} failed requests")
+            for name, value in (("p50", result.p50_ms), ("p95", result.p95_ms)):
+                records.append(Record(scenario, mode, name, round(value, 2), "ms"))
+            records.append(Record(scenario, mode, "p99", round(result.p99_ms, 2), "ms"))
+            records.append(Record(scenario, mode, "throughput", round(result.rps, 1), "req/s"))
     return records
 
 
-def serving(chunks: int, reps: int, queries: int) -> list[Record]:
-    records = embed_throughput(corpus.sentences(512), reps)
-    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
-        storage = Path(tmp)
-        cold_empty = []
-        for _ in range(reps):
-            process, url, seconds = _start(storage)
-            cold_empty.append(seconds)
-            _stop(process)
-        records.append(summarize("cold_start", "empty_store", "to_ready", cold_empty, "s"))
-        process, url, _ = _start(storage)
-        records.append(_ingest(url, chunks))
-        stored = httpx.get(f"{url}/ready").json()["chunks"]
-        records.extend(retrieve_latency(url, stored, queries))
+def label(chunks: int) -> str:
+    return f"{chunks // 1000}k_chunks" if chunks >= 1000 else f"{chunks}_chunks"
+
+
+def _cold_starts(storage: Path, reps: int, variant: str) -> Record:
+    seconds = []
+    for _ in range(reps):
+        process, _, took = _start(storage)
+        seconds.append(took)
         _stop(process)
-        cold_full = []
-        for _ in range(reps):
-            process, url, seconds = _start(storage)
-            cold_full.append(seconds)
+    return summarize("cold_start_process", variant, "to_ready", seconds, "s")
+
+
+def stored_store(storage: Path, chunks: int, reps: int, seconds: int) -> list[Record]:
+    """Latency, throughput and memory with `chunks` stored, and the cold start over them."""
+    records = [_cold_starts(storage, reps, label(chunks))]
+    process, url, _ = _start(storage)
+    try:
+        records += retrieve_load(url, label(chunks), seconds)
+        records.append(Record("memory", label(chunks), "rss", _rss_bytes(process.pid), "B"))
+    finally:
+        _stop(process)
+    return records
+
+
+def serving(
+    image: str, sizes: list[int], reps: int, ingest_chunks: int, seconds: int
+) -> list[Record]:
+    """All serving figures; `image` is the service's image on the local engine."""
+    load.wrk_path()  # fail early, before minutes of embedding
+    records = embed_throughput(corpus.sentences(512), reps)
+    records.append(container.cold_starts(image, None, reps, "empty_store"))
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+        process, url, _ = _start(Path(tmp) / "ingest")
+        try:
+            records.append(_ingest(url, ingest_chunks))
+        finally:
             _stop(process)
-        records.append(summarize("cold_start", f"{stored}_chunks", "to_ready", cold_full, "s"))
+        storage = Path(tmp) / "store"
+        for size in sorted(sizes):
+            stored = fill.fill(storage, MODEL_DIR, size, embedded=min(size, 5000))
+            records.append(Record("store", label(size), "chunks", stored, "chunks"))
+            records += stored_store(storage, stored, reps, seconds)
+            records.append(container.cold_starts(image, storage, reps, label(size)))
     return records

@@ -14,7 +14,7 @@ from pathlib import Path
 
 NETNS = "rag-rig-server"
 HOST_IF, NS_IF = "ragrig-host", "ragrig-ns"
-HOST_IP, SERVER_IP = "10.231.0.1", "10.231.0.2"
+HOST_IP, SERVER_IP, SUBNET = "10.231.0.1", "10.231.0.2", "10.231.0.0/24"
 DATA_ROOT = Path("/var/lib/rag-rig-server")
 EXEC_ROOT = Path("/run/rag-rig-server")
 PIDFILE = Path("/run/rag-rig-server.pid")
@@ -39,6 +39,21 @@ class Server:
     def docker(self, *args: str) -> list[str]:
         return ["docker", "-H", self.host, *args]
 
+    def load(self, image: str) -> None:
+        """Copy an image from the local engine (no registry to pull a base image from)."""
+        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
+        subprocess.run(self.docker("load"), stdin=save.stdout, check=True, capture_output=True)
+        if save.wait() != 0:
+            raise EngineError(f"docker save {image} failed")
+
+    def disk_bytes(self) -> int:
+        """Bytes this engine's data root holds on disk (images, containers, build cache)."""
+        # Not check=True: du complains about files a running build removes under it.
+        out = subprocess.run(
+            ["du", "-sx", "--block-size=1", str(DATA_ROOT)], capture_output=True, text=True
+        )
+        return int(out.stdout.split()[0])
+
     def stop(self) -> None:
         for process in reversed(self.processes):
             if process.poll() is None:
@@ -50,7 +65,27 @@ class Server:
         _cleanup()
 
 
+# Outbound access for builds on this engine (through the host, as a server's own uplink).
+_NAT_RULES = (
+    ("nat", "POSTROUTING", "-s", SUBNET, "!", "-o", HOST_IF),
+    ("filter", "FORWARD", "-s", SUBNET),
+    ("filter", "FORWARD", "-d", SUBNET),
+)
+
+
+def _nat(action: str) -> None:
+    for table, chain, *match in _NAT_RULES:
+        target = "MASQUERADE" if table == "nat" else "ACCEPT"
+        command = ["iptables", "-t", table, action, chain, *match, "-j", target]
+        if action == "-D":
+            while subprocess.run(command, capture_output=True).returncode == 0:
+                pass
+        else:
+            subprocess.run(command, check=True, capture_output=True)
+
+
 def _cleanup() -> None:
+    _nat("-D")
     if PIDFILE.is_file():
         subprocess.run(["kill", PIDFILE.read_text().strip()], capture_output=True)
         time.sleep(3)
@@ -71,12 +106,16 @@ def _network() -> None:
     _ip("-n", NETNS, "link", "set", "lo", "up")
 
 
-def start(log_dir: Path, registry_port: int = 443) -> Server:
-    """A fresh, empty engine (any leftover of an earlier run is wiped first)."""
+def start(log_dir: Path, registry_port: int = 443, internet: bool = False) -> Server:
+    """A fresh, empty engine (any leftover of an earlier run is wiped first); with
+    `internet`, its builds can download packages through the host."""
     if shutil.which("dockerd") is None or shutil.which("nsenter") is None:
         raise EngineError("dockerd and nsenter are needed (run ../shared/ci/docker-env.sh)")
     _cleanup()
     _network()
+    if internet:
+        _ip("-n", NETNS, "route", "add", "default", "via", HOST_IP)
+        _nat("-I")
     netns = f"/var/run/netns/{NETNS}"
     with (log_dir / "server-dockerd.log").open("ab") as out:
         # nsenter, not `ip netns exec`: that remounts /sys and hides the cgroup hierarchy.

@@ -1,0 +1,63 @@
+"""A store of many chunks for the latency and memory benchmarks, written through the same
+Store.add_document call that ingestion uses, from real documents (bench/corpus.py) cut by the
+service's own chunker.
+
+Embedding 100k chunks with the model takes ~45 min on 2 cores (ingest throughput is measured
+on its own, through HTTP). So only the first `embedded` chunks get the model's vectors; every
+later chunk gets one of those vectors plus small noise, re-normalized: the index holds as many
+distinct unit vectors as chunks, which is what search time depends on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench import corpus
+from src.config import Settings
+from src.embedding import OnnxEmbedder, normalize_rows
+from src.ingest import Ingestor
+from src.store import SQLiteStore
+
+NOISE = 0.05
+
+
+def _vectors(
+    embedder: OnnxEmbedder, texts: list[str], pool: list[np.ndarray[Any, Any]], embedded: int
+) -> np.ndarray[Any, Any]:
+    if sum(len(p) for p in pool) < embedded:
+        vectors = embedder.embed(texts)
+        pool.append(vectors)
+        return vectors
+    known = np.concatenate(pool)
+    rng = np.random.default_rng(len(texts) + len(known))
+    picked = known[rng.integers(0, len(known), size=len(texts))]
+    noise = rng.normal(0, NOISE, size=picked.shape).astype(np.float32)
+    return normalize_rows(picked + noise)
+
+
+def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
+    """Add corpus documents until the store holds at least `target` chunks (or the corpus
+    runs out); returns the number of chunks stored."""
+    settings = Settings(storage_dir=storage, model_dir=model_dir)
+    embedder = OnnxEmbedder.load(model_dir, batch_size=32)
+    storage.mkdir(parents=True, exist_ok=True)
+    store = SQLiteStore(settings.database_path, embedder.dimension)
+    ingestor = Ingestor(
+        store, embedder, settings.chunk_chars, settings.chunk_overlap_chars, batch_size=32
+    )
+    pool: list[np.ndarray[Any, Any]] = []
+    try:
+        for title, text in corpus.documents():
+            stored = store.counts()[1]
+            if stored >= target:
+                return stored
+            prepared = ingestor.prepare_text(text, title=title)
+            if not prepared.chunks:
+                continue
+            vectors = _vectors(embedder, [c.text for c in prepared.chunks], pool, embedded)
+            store.add_document(prepared.source, prepared.chunks, vectors)
+        return store.counts()[1]
+    finally:
+        store.close()

@@ -1,0 +1,130 @@
+"""The issue's targets, checked against a run's records: one row per target with the figure
+that decides it. A figure the run did not produce (e.g. PyTorch in the quick form) shows as
+"not measured"."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.report import Record
+
+MB, GB = 1e6, 1e9
+
+
+class Figures:
+    def __init__(self, records: list[Record]) -> None:
+        self._by_key = {(r.scenario, r.variant, r.metric): r.value for r in records}
+
+    def __call__(self, scenario: str, variant: str, metric: str) -> float:
+        return self._by_key[(scenario, variant, metric)]
+
+
+@dataclass(frozen=True)
+class Target:
+    goal: str
+    check: Callable[[Figures], tuple[str, bool]]
+
+
+def _speedup(f: Figures, scenario: str) -> tuple[float, float, float]:
+    ours, theirs = f(scenario, "rag-api", "seconds"), f(scenario, "reference", "seconds")
+    return ours, theirs, theirs / ours
+
+
+def _light(f: Figures, scenario: str) -> tuple[str, bool]:
+    ours, theirs, ratio = _speedup(f, scenario)
+    return f"{ours:.1f} s vs {theirs:.1f} s ({ratio:.1f}x)", ours <= 60 and ratio >= 10
+
+
+def _disk(f: Figures) -> tuple[str, bool]:
+    first, second, last = (f("update_disk", "rag-api", f"after_{n}") for n in (1, 2, 10))
+    budget = 2 * f("image_size", "rag-api", "bytes") + f("uv_cache", "rag-api", "bytes")
+    text = (
+        f"{first / GB:.2f} / {second / GB:.2f} / {last / GB:.2f} GB after 1/2/10, "
+        f"budget {budget / GB:.2f} GB"
+    )
+    return text, last <= budget and last - second <= 0.05 * second
+
+
+def _embed(f: Figures) -> tuple[str, bool]:
+    onnx = f("embed", "onnxruntime_batch4", "throughput")
+    same = f("embed", "sentence-transformers_batch4", "throughput")
+    default = f("embed", "sentence-transformers_batch32", "throughput")
+    return (
+        f"{onnx:.1f} vs {same:.1f} (same batch, {onnx / same:.2f}x) and {default:.1f} chunks/s "
+        f"(its default batch, {onnx / default:.2f}x)",
+        onnx >= 1.5 * max(same, default),
+    )
+
+
+def _retrieve(f: Figures) -> tuple[str, bool]:
+    scenario = "retrieve_100k_chunks_1_client"
+    p50 = {mode: f(scenario, mode, "p50") for mode in ("hybrid", "dense", "keyword")}
+    return ", ".join(f"{m} {v:.1f} ms" for m, v in p50.items()), p50["hybrid"] <= 20
+
+
+def _heavy_layer(f: Figures) -> tuple[str, bool]:
+    rebuilt = f("heavy_light_dependency_rebuild", "rag-api", "heavy_layer_rebuilt")
+    ours, theirs, ratio = _speedup(f, "heavy_light_dependency_rebuild")
+    text = f"PyTorch layer rebuilt {rebuilt:g} times; {ours:.1f} s vs {theirs:.1f} s ({ratio:.0f}x)"
+    return text, rebuilt == 0
+
+
+TARGETS = [
+    Target(
+        "code-only rebuild <= 5 s",
+        lambda f: (
+            f"{f('code_only_rebuild', 'rag-api', 'seconds'):.2f} s",
+            f("code_only_rebuild", "rag-api", "seconds") <= 5,
+        ),
+    ),
+    Target(
+        "light dependency change <= 60 s and >= 10x the baseline",
+        lambda f: _light(f, "light_dependency_rebuild"),
+    ),
+    Target(
+        "the same with PyTorch present",
+        lambda f: _light(f, "heavy_light_dependency_rebuild"),
+    ),
+    Target("with PyTorch, a light change never rebuilds the heavy layer", _heavy_layer),
+    Target(
+        "image <= 1 GB with the model (baseline with PyTorch: several GB)",
+        lambda f: (
+            f"{f('image_size', 'rag-api', 'bytes') / GB:.2f} GB; baseline with PyTorch "
+            f"{f('heavy_image_size', 'reference', 'bytes') / GB:.1f} GB",
+            f("image_size", "rag-api", "bytes") <= GB,
+        ),
+    ),
+    Target(
+        "code-only push <= 1 MB uploaded",
+        lambda f: (
+            f"{f('push_code_only', 'rag-api', 'bytes') / 1e3:.1f} kB",
+            f("push_code_only", "rag-api", "bytes") <= MB,
+        ),
+    ),
+    Target("disk after 10 updates flat from the 2nd, <= 2x image + uv cache", _disk),
+    Target(
+        "fresh builder with registry cache <= 25% of from scratch",
+        lambda f: (
+            f"{f('fresh_builder', 'registry_cache', 'seconds'):.1f} s vs "
+            f"{f('fresh_builder', 'scratch', 'seconds'):.1f} s",
+            f("fresh_builder", "registry_cache", "seconds")
+            <= 0.25 * f("fresh_builder", "scratch", "seconds"),
+        ),
+    ),
+    Target("embedding >= 1.5x sentence-transformers", _embed),
+    Target("/v1/retrieve p50 <= 20 ms at 100k chunks, 1 client", _retrieve),
+]
+
+
+def table(records: list[Record]) -> str:
+    figures = Figures(records)
+    lines = ["| target | measured | met |", "|---|---|---|"]
+    for target in TARGETS:
+        try:
+            text, met = target.check(figures)
+            verdict = "yes" if met else "**no**"
+        except KeyError:
+            text, verdict = "not measured in this run", "-"
+        lines.append(f"| {target.goal} | {text} | {verdict} |")
+    return "\n".join(lines)

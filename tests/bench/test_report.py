@@ -1,0 +1,62 @@
+"""The benchmark report: targets judged from records, the side-by-side table, the files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import report, targets
+from bench.report import Record
+
+
+def _lifecycle(ours_light: float, theirs_light: float) -> list[Record]:
+    return [
+        Record("code_only_rebuild", "rag-api", "seconds", 0.4, "s", 0.3, 0.5, 3),
+        Record("code_only_rebuild", "reference", "seconds", 0.6, "s", 0.5, 0.7, 3),
+        Record("light_dependency_rebuild", "rag-api", "seconds", ours_light, "s"),
+        Record("light_dependency_rebuild", "reference", "seconds", theirs_light, "s"),
+        Record("update_disk", "rag-api", "after_1", 2e9, "B"),
+        Record("update_disk", "rag-api", "after_2", 2.1e9, "B"),
+        Record("update_disk", "reference", "after_1", 1e9, "B"),
+        Record("update_disk", "reference", "after_2", 1.5e9, "B"),
+        Record("cold_build", "rag-api", "seconds", 120, "s"),
+        Record("cold_build", "reference", "seconds", 30, "s"),
+    ]
+
+
+def _row(table: str, goal_start: str) -> str:
+    return next(line for line in table.splitlines() if line.startswith(f"| {goal_start}"))
+
+
+def test_targets_table_judges_each_target_from_the_records() -> None:
+    table = targets.table(_lifecycle(ours_light=2.0, theirs_light=40.0))
+    assert _row(table, "code-only rebuild").endswith("| 0.40 s | yes |")
+    assert "2.0 s vs 40.0 s (20.0x) | yes |" in _row(table, "light dependency change")
+
+
+def test_targets_table_flags_a_missed_target() -> None:
+    table = targets.table(_lifecycle(ours_light=10.0, theirs_light=4.0))
+    assert _row(table, "light dependency change").endswith("| **no** |")
+
+
+def test_targets_table_says_when_a_figure_was_not_measured() -> None:
+    table = targets.table(_lifecycle(2.0, 40.0))
+    assert _row(table, "the same with PyTorch").endswith("| not measured in this run | - |")
+    assert _row(table, "/v1/retrieve").endswith("| not measured in this run | - |")
+
+
+def test_side_by_side_puts_the_baseline_beside_rag_api() -> None:
+    table = report.side_by_side(_lifecycle(2.0, 40.0))
+    assert "| code_only_rebuild | seconds | 0.6 s (0.5 s-0.7 s) | 0.4 s (0.3 s-0.5 s) |" in table
+    assert "| update_disk | after_2 | 1.50 GB | 2.10 GB |" in table
+
+
+def test_publish_writes_records_report_and_chart(tmp_path: Path) -> None:
+    records = _lifecycle(2.0, 40.0)
+    markdown = report.publish(tmp_path, "lifecycle", records, quick=True)
+    payload = json.loads((tmp_path / "lifecycle.json").read_text())
+    assert payload["quick"] is True and payload["machine"]["cpu_count"] >= 1
+    assert report.read(tmp_path / "lifecycle.json") == records
+    text = markdown.read_text()
+    assert "## Targets" in text and "(quick form)" in text and "](lifecycle.png)" in text
+    assert (tmp_path / "lifecycle.png").read_bytes().startswith(b"\x89PNG")
