@@ -51,7 +51,18 @@ def draw(records: list[Record], path: Path) -> Path:
     for variant in VARIANTS:
         cycles, gigabytes = _disk(records, variant)
         if cycles:
-            disk.plot(cycles, gigabytes, marker="o", label=variant)
+            line = disk.plot(cycles, gigabytes, marker="o", label=variant)[0]
+            disk.set_xticks(cycles)
+            cache = [
+                r.value / 1e9 for r in records if (r.scenario, r.variant) == ("uv_cache", variant)
+            ]
+            if cache and cache[0] > 0:
+                disk.axhline(
+                    cache[0],
+                    linestyle="--",
+                    color=line.get_color(),
+                    label=f"{variant}: of which the uv cache",
+                )
     disk.set_xlabel("code-only update cycle")
     disk.set_ylabel("Docker root on disk (GB)")
     disk.set_ylim(bottom=0)

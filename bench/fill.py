@@ -5,10 +5,15 @@ service's own chunker.
 Embedding 100k chunks with the model takes ~45 min on 2 cores (ingest throughput is measured
 on its own, through HTTP). So only the first `embedded` chunks get the model's vectors; every
 later chunk gets one of those vectors plus small noise, re-normalized: the index holds as many
-distinct unit vectors as chunks, which is what search time depends on."""
+distinct unit vectors as chunks, which is what search time depends on.
+
+The corpus holds ~50k chunks on a machine with the dev environment; past that it is read again
+with its sentences, then its paragraphs, in reverse order: the same prose, cut into different
+chunks (and different documents to the content-hash dedupe)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,17 +29,50 @@ NOISE = 0.05
 
 
 def _vectors(
-    embedder: OnnxEmbedder, texts: list[str], pool: list[np.ndarray[Any, Any]], embedded: int
+    embedder: OnnxEmbedder,
+    texts: list[str],
+    pool: list[np.ndarray[Any, Any]],
+    embedded: int,
+    rng: np.random.Generator,
 ) -> np.ndarray[Any, Any]:
     if sum(len(p) for p in pool) < embedded:
         vectors = embedder.embed(texts)
         pool.append(vectors)
         return vectors
-    known = np.concatenate(pool)
-    rng = np.random.default_rng(len(texts) + len(known))
+    if len(pool) > 1:  # done embedding: one matrix from now on
+        pool[:] = [np.concatenate(pool)]
+    known = pool[0]
     picked = known[rng.integers(0, len(known), size=len(texts))]
     noise = rng.normal(0, NOISE, size=picked.shape).astype(np.float32)
     return normalize_rows(picked + noise)
+
+
+def _sentences_reversed(text: str) -> str:
+    return "\n\n".join(
+        " ".join(reversed(paragraph.split(". "))) for paragraph in text.split("\n\n")
+    )
+
+
+def _paragraphs_reversed(text: str) -> str:
+    return "\n\n".join(reversed(text.split("\n\n")))
+
+
+PASSES: tuple[tuple[str, Callable[[str], str]], ...] = (
+    ("", lambda text: text),
+    (" (sentences reversed)", _sentences_reversed),
+    (" (paragraphs reversed)", _paragraphs_reversed),
+)
+
+
+def documents() -> Iterator[tuple[str, str]]:
+    """The corpus (read lazily: a small store needs only its start), then its re-read passes."""
+    read = []
+    for document in corpus.documents():
+        read.append(document)
+        yield document
+    for suffix, transform in PASSES[1:]:
+        for title, text in read:
+            yield title + suffix, transform(text)
 
 
 def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
@@ -48,15 +86,16 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
         store, embedder, settings.chunk_chars, settings.chunk_overlap_chars, batch_size=32
     )
     pool: list[np.ndarray[Any, Any]] = []
+    rng = np.random.default_rng(7)
     try:
-        for title, text in corpus.documents():
+        for title, text in documents():
             stored = store.counts()[1]
             if stored >= target:
                 return stored
             prepared = ingestor.prepare_text(text, title=title)
-            if not prepared.chunks:
+            if not prepared.chunks or store.find_by_hash(prepared.source.content_hash):
                 continue
-            vectors = _vectors(embedder, [c.text for c in prepared.chunks], pool, embedded)
+            vectors = _vectors(embedder, [c.text for c in prepared.chunks], pool, embedded, rng)
             store.add_document(prepared.source, prepared.chunks, vectors)
         return store.counts()[1]
     finally:

@@ -79,7 +79,10 @@ def read(path: Path) -> list[Record]:
 
 def _human(value: float, unit: str) -> str:
     if unit == "B":
-        return f"{value / 1e9:.2f} GB" if value >= 1e9 else f"{value / 1e6:.2f} MB"
+        for scale, name in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
+            if value >= scale:
+                return f"{value / scale:.3g} {name}" if scale < 1e9 else f"{value / scale:.2f} GB"
+        return f"{value:g} B"
     return f"{value:.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
 
 
