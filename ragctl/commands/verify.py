@@ -87,7 +87,9 @@ def _layer_names(saved: tarfile.TarFile) -> list[tuple[int, list[str]]]:
     layers = []
     for index, layer in enumerate(manifest[0]["Layers"], start=1):
         with tarfile.open(fileobj=_member(saved, layer), mode="r|*") as inner:
-            layers.append((index, [m.name for m in inner]))
+            # Directories alone hold nothing: BuildKit leaves an empty one behind for each
+            # mount target (e.g. the uv cache mount); whatever one holds is listed itself.
+            layers.append((index, [m.name for m in inner if not m.isdir()]))
     return layers
 
 
