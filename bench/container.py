@@ -3,25 +3,18 @@ engine: with an empty volume, or with a stored corpus bind-mounted as the data v
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import uuid
 from pathlib import Path
 
-import httpx
-
 from bench.report import Record, summarize
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from rig.ecr import free_port
+from rig.poller import wait_ok
 
 
 def _run_to_ready(image: str, storage: Path | None) -> float:
-    name, port = f"rag-api-bench-cold-{uuid.uuid4().hex[:6]}", _free_port()
+    name, port = f"rag-api-bench-cold-{uuid.uuid4().hex[:6]}", free_port()
     volume = ["-v", f"{storage}:/app/rag_local_storage"] if storage else []
     started = time.monotonic()
     subprocess.run(
@@ -30,14 +23,8 @@ def _run_to_ready(image: str, storage: Path | None) -> float:
         capture_output=True,
     )
     try:
-        while time.monotonic() - started < 300:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    return time.monotonic() - started
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.02)
-        raise RuntimeError(f"{image} did not become ready within 300 s")
+        wait_ok(f"http://127.0.0.1:{port}/ready")
+        return time.monotonic() - started
     finally:
         subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
 

@@ -12,14 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 from bench.build import LIGHT_PACKAGES, add_dependency, touch_code
 from bench.report import Record, summarize
 from bench.variants import Docker, RagApi, Reference, Variant
 from ragctl.context import copy_build_context
 from rig import engine
-from rig.poller import Poller
+from rig.poller import Poller, wait_ok
 
 BASE_IMAGE = "python:3.11-slim-bookworm"
 PORT = 8000  # inside the engine's own network namespace: no collision with the host
@@ -83,18 +81,6 @@ def lifecycle(name: str, reps: int, cycles: int, heavy: bool = False) -> list[Re
     ]
 
 
-def _wait_ready(url: str, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"{url} did not answer within {timeout:g} s")
-
-
 def _updates(
     variant: Variant, server: engine.Server, context: Path, workdir: Path, cycles: int
 ) -> list[Record]:
@@ -109,7 +95,7 @@ def _updates(
         started = time.monotonic()
         with Poller(f"{url}/health", interval=0.05) as poller:
             variant.update(context, f"u{cycle}", PORT, data)
-            _wait_ready(f"{url}/ready")
+            wait_ok(f"{url}/ready", interval=0.05)
         if cycle > 1:  # the first cycle has nothing serving before it
             seconds.append(time.monotonic() - started)
             gaps.append(poller.longest_gap)

@@ -8,7 +8,6 @@ import json
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,8 @@ import httpx
 
 from bench import container, corpus, fill, load
 from bench.report import Record, summarize
+from rig.ecr import free_port
+from rig.poller import wait_ok
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR", ROOT / "models" / "all-MiniLM-L6-v2"))
@@ -55,14 +56,8 @@ def embed_throughput(texts: list[str], reps: int) -> list[Record]:
     ]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start(storage: Path) -> tuple[subprocess.Popen[bytes], str, float]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "RAG_STORAGE_DIR": str(storage),
@@ -79,15 +74,8 @@ def _start(storage: Path) -> tuple[subprocess.Popen[bytes], str, float]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    while True:
-        try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                return process, url, time.perf_counter() - started
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.perf_counter() - started > 300:
-            raise RuntimeError("the service did not become ready")
-        time.sleep(0.02)
+    wait_ok(f"{url}/ready", alive=lambda: process.poll() is None)
+    return process, url, time.perf_counter() - started
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 from bench.build import ragctl_json
 from ragctl.commands import df
-from ragctl.docker import parse_size
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DOCKERFILE = ROOT / "bench" / "reference" / "Dockerfile"
@@ -58,12 +57,7 @@ class Docker:
 
     def cache_mount_bytes(self) -> int:
         """BuildKit cache mounts: where the uv download cache lives between builds."""
-        records = df.cache_records(self("buildx", "du", "--verbose"))
-        return sum(
-            int(parse_size(r.get("Size", "0B")))
-            for r in records
-            if r.get("Type") == "exec.cachemount"
-        )
+        return df.cache_mount_bytes_in(self("buildx", "du", "--verbose"))
 
 
 @dataclass

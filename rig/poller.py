@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -45,3 +46,22 @@ class Poller:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def wait_ok(
+    url: str,
+    timeout: float = 300,
+    interval: float = 0.02,
+    alive: Callable[[], bool] = lambda: True,
+) -> float:
+    """Poll `url` until it answers 200 and return the seconds that took; give up after
+    `timeout`, or as soon as `alive()` says whatever should answer has gone."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout and alive():
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return time.monotonic() - started
+        except httpx.HTTPError:
+            pass
+        time.sleep(interval)
+    raise RuntimeError(f"{url} did not answer 200 within {timeout:g} s")

@@ -39,14 +39,18 @@ def cache_records(verbose_du: str) -> list[dict[str, str]]:
     return records
 
 
-def cache_mount_bytes() -> int:
-    """Size of BuildKit cache mounts (the uv download cache lives there)."""
-    out = run(["docker", "buildx", "du", "--verbose"], check=False).stdout
+def cache_mount_bytes_in(verbose_du: str) -> int:
+    """Size of the BuildKit cache mounts (the uv download cache lives there) in `docker buildx
+    du --verbose` output."""
     return sum(
         int(docker.parse_size(r.get("Size", "0B")))
-        for r in cache_records(out)
+        for r in cache_records(verbose_du)
         if r.get("Type") == "exec.cachemount"
     )
+
+
+def cache_mount_bytes() -> int:
+    return cache_mount_bytes_in(run(["docker", "buildx", "du", "--verbose"], check=False).stdout)
 
 
 def report(image: str, keep: int) -> dict[str, Any]:
