@@ -1,13 +1,31 @@
 """rag-api entry point: `python main.py` serves on RAG_HOST:RAG_PORT (0.0.0.0:8000)."""
 
-from fastapi import Depends, FastAPI
+import sys
 
-from api.deps import require_api_key
+from fastapi import FastAPI
+from pydantic import ValidationError
+
+from api.auth import ApiKeyAuth
+from api.deps import ApiKeyDoc
 from api.errors import install_error_handlers
 from api.lifespan import build_lifespan
-from api.middleware import BodySizeLimit, RequestMetrics
+from api.middleware import BodyLimit, BodySizeLimit, RequestMetrics, UnexpectedErrors
 from api.routes import chat, documents, health, jobs, metrics, query, retrieve
 from src.config import Settings, get_settings
+
+
+def _body_limits(settings: Settings) -> tuple[BodyLimit, BodyLimit]:
+    upload = BodyLimit(
+        settings.max_upload_bytes,
+        f"{settings.max_upload_mb:g} MB",
+        "split the upload into smaller files or raise RAG_MAX_UPLOAD_MB",
+    )
+    other = BodyLimit(
+        settings.max_request_bytes,
+        f"{settings.max_request_kb} kB",
+        "send a smaller request, or raise RAG_MAX_REQUEST_KB",
+    )
+    return upload, other
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -15,13 +33,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="rag-api", version="0.1.0", lifespan=build_lifespan(settings), debug=settings.debug
     )
-    install_error_handlers(app, settings.debug)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    install_error_handlers(app)
+    # Added innermost first: a request meets metrics, then auth (before any body is read),
+    # then the catch-all for unexpected errors, then the body size limit.
+    upload, other = _body_limits(settings)
+    app.add_middleware(BodySizeLimit, upload=upload, other=other)
+    app.add_middleware(UnexpectedErrors, debug=settings.debug)
+    app.add_middleware(ApiKeyAuth, keys=settings.api_keys)
     app.add_middleware(RequestMetrics)
     app.include_router(health.router)
     app.include_router(metrics.router)
     for module in (documents, jobs, retrieve, query, chat):
-        app.include_router(module.router, prefix="/v1", dependencies=[Depends(require_api_key)])
+        app.include_router(module.router, prefix="/v1", dependencies=[ApiKeyDoc])
     return app
 
 
@@ -30,7 +53,11 @@ def main() -> None:
 
     import uvicorn
 
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(error["msg"]) for error in exc.errors())
+        sys.exit(f"rag-api: refusing to start: {problems}")
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
     uvicorn.run(
         create_app(settings),

@@ -5,7 +5,6 @@ The shape is OpenAI's, so OpenAI clients show our messages as they are.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,28 +13,32 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from src.errors import (
+    BusyError,
     InvalidInputError,
+    LimitExceededError,
     LLMError,
     LLMTimeoutError,
     NotFoundError,
     NotReadyError,
     RagError,
+    StorageFullError,
     StoreError,
     TooLargeError,
     UnsupportedTypeError,
 )
 
-log = logging.getLogger("rag_api")
-
-# Most specific first: LLMTimeoutError is an LLMError.
+# Most specific first: LLMTimeoutError is an LLMError, StorageFullError a StoreError.
 STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
+    (LimitExceededError, 422, "limit_exceeded"),
     (InvalidInputError, 422, "invalid_input"),
     (UnsupportedTypeError, 415, "unsupported_media_type"),
     (TooLargeError, 413, "payload_too_large"),
     (NotFoundError, 404, "not_found"),
     (NotReadyError, 503, "not_ready"),
+    (BusyError, 503, "busy"),
     (LLMTimeoutError, 504, "llm_timeout"),
     (LLMError, 502, "llm_error"),
+    (StorageFullError, 507, "storage_full"),
     (StoreError, 500, "store_error"),
 )
 
@@ -74,23 +77,21 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # FastAPI's "error parsing the body" (bodies that are not even JSON or multipart):
+        # answered like every other malformed request.
+        return JSONResponse(
+            error_body("invalid_request", f"invalid request: body: {exc.detail}"),
+            status_code=422,
+        )
     kind = "unauthorized" if exc.status_code == 401 else "http_error"
     return JSONResponse(
         error_body(kind, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
     )
 
 
-def install_error_handlers(app: FastAPI, debug: bool) -> None:
+def install_error_handlers(app: FastAPI) -> None:
+    """Mapped errors; anything unmapped becomes a 500 in `api.middleware.UnexpectedErrors`."""
     app.add_exception_handler(RagError, _rag_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
-
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        if debug:
-            raise exc
-        return JSONResponse(
-            error_body("internal_error", "internal error; see the service log"), status_code=500
-        )
-
-    app.add_exception_handler(Exception, _unexpected)

@@ -10,6 +10,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.auth import redact_access_log
 from src.config import Settings
 from src.errors import RagError
 from src.service import RagService
@@ -44,6 +45,7 @@ class ServiceHolder:
 def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        redact_access_log()  # uvicorn has configured its loggers by now
         holder = ServiceHolder()
         app.state.settings = settings
         app.state.holder = holder

@@ -1,17 +1,23 @@
-"""Pure ASGI middleware: request metrics, and the upload size limit enforced while reading."""
+"""Pure ASGI middleware: request metrics, body size limits enforced while reading, and the
+one place an unexpected exception becomes a 500 (logged once, with its traceback)."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_body
 from src.telemetry import REGISTRY
+
+log = logging.getLogger("rag_api")
 
 REQUESTS = Counter(
     "rag_http_requests",
@@ -71,25 +77,83 @@ class RequestMetrics:
             LATENCY.labels(method, route).observe(time.perf_counter() - started)
 
 
-class _BodyTooLargeError(Exception):
-    pass
+async def send_error(
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
+    """A whole JSON error response, for middleware that answers before the app does."""
+    payload = json.dumps(body).encode()
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
 
 
-class BodySizeLimit:
-    """413 for bodies over the limit: at once when Content-Length says so, otherwise as
-    soon as the bytes read pass it (chunked uploads), before anything is stored."""
+class UnexpectedErrors:
+    """A 500 in the error shape for any exception no handler mapped, logged here once.
+    (Starlette's own last-resort handler would log it, and then uvicorn again.)"""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, debug: bool) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.debug = debug
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope["method"], scope["path"])
+            if self.debug:
+                raise
+            if not started:  # a streamed response already under way just ends
+                body = error_body("internal_error", "internal error; see the service log")
+                await send_error(send, 500, body)
+
+
+class _BodyTooLargeError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class BodyLimit:
+    max_bytes: int
+    shown: str  # the limit as its setting states it ("50 MB")
+    hint: str  # what to do, naming the setting that raises it
+
+
+class BodySizeLimit:
+    """413 for bodies over the limit: at once when Content-Length says so, otherwise as
+    soon as the bytes read pass it (chunked uploads), before anything is stored. Uploads
+    (POST /v1/documents) have their own, larger limit; every other body the small one."""
+
+    def __init__(self, app: ASGIApp, upload: BodyLimit, other: BodyLimit) -> None:
+        self.app = app
+        self.upload = upload
+        self.other = other
+
+    def _limit(self, scope: Scope) -> BodyLimit:
+        is_upload = scope["method"] == "POST" and scope["path"].rstrip("/") == "/v1/documents"
+        return self.upload if is_upload else self.other
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._reject(send)
+        if declared.isdigit() and int(declared) > limit.max_bytes:
+            await self._reject(send, limit)
             return
         read = 0
         over = started = False
@@ -98,7 +162,7 @@ class BodySizeLimit:
             nonlocal read, over
             message = await receive()
             read += len(message.get("body", b""))
-            if read > self.max_bytes:
+            if read > limit.max_bytes:
                 over = True
                 raise _BodyTooLargeError
             return message
@@ -113,25 +177,13 @@ class BodySizeLimit:
         with contextlib.suppress(_BodyTooLargeError):
             await self.app(scope, counted_receive, guarded_send)
         if over and not started:
-            await self._reject(send)
+            await self._reject(send, limit)
 
-    async def _reject(self, send: Send) -> None:
-        limit_mb = self.max_bytes / (1024 * 1024)
-        body = json.dumps(
-            error_body(
-                "payload_too_large",
-                f"the request body is larger than the {limit_mb:.3g} MB limit",
-                "split the upload into smaller files or raise RAG_MAX_UPLOAD_MB",
-            )
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+    @staticmethod
+    async def _reject(send: Send, limit: BodyLimit) -> None:
+        body = error_body(
+            "payload_too_large",
+            f"the request body is larger than the {limit.shown} limit",
+            limit.hint,
         )
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, body)

@@ -6,17 +6,36 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from src.models import DocumentRecord, Filters, Hit, IngestResult, JobRecord, JsonScalar, SearchMode
+from src.ingest import MAX_TITLE_CHARS
+from src.models import DocumentRecord, Filters, Hit, IngestResult, JobRecord, SearchMode
+
+# Every field has a bound; a request over one is a 422 that names the field and the limit.
+MAX_QUERY_CHARS = 10_000
+MAX_METADATA_KEYS = 32
+MAX_METADATA_VALUE_CHARS = 1_000
+MAX_DOCUMENT_IDS = 1_000
+MAX_OFFSET = 1_000_000_000
 
 MetadataKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
+MetadataValue = (
+    Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_CHARS)]
+    | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+    | Annotated[float, Field(allow_inf_nan=False)]
+    | bool
+)
+Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)]
+Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
+DocumentId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 TopK = Annotated[int, Field(ge=1, le=100)]
 
 
 class TextDocumentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, description="The document's text.")
-    title: str = Field("", max_length=500)
-    metadata: dict[MetadataKey, JsonScalar] = Field(default_factory=dict)
+    text: str = Field(
+        min_length=1, description="The document's text (at most RAG_MAX_DOCUMENT_CHARS)."
+    )
+    title: Title = ""
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class DocumentOut(BaseModel):
@@ -100,8 +119,8 @@ class DocumentPage(BaseModel):
 
 class FiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    document_ids: list[str] = Field(default_factory=list, max_length=1000)
-    metadata: dict[MetadataKey, JsonScalar] = Field(
+    document_ids: list[DocumentId] = Field(default_factory=list, max_length=MAX_DOCUMENT_IDS)
+    metadata: Metadata = Field(
         default_factory=dict, description="Exact matches on document metadata, all required."
     )
 
@@ -111,7 +130,7 @@ class FiltersIn(BaseModel):
 
 class RetrieveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    query: str = Field(min_length=1, max_length=10_000)
+    query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     top_k: TopK | None = None
     mode: SearchMode = SearchMode.HYBRID
     filters: FiltersIn | None = None
@@ -149,7 +168,7 @@ class RetrieveOut(BaseModel):
 
 class QueryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=10_000)
+    question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     top_k: TopK | None = None
     stream: bool = False
     filters: FiltersIn | None = None

@@ -23,6 +23,7 @@ from bench import corpus
 from src.config import Settings
 from src.embedding import OnnxEmbedder, normalize_rows
 from src.ingest import Ingestor
+from src.parsing import extract_text
 from src.store import SQLiteStore
 
 NOISE = 0.05
@@ -83,7 +84,13 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
     storage.mkdir(parents=True, exist_ok=True)
     store = SQLiteStore(settings.database_path, embedder.dimension)
     ingestor = Ingestor(
-        store, embedder, settings.chunk_chars, settings.chunk_overlap_chars, batch_size=32
+        store,
+        embedder,
+        settings.chunk_chars,
+        settings.chunk_overlap_chars,
+        batch_size=32,
+        extract=extract_text,  # text only here: no files to parse in a worker
+        max_chars=settings.max_document_chars,
     )
     pool: list[np.ndarray[Any, Any]] = []
     rng = np.random.default_rng(7)

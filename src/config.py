@@ -1,9 +1,11 @@
 """The service's one settings class, read from the environment and `.env`."""
 
+from __future__ import annotations
+
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,6 +25,26 @@ class Settings(BaseSettings):
     model_dir: Path = Field(Path("models/all-MiniLM-L6-v2"), validation_alias=_env("RAG_MODEL_DIR"))
     api_keys_csv: SecretStr = Field(SecretStr(""), validation_alias=_env("RAG_API_KEYS"))
     max_upload_mb: float = Field(50.0, gt=0, validation_alias=_env("RAG_MAX_UPLOAD_MB"))
+    max_request_kb: int = Field(
+        1024, ge=16, le=1_048_576, validation_alias=_env("RAG_MAX_REQUEST_KB")
+    )
+    max_document_chars: int = Field(
+        5_000_000, ge=1_000, validation_alias=_env("RAG_MAX_DOCUMENT_CHARS")
+    )
+    parse_workers: int = Field(2, ge=1, le=64, validation_alias=_env("RAG_PARSE_WORKERS"))
+    parse_memory_mb: int = Field(1024, ge=256, validation_alias=_env("RAG_PARSE_MEMORY_MB"))
+    parse_cpu_seconds: int = Field(60, ge=1, validation_alias=_env("RAG_PARSE_CPU_SECONDS"))
+    parse_max_inflated_mb: int = Field(
+        256, ge=1, validation_alias=_env("RAG_PARSE_MAX_INFLATED_MB")
+    )
+    parse_max_compression_ratio: int = Field(
+        100, ge=2, validation_alias=_env("RAG_PARSE_MAX_COMPRESSION_RATIO")
+    )
+    pdf_max_pages: int = Field(5_000, ge=1, validation_alias=_env("RAG_PDF_MAX_PAGES"))
+    pdf_max_objects: int = Field(1_000_000, ge=100, validation_alias=_env("RAG_PDF_MAX_OBJECTS"))
+    search_threads: int = Field(8, ge=1, le=256, validation_alias=_env("RAG_SEARCH_THREADS"))
+    ingest_threads: int = Field(2, ge=1, le=64, validation_alias=_env("RAG_INGEST_THREADS"))
+    max_queued_jobs: int = Field(16, ge=1, validation_alias=_env("RAG_MAX_QUEUED_JOBS"))
     background_ingest_chars: int = Field(
         50_000, ge=0, validation_alias=_env("RAG_BACKGROUND_INGEST_CHARS")
     )
@@ -40,6 +62,16 @@ class Settings(BaseSettings):
     log_level: str = Field("info", validation_alias=_env("RAG_LOG_LEVEL"))
     debug: bool = Field(False, validation_alias=_env("RAG_DEBUG"))
 
+    @model_validator(mode="after")
+    def _keys_fail_closed(self) -> Settings:
+        # A list that is set but yields no key must never mean "no auth": refuse to start.
+        if self.api_keys_csv.get_secret_value().strip() and not self.api_keys:
+            raise ValueError(
+                "RAG_API_KEYS is set but holds no usable key (only commas and spaces); "
+                "set at least one key, or leave it empty to run without auth"
+            )
+        return self
+
     @property
     def api_keys(self) -> tuple[str, ...]:
         raw = self.api_keys_csv.get_secret_value()
@@ -48,6 +80,10 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return int(self.max_upload_mb * 1024 * 1024)
+
+    @property
+    def max_request_bytes(self) -> int:
+        return self.max_request_kb * 1024
 
     @property
     def llm_configured(self) -> bool:

@@ -14,6 +14,10 @@ class InvalidInputError(RagError):
     """The input is well-formed but unusable: empty, undecodable, corrupt."""
 
 
+class LimitExceededError(InvalidInputError):
+    """An input over one of the configured limits (size, pages, memory, CPU time...)."""
+
+
 class UnsupportedTypeError(RagError):
     """A file of a type the service cannot read."""
 
@@ -30,6 +34,10 @@ class NotReadyError(RagError):
     """The model or the store is still loading."""
 
 
+class BusyError(RagError):
+    """Too much work already queued: try again later."""
+
+
 class LLMError(RagError):
     """The configured language model answered with an error or could not be reached."""
 
@@ -39,4 +47,8 @@ class LLMTimeoutError(LLMError):
 
 
 class StoreError(RagError):
-    """The store cannot be opened or upgraded."""
+    """The store cannot be opened, upgraded or written."""
+
+
+class StorageFullError(StoreError):
+    """The store's disk is full: the write was rolled back, nothing was stored."""

@@ -14,13 +14,19 @@ import numpy as np
 
 from src.chunking import chunk_text
 from src.embedding import Embedder
-from src.errors import InvalidInputError
+from src.errors import InvalidInputError, LimitExceededError
 from src.models import ChunkRow, IngestResult, SourceDocument
-from src.parsing import detect_suffix, extract_text, normalize_text
+from src.parsing import detect_suffix, normalize_text
 from src.store import Store
 from src.telemetry import CHUNKS_INGESTED, DOCUMENTS_INGESTED, INGEST_SECONDS, INGEST_THROUGHPUT
 
 Progress = Callable[[int], None]
+# (bytes, suffix) -> (text, title found in the file): a ParserPool's extract in the service.
+Extract = Callable[[bytes, str], tuple[str, str]]
+MAX_TITLE_CHARS = 500
+# C0/C1 controls, and the bidi controls that can make a name display as something else
+# ("invoice\u202efdp.exe" shows as "invoiceexe.pdf").
+_UNSAFE_LABEL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _MEDIA_TYPES = {
     ".txt": "text/plain",
     ".md": "text/markdown",
@@ -50,10 +56,22 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def clean_label(label: str) -> str:
+    """A name or title as it may be displayed: no control or bidi characters."""
+    return _UNSAFE_LABEL.sub("", label).strip()
+
+
 def display_name(filename: str) -> str:
     """The file's base name for display, stripped of any directories and control characters."""
-    base = PurePosixPath(filename.replace("\\", "/")).name
-    return re.sub(r"[\x00-\x1f\x7f]", "", base)[:255]
+    return clean_label(PurePosixPath(filename.replace("\\", "/")).name)[:255]
+
+
+def _title(*candidates: str) -> str:
+    """The first non-empty candidate, cleaned and cut to the title limit."""
+    for candidate in candidates:
+        if title := clean_label(candidate)[:MAX_TITLE_CHARS]:
+            return title
+    return "untitled"
 
 
 def _default_title(text: str) -> str:
@@ -69,8 +87,12 @@ class Ingestor:
         chunk_chars: int,
         overlap_chars: int,
         batch_size: int,
+        extract: Extract,
+        max_chars: int,
     ) -> None:
         self._store = store
+        self._extract = extract
+        self._max_chars = max_chars
         self._embedder = embedder
         self._chunk_chars = chunk_chars
         self._overlap_chars = overlap_chars
@@ -80,15 +102,14 @@ class Ingestor:
         self, upload: Upload, title: str = "", metadata: dict[str, Any] | None = None
     ) -> PreparedDocument:
         suffix = detect_suffix(upload.filename, upload.content_type)
-        try:
-            text, found_title = extract_text(upload.data, suffix)
-        except InvalidInputError as exc:
-            name = display_name(upload.filename) or "upload"
-            raise InvalidInputError(f"{name}: {exc.message}", hint=exc.hint) from exc
         name = display_name(upload.filename)
+        try:
+            text, found_title = self._extract(upload.data, suffix)
+        except InvalidInputError as exc:  # the same kind of error, naming the file
+            raise type(exc)(f"{name or 'upload'}: {exc.message}", hint=exc.hint) from exc
         source = SourceDocument(
             text=text,
-            title=title or found_title or name or _default_title(text),
+            title=_title(title, found_title, name, _default_title(text)),
             content_hash=content_hash(text),
             media_type=_MEDIA_TYPES[suffix],
             source_name=name,
@@ -102,9 +123,14 @@ class Ingestor:
         text = normalize_text(text)
         if not text:
             raise InvalidInputError("the text is empty", hint="send some text to index")
+        if len(text) > self._max_chars:
+            raise LimitExceededError(
+                f"the text is over the limit of {self._max_chars:,} characters",
+                hint="split the document, or raise RAG_MAX_DOCUMENT_CHARS",
+            )
         source = SourceDocument(
             text=text,
-            title=title or _default_title(text),
+            title=_title(title, _default_title(text)),
             content_hash=content_hash(text),
             media_type="text/plain",
             metadata=metadata or {},

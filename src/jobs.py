@@ -8,12 +8,13 @@ absent (each document is stored in one transaction).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import threading
 from dataclasses import dataclass
 
-from src.errors import RagError
+from src.errors import BusyError, RagError
 from src.ingest import Ingestor, PreparedDocument
 from src.models import JobRecord, JobStatus
 from src.store import Store
@@ -30,15 +31,24 @@ class _Job:
 
 
 class JobRunner:
-    def __init__(self, store: Store, ingestor: Ingestor) -> None:
+    def __init__(self, store: Store, ingestor: Ingestor, max_queued: int) -> None:
         self._store = store
         self._ingestor = ingestor
+        self._max_queued = max_queued
         self._queue: queue.Queue[_Job | None] = queue.Queue()
+        self._unrecorded: dict[str, str] = {}
         self._thread = threading.Thread(target=self._work, name="ingest-jobs", daemon=True)
         self._store.fail_unfinished_jobs(INTERRUPTED)
         self._thread.start()
 
     def submit(self, documents: list[PreparedDocument]) -> JobRecord:
+        # Each queued job holds its parsed text in memory: the queue is bounded.
+        if self._queue.qsize() >= self._max_queued:
+            raise BusyError(
+                f"{self._max_queued} ingestion jobs are already queued",
+                hint="retry when GET /v1/jobs/{id} shows earlier jobs finished, "
+                "or raise RAG_MAX_QUEUED_JOBS",
+            )
         job = self._store.create_job(sum(len(d.chunks) for d in documents))
         self._queue.put(_Job(job.id, documents))
         return job
@@ -52,12 +62,27 @@ class JobRunner:
             try:
                 self._run(job)
             except RagError as exc:
-                self._store.update_job(job.id, status=JobStatus.FAILED, error=exc.message)
+                self._fail(job.id, exc.message)
             except Exception as exc:
                 log.exception("ingest job %s failed", job.id)
-                self._store.update_job(
-                    job.id, status=JobStatus.FAILED, error=f"internal error: {type(exc).__name__}"
-                )
+                self._fail(job.id, f"internal error: {type(exc).__name__}")
+
+    def _fail(self, job_id: str, reason: str) -> None:
+        try:
+            self._store.update_job(job_id, status=JobStatus.FAILED, error=reason)
+        except RagError as exc:  # e.g. the disk is still full: keep the verdict in memory
+            log.error(
+                "job %s failed (%s) and the store cannot record it: %s", job_id, reason, exc.message
+            )
+            self._unrecorded[job_id] = reason
+
+    def get(self, job_id: str) -> JobRecord:
+        """The job as stored, or failed with its reason if the store could not record that."""
+        job = self._store.get_job(job_id)
+        reason = self._unrecorded.get(job_id)
+        if reason is None or job.status is JobStatus.FAILED:
+            return job
+        return dataclasses.replace(job, status=JobStatus.FAILED, error=reason)
 
     def _run(self, job: _Job) -> None:
         self._store.update_job(job.id, status=JobStatus.RUNNING)

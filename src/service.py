@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from src.config import Settings
 from src.embedding import Embedder, OnnxEmbedder
@@ -20,11 +22,17 @@ from src.generation import (
 from src.ingest import Ingestor, PreparedDocument, Upload
 from src.jobs import JobRunner
 from src.models import AnswerMode, DocumentRecord, Filters, Hit, IngestResult, JobRecord, SearchMode
+from src.parsing import ParseLimits
+from src.parsing.pool import ParserPool
 from src.retrieval import Retriever
 from src.store import SQLiteStore, Store
 
 EXTRACTIVE_MODEL = "rag-api-extractive"
 HISTORY_MESSAGES = 6
+T = TypeVar("T")
+# Blocking work runs in thread pools sized on purpose, one per kind of work, so a flood
+# of uploads cannot hold the threads that searches need, and the other way round.
+Lane = Literal["search", "ingest"]
 
 
 @dataclass(frozen=True)
@@ -50,12 +58,18 @@ async def _once(text: str) -> AsyncIterator[str]:
 
 class RagService:
     def __init__(
-        self, settings: Settings, store: Store, embedder: Embedder, llm: ChatModel | None
+        self,
+        settings: Settings,
+        store: Store,
+        embedder: Embedder,
+        llm: ChatModel | None,
+        parser: ParserPool,
     ) -> None:
         self.settings = settings
         self.store = store
         self.embedder = embedder
         self.llm = llm
+        self.parser = parser
         self.retriever = Retriever(store, embedder)
         self.ingestor = Ingestor(
             store,
@@ -63,12 +77,20 @@ class RagService:
             settings.chunk_chars,
             settings.chunk_overlap_chars,
             settings.embed_batch_size,
+            parser.extract,
+            settings.max_document_chars,
         )
-        self.jobs = JobRunner(store, self.ingestor)
+        self.jobs = JobRunner(store, self.ingestor, settings.max_queued_jobs)
+        self._lanes: dict[Lane, ThreadPoolExecutor] = {
+            "search": ThreadPoolExecutor(settings.search_threads, "search"),
+            "ingest": ThreadPoolExecutor(settings.ingest_threads, "ingest"),
+        }
 
     @classmethod
     def open(cls, settings: Settings) -> RagService:
         """Load the model and open the store: the slow part of start-up."""
+        # The parser workers start first: they import their libraries while the model loads.
+        parser = ParserPool(_parse_limits(settings), settings.parse_workers)
         embedder = OnnxEmbedder.load(settings.model_dir, settings.embed_batch_size)
         settings.storage_dir.mkdir(parents=True, exist_ok=True)
         store = SQLiteStore(settings.database_path, embedder.dimension)
@@ -81,13 +103,21 @@ class RagService:
                 settings.llm_timeout_s,
                 settings.llm_max_tokens,
             )
-        return cls(settings, store, embedder, llm)
+        return cls(settings, store, embedder, llm, parser)
 
     async def aclose(self) -> None:
         self.jobs.stop()
+        for lane in self._lanes.values():
+            lane.shutdown(wait=True, cancel_futures=True)
+        self.parser.close()
         if self.llm:
             await self.llm.aclose()
         self.store.close()
+
+    async def offload(self, lane: Lane, work: Callable[..., T], *args: Any) -> T:
+        """Run blocking `work(*args)` on the lane's threads, off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._lanes[lane], functools.partial(work, *args))
 
     # -- ingestion ---------------------------------------------------------------------
 
@@ -129,7 +159,7 @@ class RagService:
         self.store.delete_document(document_id)
 
     def get_job(self, job_id: str) -> JobRecord:
-        return self.store.get_job(job_id)
+        return self.jobs.get(job_id)
 
     # -- retrieval and answers -------------------------------------------------------------
 
@@ -152,9 +182,11 @@ class RagService:
         history: list[Message] | None = None,
         **options: Any,
     ) -> Answer:
-        hits = await asyncio.to_thread(self.retrieve, question, top_k, SearchMode.HYBRID, filters)
+        hits = await self.offload(
+            "search", self.retrieve, question, top_k, SearchMode.HYBRID, filters
+        )
         if self.llm is None or not hits:
-            text = await asyncio.to_thread(extractive_answer, question, hits, self.embedder)
+            text = await self.offload("search", extractive_answer, question, hits, self.embedder)
             return Answer(
                 text, "extractive", EXTRACTIVE_MODEL, hits, cited_numbers(text, len(hits))
             )
@@ -170,9 +202,11 @@ class RagService:
         history: list[Message] | None = None,
         **options: Any,
     ) -> AnswerStream:
-        hits = await asyncio.to_thread(self.retrieve, question, top_k, SearchMode.HYBRID, filters)
+        hits = await self.offload(
+            "search", self.retrieve, question, top_k, SearchMode.HYBRID, filters
+        )
         if self.llm is None or not hits:
-            text = await asyncio.to_thread(extractive_answer, question, hits, self.embedder)
+            text = await self.offload("search", extractive_answer, question, hits, self.embedder)
             return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))
         messages = grounded_messages(question, hits, _recent(history))
         deltas = await self.llm.stream(messages, **options)
@@ -181,6 +215,18 @@ class RagService:
     @property
     def model_name(self) -> str:
         return self.llm.model if self.llm else EXTRACTIVE_MODEL
+
+
+def _parse_limits(settings: Settings) -> ParseLimits:
+    return ParseLimits(
+        max_chars=settings.max_document_chars,
+        max_inflated_bytes=settings.parse_max_inflated_mb * 1024 * 1024,
+        max_compression_ratio=settings.parse_max_compression_ratio,
+        pdf_max_pages=settings.pdf_max_pages,
+        pdf_max_objects=settings.pdf_max_objects,
+        memory_mb=settings.parse_memory_mb,
+        cpu_seconds=settings.parse_cpu_seconds,
+    )
 
 
 def _recent(history: list[Message] | None) -> list[Message]:

@@ -6,33 +6,41 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.deps import ServiceDep
 from api.errors import classify, error_body
-from api.schemas import CitationOut
+from api.schemas import MAX_QUERY_CHARS, CitationOut
 from api.sse import SSE_HEADERS, sse
 from src.errors import InvalidInputError, RagError
 from src.generation import Message
 from src.service import AnswerStream
 
 router = APIRouter(tags=["openai"])
+# Earlier turns may be longer than a question (answers, pasted context), but bounded too;
+# the body itself is capped by RAG_MAX_REQUEST_KB.
+MAX_MESSAGE_CHARS = 100_000
+MAX_MESSAGES = 256
+MAX_CONTENT_PARTS = 64
+MessageText = Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS)]
 
 
 class ContentPart(BaseModel):
     model_config = ConfigDict(extra="allow")
-    type: str
-    text: str | None = None
+    type: Annotated[str, StringConstraints(max_length=64)]
+    text: MessageText | None = None
 
 
 class ChatMessageIn(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "user", "assistant", "tool", "developer", "function"]
-    content: str | list[ContentPart] | None = None
+    content: (
+        MessageText | Annotated[list[ContentPart], Field(max_length=MAX_CONTENT_PARTS)] | None
+    ) = None
 
     def text(self) -> str:
         if isinstance(self.content, list):
@@ -42,20 +50,27 @@ class ChatMessageIn(BaseModel):
 
 class ChatCompletionIn(BaseModel):
     model_config = ConfigDict(extra="allow")
-    model: str = ""
-    messages: list[ChatMessageIn] = Field(min_length=1)
+    model: Annotated[str, StringConstraints(max_length=256)] = ""
+    messages: list[ChatMessageIn] = Field(min_length=1, max_length=MAX_MESSAGES)
     stream: bool = False
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, gt=0, le=1)
-    max_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=1, le=1_000_000)
     top_k: int | None = Field(None, ge=1, le=100, description="Passages to retrieve (extension).")
 
     def split(self) -> tuple[str, list[Message]]:
         """The last user message (the question) and the conversation before it."""
         for index in range(len(self.messages) - 1, -1, -1):
-            if self.messages[index].role == "user" and self.messages[index].text().strip():
+            question = self.messages[index].text()
+            if self.messages[index].role == "user" and question.strip():
+                if len(question) > MAX_QUERY_CHARS:
+                    raise InvalidInputError(
+                        f"messages[{index}]: the question is {len(question):,} characters; "
+                        f"the limit is {MAX_QUERY_CHARS:,}",
+                        hint="ask a shorter question; put long context in a document instead",
+                    )
                 history = [{"role": m.role, "content": m.text()} for m in self.messages[:index]]
-                return self.messages[index].text(), history
+                return question, history
         raise InvalidInputError(
             "no user message with text in 'messages'",
             hint="end the conversation with a message of role 'user'",

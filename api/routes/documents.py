@@ -6,32 +6,31 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from api.deps import ServiceDep
 from api.schemas import (
+    MAX_OFFSET,
     DocumentOut,
     DocumentPage,
     IngestedOut,
     IngestOut,
     JobAcceptedOut,
-    MetadataKey,
+    Metadata,
     TextDocumentIn,
+    Title,
 )
 from src.errors import InvalidInputError, UnsupportedTypeError
 from src.ingest import PreparedDocument, Upload
-from src.models import JsonScalar
 from src.service import RagService
 
 router = APIRouter(tags=["documents"])
 MAX_FILES = 100
-_metadata_adapter: TypeAdapter[dict[MetadataKey, JsonScalar]] = TypeAdapter(
-    dict[MetadataKey, JsonScalar]
-)
+_metadata_adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(Metadata)
+_title_adapter: TypeAdapter[str] = TypeAdapter(Title)
 _UPLOAD_DOC = {
     "requestBody": {
         "content": {
@@ -40,7 +39,7 @@ _UPLOAD_DOC = {
                     "type": "object",
                     "properties": {
                         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                        "title": {"type": "string"},
+                        "title": {"type": "string", "maxLength": 500},
                         "metadata": {"type": "string", "description": "A JSON object."},
                     },
                     "required": ["files"],
@@ -57,11 +56,35 @@ def _validation_error(exc: ValidationError, where: str) -> RequestValidationErro
     return RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors()])
 
 
-def _parse_metadata(raw: str) -> dict[str, Any]:
+def _text_part(form: FormData, name: str) -> str:
+    value = form.get(name) or ""
+    if isinstance(value, UploadFile):
+        raise InvalidInputError(f"the '{name}' part must be text, not a file")
+    return value
+
+
+def _form_title(form: FormData) -> str:
     try:
-        return dict(_metadata_adapter.validate_json(raw or "{}"))
+        return _title_adapter.validate_python(_text_part(form, "title"))
+    except ValidationError as exc:
+        raise _validation_error(exc, "title") from exc
+
+
+def _form_metadata(form: FormData) -> dict[str, Any]:
+    try:
+        return dict(_metadata_adapter.validate_json(_text_part(form, "metadata") or "{}"))
     except ValidationError as exc:
         raise _validation_error(exc, "metadata") from exc
+
+
+def _files(form: FormData) -> list[UploadFile]:
+    parts = form.getlist("files") + form.getlist("file")
+    if any(isinstance(part, str) for part in parts):
+        raise InvalidInputError(
+            "a 'files' part is not a file: its Content-Disposition has no filename=",
+            hint='send each file with filename="name.ext" (filename*= alone is not supported)',
+        )
+    return [part for part in parts if isinstance(part, UploadFile)]
 
 
 async def _uploads_from_form(request: Request) -> tuple[list[Upload], str, dict[str, Any]]:
@@ -70,32 +93,27 @@ async def _uploads_from_form(request: Request) -> tuple[list[Upload], str, dict[
     except HTTPException as exc:
         raise InvalidInputError(f"malformed multipart body: {exc.detail}") from exc
     try:
-        files = [
-            f for f in form.getlist("files") + form.getlist("file") if isinstance(f, UploadFile)
+        title, metadata = _form_title(form), _form_metadata(form)
+        uploads = [
+            Upload(await f.read(), f.filename or "", f.content_type or "") for f in _files(form)
         ]
-        uploads = [Upload(await f.read(), f.filename or "", f.content_type or "") for f in files]
-        title, metadata = form.get("title", ""), form.get("metadata", "")
     finally:
         await form.close()
-    return (
-        uploads,
-        title if isinstance(title, str) else "",
-        _parse_metadata(metadata if isinstance(metadata, str) else ""),
-    )
+    return uploads, title, metadata
 
 
 async def _prepare(request: Request, service: RagService) -> list[PreparedDocument]:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
         uploads, title, metadata = await _uploads_from_form(request)
-        return await run_in_threadpool(service.prepare_uploads, uploads, title, metadata)
+        return await service.offload("ingest", service.prepare_uploads, uploads, title, metadata)
     if media_type in ("application/json", ""):
         try:
             payload = TextDocumentIn.model_validate_json(await request.body())
         except ValidationError as exc:
             raise _validation_error(exc, "body") from exc
-        prepared = await run_in_threadpool(
-            service.prepare_text, payload.text, payload.title, dict(payload.metadata)
+        prepared = await service.offload(
+            "ingest", service.prepare_text, payload.text, payload.title, dict(payload.metadata)
         )
         return [prepared]
     raise UnsupportedTypeError(
@@ -123,7 +141,7 @@ async def create_documents(
 ) -> Response:
     prepared = await _prepare(request, service)
     if background or (background is None and service.is_big(prepared)):
-        job = await run_in_threadpool(service.ingest_later, prepared)
+        job = await service.offload("ingest", service.ingest_later, prepared)
         accepted = JobAcceptedOut(
             job_id=job.id,
             status=job.status.value,
@@ -135,7 +153,7 @@ async def create_documents(
             status_code=status.HTTP_202_ACCEPTED,
             headers={"Location": accepted.status_url},
         )
-    results = await run_in_threadpool(service.ingest_now, prepared)
+    results = await service.offload("ingest", service.ingest_now, prepared)
     body = IngestOut(documents=[IngestedOut.of_result(r) for r in results])
     created = any(not r.duplicate for r in results)
     return JSONResponse(
@@ -148,7 +166,7 @@ async def create_documents(
 def list_documents(
     service: ServiceDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> DocumentPage:
     records, total = service.list_documents(limit, offset)
     return DocumentPage(

@@ -9,8 +9,8 @@ router = APIRouter(tags=["retrieval"])
 
 
 @router.post("/retrieve")
-def retrieve(body: RetrieveIn, service: ServiceDep) -> RetrieveOut:
+async def retrieve(body: RetrieveIn, service: ServiceDep) -> RetrieveOut:
     top_k = body.top_k or service.settings.default_top_k
     filters = body.filters.to_filters() if body.filters else None
-    hits = service.retrieve(body.query, top_k, body.mode, filters)
+    hits = await service.offload("search", service.retrieve, body.query, top_k, body.mode, filters)
     return RetrieveOut(query=body.query, mode=body.mode, results=[HitOut.of(h) for h in hits])

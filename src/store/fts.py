@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+# BM25 work grows with every OR-ed term: a query keeps at most this many distinct terms,
+# the longest ones (length is the cheap stand-in for rarity), so no query scans for minutes.
+MAX_TERMS = 32
 # Words nearly every English chunk contains: matching them makes BM25 score the whole
 # table for almost no ranking signal (measured: 3-4x slower keyword search at 10k chunks).
 STOPWORDS = frozenset(
@@ -121,7 +124,10 @@ STOPWORDS = frozenset(
 
 def fts_query(text: str) -> str:
     """Every word quoted (so no FTS operator from users), stopwords dropped unless nothing
-    else is left, OR-ed together for BM25 ranking."""
+    else is left, at most MAX_TERMS of them, OR-ed together for BM25 ranking."""
     words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))
     kept = [word for word in words if word not in STOPWORDS] or words
+    if len(kept) > MAX_TERMS:
+        longest = set(sorted(kept, key=len, reverse=True)[:MAX_TERMS])
+        kept = [word for word in kept if word in longest][:MAX_TERMS]
     return " OR ".join(f'"{word}"' for word in kept)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from src.embedding import Matrix
-from src.errors import NotFoundError, StoreError
+from src.errors import NotFoundError, StorageFullError, StoreError
 from src.models import (
     ChunkRow,
     DocumentRecord,
@@ -54,6 +54,19 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA busy_timeout = 30000")
     return conn
+
+
+@contextmanager
+def _disk_full_as_error() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_FULL:
+            raise
+        raise StorageFullError(
+            "the store's disk is full: nothing was stored",
+            hint="free space on the volume that holds RAG_STORAGE_DIR, then retry",
+        ) from exc
 
 
 def _document(row: sqlite3.Row | tuple[Any, ...]) -> DocumentRecord:
@@ -126,14 +139,17 @@ class SQLiteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock:
+        with self._write_lock, _disk_full_as_error():
             self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
+                self._writer.execute("COMMIT")
             except BaseException:
-                self._writer.execute("ROLLBACK")
+                # SQLite may already have rolled back (a full disk can do that); a COMMIT
+                # that failed leaves the transaction open.
+                if self._writer.in_transaction:
+                    self._writer.execute("ROLLBACK")
                 raise
-            self._writer.execute("COMMIT")
 
     def close(self) -> None:
         with self._readers_lock:

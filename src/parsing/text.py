@@ -1,12 +1,9 @@
-"""Turning uploaded bytes into plain text. File names choose a parser, never a path."""
+"""Plain text, Markdown and HTML; the suffix that picks a parser; text normalisation."""
 
 from __future__ import annotations
 
-import io
 import re
 import unicodedata
-import zipfile
-from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
@@ -37,7 +34,12 @@ def detect_suffix(filename: str | None, content_type: str | None) -> str:
     )
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def normalize_text(text: str) -> str:
+    # Lone surrogates (from JSON escapes or broken PDFs) cannot be stored as UTF-8.
+    text = _SURROGATE.sub("\ufffd", text)
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = re.sub(r"[ \t\f\v]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
@@ -113,75 +115,14 @@ class _TextExtractor(HTMLParser):
             self.parts.append(data)
 
 
-def _parse_html(data: bytes) -> tuple[str, str]:
+def parse_html(data: bytes) -> tuple[str, str]:
     extractor = _TextExtractor()
     extractor.feed(decode_text(data))
     extractor.close()
     return "".join(extractor.parts), extractor.title.strip()
 
 
-def _parse_markdown(data: bytes) -> tuple[str, str]:
+def parse_markdown(data: bytes) -> tuple[str, str]:
     text = decode_text(data)
     heading = re.search(r"^#{1,6}\s+(.+)$", text, flags=re.MULTILINE)
     return text, heading.group(1).strip() if heading else ""
-
-
-def _parse_pdf(data: bytes) -> tuple[str, str]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise InvalidInputError("the PDF is encrypted", hint="upload an unencrypted copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = str(reader.metadata.title or "") if reader.metadata else ""
-    except InvalidInputError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise InvalidInputError(
-            f"the PDF is corrupt or unreadable: {exc}",
-            hint="open and re-save the PDF, or upload its text instead",
-        ) from exc
-    return "\n\n".join(pages), title.strip()
-
-
-def _parse_docx(data: bytes) -> tuple[str, str]:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise InvalidInputError(
-            f"the .docx file is corrupt or unreadable: {exc}",
-            hint="open and re-save it in Word or LibreOffice as .docx",
-        ) from exc
-    paragraphs = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        paragraphs.extend(" | ".join(cell.text for cell in row.cells) for row in table.rows)
-    return "\n\n".join(paragraphs), (document.core_properties.title or "").strip()
-
-
-_PARSERS: dict[str, Callable[[bytes], tuple[str, str]]] = {
-    ".txt": lambda data: (decode_text(data), ""),
-    ".md": _parse_markdown,
-    ".html": _parse_html,
-    ".htm": _parse_html,
-    ".pdf": _parse_pdf,
-    ".docx": _parse_docx,
-}
-
-
-def extract_text(data: bytes, suffix: str) -> tuple[str, str]:
-    """(normalised text, title found in the file or ""); empty results are rejected."""
-    if not data:
-        raise InvalidInputError("the file is empty", hint="upload a file with some text in it")
-    text, title = _PARSERS[suffix](data)
-    text = normalize_text(text)
-    if not text:
-        raise InvalidInputError(
-            "no text could be extracted from the file",
-            hint="scanned PDFs need OCR first; otherwise check the file has text",
-        )
-    return text, title

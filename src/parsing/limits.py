@@ -1,0 +1,42 @@
+"""The bounds every parse runs under, passed from the settings to the parser workers."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+from src.errors import LimitExceededError
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    max_chars: int = 5_000_000
+    max_inflated_bytes: int = 256 * MB
+    max_compression_ratio: int = 100
+    pdf_max_pages: int = 5_000
+    pdf_max_objects: int = 1_000_000
+    memory_mb: int = 1024
+    cpu_seconds: int = 60
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: str) -> ParseLimits:
+        return cls(**json.loads(raw))
+
+    def check_chars(self, count: int) -> None:
+        if count > self.max_chars:
+            raise LimitExceededError(
+                f"the extracted text is over the limit of {self.max_chars:,} characters",
+                hint="split the document, or raise RAG_MAX_DOCUMENT_CHARS",
+            )
+
+    def check_inflated(self, count: int, what: str) -> None:
+        if count > self.max_inflated_bytes:
+            raise LimitExceededError(
+                f"{what} inflates to more than {self.max_inflated_bytes // MB} MB",
+                hint="this looks like a decompression bomb; or raise RAG_PARSE_MAX_INFLATED_MB",
+            )

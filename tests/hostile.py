@@ -1,0 +1,186 @@
+"""Hostile files, generated small: zip bombs, entity bombs, deep nesting, PDF bombs.
+
+Each function returns the bytes of one upload; none needs more than a few MB to build.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+import zlib
+
+MB = 1024 * 1024
+_W_NS = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def docx(document_xml: bytes, *, compress: bool = True, title: str = "") -> bytes:
+    """A .docx holding `document_xml` as its body (and a core.xml title when given)."""
+    buffer = io.BytesIO()
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(buffer, "w", method) as archive:
+        archive.writestr("word/document.xml", document_xml)
+        if title:
+            archive.writestr(
+                "docProps/core.xml",
+                '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/'
+                'metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                f"<dc:title>{title}</dc:title></cp:coreProperties>",
+            )
+    return buffer.getvalue()
+
+
+def word_xml(body: bytes) -> bytes:
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><w:document '
+        + _W_NS
+        + b"><w:body>"
+        + body
+        + b"</w:body></w:document>"
+    )
+
+
+def paragraph(text: str) -> bytes:
+    return f"<w:p><w:r><w:t>{text}</w:t></w:r></w:p>".encode()
+
+
+def docx_zip_bomb(paragraphs: int = 4_000_000) -> bytes:
+    """~0.5 MB that inflates to ~180 MB of small paragraphs (the OOM-kill of the issue)."""
+    return docx(word_xml(paragraph("hello world") * paragraphs))
+
+
+def docx_deep(depth: int = 100_000) -> bytes:
+    """Elements nested 100k deep, stored uncompressed so no ratio check catches it."""
+    return docx(word_xml(b"<w:p>" * depth + b"</w:p>" * depth), compress=False)
+
+
+def docx_entity_bomb() -> bytes:
+    """The billion laughs: ten levels of ten references each."""
+    entities = [b'<!ENTITY lol0 "lol">']
+    for level in range(1, 10):
+        refs = f"&lol{level - 1};".encode() * 10
+        entities.append(f'<!ENTITY lol{level} "'.encode() + refs + b'">')
+    dtd = b"<!DOCTYPE w:document [" + b"".join(entities) + b"]>"
+    xml = word_xml(paragraph("&lol9;"))
+    return docx(xml.replace(b"?><w:document", b"?>" + dtd + b"<w:document", 1))
+
+
+def docx_text_node(megabytes: int = 40) -> bytes:
+    """One text node of `megabytes`, stored uncompressed (a plausible ratio)."""
+    return docx(word_xml(paragraph("x" * (megabytes * MB))), compress=False)
+
+
+def _pdf(objects: list[bytes], size: int | None = None) -> bytes:
+    """A PDF with these objects numbered from 1 (1 is the catalog) and a correct xref."""
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    declared = size if size is not None else len(objects) + 1
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (declared, xref)
+    return bytes(out)
+
+
+def _stream(data: bytes, *, deflated: bool) -> bytes:
+    flate = b" /Filter /FlateDecode" if deflated else b""
+    return b"<< /Length %d%s >>\nstream\n" % (len(data), flate) + data + b"\nendstream"
+
+
+_FONT = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+
+
+def _page(contents: int, parent: int = 2) -> bytes:
+    return (
+        b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>" % (parent, contents)
+    )
+
+
+def pdf_text(text: str) -> bytes:
+    """A valid one-page PDF showing `text`."""
+    content = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            _page(4),
+            _stream(content, deflated=False),
+            _FONT,
+        ]
+    )
+
+
+def deflate_bomb(inflated_mb: int) -> bytes:
+    """Deflated spaces: ~1 kB per inflated MB, built without holding the inflated bytes."""
+    compressor = zlib.compressobj(9)
+    block = b" " * MB
+    parts = [compressor.compress(block) for _ in range(inflated_mb)]
+    return b"".join(parts) + compressor.flush()
+
+
+def pdf_flate_bomb(inflated_mb: int = 1024) -> bytes:
+    """A page whose content stream inflates to `inflated_mb` of spaces."""
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            _page(4),
+            _stream(deflate_bomb(inflated_mb), deflated=True),
+            _FONT,
+        ]
+    )
+
+
+def pdf_declared_pages(pages: int = 99_000) -> bytes:
+    """A few kB that declares `pages` pages, all one shared page object."""
+    kids = b" ".join([b"3 0 R"] * min(pages, 1000))
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+            _page(4),
+            _stream(b"BT /F1 12 Tf 72 720 Td (page) Tj ET", deflated=False),
+            _FONT,
+        ]
+    )
+
+
+def pdf_shared_page_tree(fanout: int = 100) -> bytes:
+    """A million pages (fanout^3) from three levels of shared page-tree nodes, declaring one."""
+
+    def kids(target: int) -> bytes:
+        return b" ".join([b"%d 0 R" % target] * fanout)
+
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [" + kids(6) + b"] /Count 1 >>",
+            _page(4, parent=7),
+            _stream(b"BT /F1 12 Tf 72 720 Td (page) Tj ET", deflated=False),
+            _FONT,
+            b"<< /Type /Pages /Parent 2 0 R /Kids [" + kids(7) + b"] /Count 1 >>",
+            b"<< /Type /Pages /Parent 6 0 R /Kids [" + kids(3) + b"] /Count 1 >>",
+        ]
+    )
+
+
+def pdf_declared_objects(objects: int = 50_000_000) -> bytes:
+    """A valid small PDF whose trailer declares `objects` objects."""
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            _page(4),
+            _stream(b"BT /F1 12 Tf 72 720 Td (objects) Tj ET", deflated=False),
+            _FONT,
+        ],
+        size=objects,
+    )
+
+
+def html_nested(depth: int = 2_000_000) -> bytes:
+    """Deeply nested HTML: CPU for Python's HTMLParser, nothing else."""
+    return b"<html><body>" + b"<div><span>x" * depth + b"</body></html>"
