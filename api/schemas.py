@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from src.ingest import MAX_TITLE_CHARS
 from src.models import DocumentRecord, Filters, Hit, IngestResult, JobRecord, SearchMode
@@ -17,12 +17,23 @@ MAX_DOCUMENT_IDS = 1_000
 MAX_OFFSET = 1_000_000_000
 
 MetadataKey = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
-MetadataValue = (
+INT64 = range(-(2**63), 2**63)
+
+
+def _int64(value: object) -> object:
+    # Checked before the union: an over-wide int would otherwise pass as a rounded float.
+    if isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        raise ValueError("integers must fit in 64 bits")
+    return value
+
+
+MetadataValue = Annotated[
     Annotated[str, StringConstraints(max_length=MAX_METADATA_VALUE_CHARS)]
-    | Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+    | int
     | Annotated[float, Field(allow_inf_nan=False)]
-    | bool
-)
+    | bool,
+    BeforeValidator(_int64),
+]
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 DocumentId = Annotated[str, StringConstraints(min_length=1, max_length=64)]

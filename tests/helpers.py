@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
@@ -37,3 +39,27 @@ def sse_events(body: str) -> list[tuple[str, Any]]:
                 data += line[5:].strip()
         events.append((event, data if data == "[DONE]" else json.loads(data)))
     return events
+
+
+def parser_worker_pids(parent: int) -> set[int]:
+    """The parser worker processes whose parent is `parent`, from /proc."""
+    pids = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            stat = (proc / "stat").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue  # gone meanwhile
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        if ppid == parent and b"src.parsing.worker" in cmdline:
+            pids.add(int(proc.name))
+    return pids
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")

@@ -23,10 +23,9 @@ _CORE = "docProps/core.xml"
 READ_BYTES = 64 * 1024
 MAX_PARTS = 10_000
 _RATIO_FROM_BYTES = MB  # small parts may compress well without being bombs
-_SEPARATORS = {
-    f"{_W}p": "\n\n",
+_ENDINGS = {
     f"{_W}tr": "\n",
-    f"{_W}tc": " | ",
+    f"{_W}tbl": "\n\n",
     f"{_W}tab": "\t",
     f"{_W}br": "\n",
     f"{_W}cr": "\n",
@@ -84,19 +83,47 @@ def _forget(element: etree._Element) -> None:
         del parent[0]
 
 
+class _Layout:
+    """Text pieces for the body's events: paragraphs apart, table rows as "a | b" lines."""
+
+    def __init__(self) -> None:
+        self.cell_depth = 0
+        self.first_cell = True
+
+    def piece(self, event: str, element: etree._Element) -> str:
+        tag = element.tag
+        if event == "start":
+            return self._start(tag)
+        if tag == f"{_W}t":
+            return str(element.text or "")
+        if tag == f"{_W}p":
+            return " " if self.cell_depth else "\n\n"
+        if tag == f"{_W}tc":
+            self.cell_depth -= 1
+        return _ENDINGS.get(tag, "")
+
+    def _start(self, tag: str) -> str:
+        if tag == f"{_W}tr":
+            self.first_cell = True
+        elif tag == f"{_W}tc":
+            self.cell_depth += 1
+            separator = "" if self.first_cell else " | "
+            self.first_cell = False
+            return separator
+        return ""
+
+
 def _body_text(archive: zipfile.ZipFile, limits: ParseLimits) -> str:
+    layout = _Layout()
     parts: list[str] = []
     total = 0
     for event, element in _events(archive, _BODY, limits):
-        if event != "end":
-            continue
-        piece = (element.text or "") if element.tag == f"{_W}t" else ""
-        piece += _SEPARATORS.get(element.tag, "")
-        if piece:
+        if piece := layout.piece(event, element):
             parts.append(piece)
             total += len(piece)
             limits.check_chars(total)
-        _forget(element)
+        if event == "end":
+            _forget(element)
     return "".join(parts)
 
 

@@ -77,6 +77,10 @@ class ParserWorker:
         self.stop()
         return WorkerLostError(self._process.returncode, timed_out)
 
+    @property
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
     def stop(self) -> None:
         if self._process.poll() is None:
             self._process.kill()
@@ -98,6 +102,9 @@ class ParserPool:
     def extract(self, data: bytes, suffix: str) -> tuple[str, str]:
         """(text, title) parsed by a worker; a bad or over-limit file raises."""
         worker = self._idle.get()
+        if not worker.alive:  # died while idle (killed from outside): not this file's fault
+            worker.stop()
+            worker = ParserWorker(self.limits)
         keep = False
         try:
             reply = worker.parse(suffix, data, self.timeout_s)

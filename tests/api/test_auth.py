@@ -73,3 +73,41 @@ def test_keys_never_logged(secured: Service) -> None:
     assert "GET /v1/documents" in log
     for secret in (*KEYS, "wrong-key-zzz"):
         assert secret not in log
+
+
+def test_v1_malformed_body_without_key_returns_401_not_422(secured: Service) -> None:
+    with secured.client() as http:
+        for path in ("/v1/retrieve", "/v1/documents", "/v1/chat/completions"):
+            response = http.post(
+                path, content=b'{"unterminated', headers={"content-type": "application/json"}
+            )
+            assert response.status_code == 401, (path, response.text)
+
+
+def test_key_in_query_string_is_refused_and_redacted_from_log(secured: Service) -> None:
+    with secured.client() as http:
+        for name in ("api_key", "key", "token"):
+            response = http.get("/v1/documents", params={name: KEYS[0], "limit": 2})
+            assert response.status_code == 401
+    log = secured.log()
+    assert "api_key=[redacted]&limit=2" in log
+    assert KEYS[0] not in log
+
+
+def test_openapi_declares_both_key_schemes(secured: Service) -> None:
+    with secured.client() as http:
+        schema = http.get("/openapi.json").json()
+    schemes = schema["components"]["securitySchemes"]
+    assert {s["type"] for s in schemes.values()} == {"http", "apiKey"}
+    retrieve = schema["paths"]["/v1/retrieve"]["post"]
+    assert {name for requirement in retrieve["security"] for name in requirement} == set(schemes)
+
+
+@pytest.mark.parametrize("value", [" , ", ",", " ,, , "])
+def test_key_list_without_usable_key_refuses_to_start(
+    services: Callable[..., Service], value: str
+) -> None:
+    service = services(wait_ready=False, RAG_API_KEYS=value)
+    service.process.wait(60)
+    assert service.process.returncode != 0
+    assert "RAG_API_KEYS is set but holds no usable key" in service.log()

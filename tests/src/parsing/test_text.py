@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 
 from src.errors import InvalidInputError, UnsupportedTypeError
-from src.ingest import display_name
-from src.parsing import decode_text, detect_suffix, extract_text
+from src.ingest import clean_label, display_name
+from src.parsing import ParseLimits, decode_text, detect_suffix, extract_text, normalize_text
+from src.errors import LimitExceededError
 
 
 @pytest.mark.parametrize(
@@ -47,3 +48,20 @@ def test_decode_text_handles_bom_and_utf16() -> None:
 def test_display_name_strips_directories_and_control_characters() -> None:
     assert display_name("../../etc/pass\x07wd.txt") == "passwd.txt"
     assert display_name("C:\\Users\\me\\doc.md") == "doc.md"
+
+
+def test_clean_label_strips_bidi_and_control_characters() -> None:
+    assert clean_label("invoice\u202efdp.exe") == "invoicefdp.exe"
+    assert clean_label("a\u2066b\u2069c\u200fd\x85e\x1bf") == "abcdef"
+    assert display_name("../x/evil\u202etxt.exe") == "eviltxt.exe"
+
+
+def test_normalize_text_replaces_lone_surrogates() -> None:
+    assert normalize_text("a\ud800b") == "a\ufffdb"
+
+
+def test_extract_text_over_char_limit_is_refused() -> None:
+    limits = ParseLimits(max_chars=1_000)
+    assert extract_text(b"x" * 1_000, ".txt", limits)[0] == "x" * 1_000
+    with pytest.raises(LimitExceededError, match="limit of 1,000 characters"):
+        extract_text(b"x" * 1_001, ".txt", limits)
