@@ -2,10 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from src.errors import InvalidInputError, UnsupportedTypeError
+from src.errors import InvalidInputError, LimitExceededError, UnsupportedTypeError
 from src.ingest import clean_label, display_name
 from src.parsing import ParseLimits, decode_text, detect_suffix, extract_text, normalize_text
-from src.errors import LimitExceededError
 
 
 @pytest.mark.parametrize(
