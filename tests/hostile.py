@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import zipfile
 import zlib
+from collections.abc import Callable
 
 MB = 1024 * 1024
 _W_NS = b'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
@@ -184,3 +185,17 @@ def pdf_declared_objects(objects: int = 50_000_000) -> bytes:
 def html_nested(depth: int = 2_000_000) -> bytes:
     """Deeply nested HTML: CPU for Python's HTMLParser, nothing else."""
     return b"<html><body>" + b"<div><span>x" * depth + b"</body></html>"
+
+
+# (file name, maker, words the refusal must contain)
+CATALOGUE: list[tuple[str, Callable[[], bytes], str]] = [
+    ("bomb.docx", docx_zip_bomb, "the limit is 100:1"),
+    ("deep.docx", docx_deep, "nesting depth 256"),
+    ("laughs.docx", docx_entity_bomb, "declares a DTD"),
+    ("node.docx", lambda: docx_text_node(40), "text node 10 MB"),
+    ("flate.pdf", lambda: pdf_flate_bomb(1024), "over a parsing limit"),
+    ("pages.pdf", pdf_declared_pages, "declares 99,000 pages"),
+    ("shared.pdf", pdf_shared_page_tree, "page tree"),
+    ("objects.pdf", pdf_declared_objects, "declares 50,000,000 objects"),
+    ("nested.html", html_nested, "limit"),
+]

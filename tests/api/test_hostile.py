@@ -13,18 +13,6 @@ import pytest
 from conftest import Service
 from helpers import ingest_text, parser_worker_pids, rss_bytes
 
-HOSTILE_FILES: list[tuple[str, Callable[[], bytes], str]] = [
-    ("bomb.docx", hostile.docx_zip_bomb, "the limit is 100:1"),
-    ("deep.docx", hostile.docx_deep, "nesting depth 256"),
-    ("laughs.docx", hostile.docx_entity_bomb, "declares a DTD"),
-    ("node.docx", lambda: hostile.docx_text_node(40), "text node 10 MB"),
-    ("flate.pdf", lambda: hostile.pdf_flate_bomb(1024), "over a parsing limit"),
-    ("pages.pdf", hostile.pdf_declared_pages, "declares 99,000 pages"),
-    ("shared.pdf", hostile.pdf_shared_page_tree, "page tree"),
-    ("objects.pdf", hostile.pdf_declared_objects, "declares 50,000,000 objects"),
-    ("nested.html", hostile.html_nested, "limit"),
-]
-
 
 @pytest.fixture(scope="module")
 def target(services: Callable[..., Service]) -> Service:
@@ -47,7 +35,7 @@ def stored(http: httpx.Client) -> Iterator[None]:
     assert http.get("/health").status_code == 200
 
 
-@pytest.mark.parametrize(("name", "make", "words"), HOSTILE_FILES)
+@pytest.mark.parametrize(("name", "make", "words"), hostile.CATALOGUE)
 def test_upload_hostile_file_returns_422_naming_file_and_limit(
     http: httpx.Client, stored: None, name: str, make: Callable[[], bytes], words: str
 ) -> None:
@@ -64,7 +52,7 @@ def test_hostile_files_leave_service_memory_and_workers_bounded(
     http: httpx.Client, target: Service
 ) -> None:
     before = rss_bytes(target.process.pid)
-    for name, make, _ in HOSTILE_FILES:
+    for name, make, _ in hostile.CATALOGUE:
         assert http.post("/v1/documents", files={"files": (name, make())}).status_code == 422
     after = rss_bytes(target.process.pid)
     assert after < before + 100 * 1024 * 1024, (before, after)
