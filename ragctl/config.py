@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,3 +25,8 @@ ECR_REPOSITORY = "rag-api"
 ECR_KEEP = 15  # version tags the repository's lifecycle policy keeps
 HISTORY_KEEP = 5  # deployed versions each target remembers for rollback
 DEPLOY_VOLUME = "rag_local_storage"  # the data volume on a target with no container yet
+MEMORY_LIMIT_ENV = "RAG_MEMORY_LIMIT"  # the same variable and default as compose.yaml's
+
+
+def memory_limit() -> str:
+    return os.environ.get(MEMORY_LIMIT_ENV) or "4g"

@@ -39,7 +39,9 @@ def run_args(target: Target, image: str, name: str, publish: str | None) -> list
         args += ["-p", publish, "--restart", "unless-stopped"]
         for key, value in target.labels.items():
             args += ["--label", f"{key}={value}"]
-    args += ["-v", target.mount()]
+    # One container cannot take the host, however it was started (compose sets the same).
+    memory = config.memory_limit()
+    args += ["-v", target.mount(), "--memory", memory, "--memory-swap", memory]
     if target.env_file is not None:
         if not target.env_file.is_file():
             raise RagctlError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,3 +63,31 @@ def rss_bytes(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def store_problems(database: Path, dimension: int = 384) -> list[str]:
+    """What SQLite's and FTS5's integrity checks find, and every document that lacks any of
+    its chunks (positions 0..n-1), every chunk without a document or a whole embedding."""
+    with sqlite3.connect(database) as conn:  # FTS5's check needs a writable connection
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
+        try:
+            conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"fts: {exc}")
+        for rowid, document_id, chunk_count in conn.execute(
+            "SELECT rowid, id, chunk_count FROM documents"
+        ).fetchall():
+            positions = conn.execute(
+                "SELECT position FROM chunks WHERE doc_rowid = ? ORDER BY position", (rowid,)
+            ).fetchall()
+            if [p for (p,) in positions] != list(range(chunk_count)):
+                problems.append(f"document {document_id} does not hold exactly its chunks")
+        orphans = conn.execute(
+            "SELECT count(*) FROM chunks WHERE doc_rowid NOT IN (SELECT rowid FROM documents)"
+        ).fetchone()[0]
+        bad_vectors = conn.execute(
+            "SELECT count(*) FROM chunks WHERE length(embedding) != ?", (dimension * 4,)
+        ).fetchone()[0]
+    problems += [f"{orphans} chunks without a document"] * bool(orphans)
+    problems += [f"{bad_vectors} chunks without a whole embedding"] * bool(bad_vectors)
+    return problems

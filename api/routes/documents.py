@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
@@ -88,10 +88,8 @@ def _files(form: FormData) -> list[UploadFile]:
 
 
 async def _uploads_from_form(request: Request) -> tuple[list[Upload], str, dict[str, Any]]:
-    try:
-        form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
-    except HTTPException as exc:
-        raise InvalidInputError(f"malformed multipart body: {exc.detail}") from exc
+    # A malformed body raises Starlette's 400, answered as a 422 like malformed JSON.
+    form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
     try:
         title, metadata = _form_title(form), _form_metadata(form)
         uploads = [
@@ -108,8 +106,9 @@ async def _prepare(request: Request, service: RagService) -> list[PreparedDocume
         uploads, title, metadata = await _uploads_from_form(request)
         return await service.offload("ingest", service.prepare_uploads, uploads, title, metadata)
     if media_type in ("application/json", ""):
-        try:
-            payload = TextDocumentIn.model_validate_json(await request.body())
+        body = await request.body()
+        try:  # up to RAG_MAX_UPLOAD_MB of JSON: parsed off the event loop
+            payload = await service.offload("ingest", TextDocumentIn.model_validate_json, body)
         except ValidationError as exc:
             raise _validation_error(exc, "body") from exc
         prepared = await service.offload(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Service
-from helpers import ingest_text, wait_until
+from helpers import ingest_text, store_problems, wait_until
 
 MB = 1024 * 1024
 
@@ -35,17 +35,6 @@ def _fill(disk: Path) -> Path:
         except OSError:
             pass  # ENOSPC: the disk is full
     return filler
-
-
-def _integrity(database: Path) -> list[str]:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as conn:
-        problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
-        conn.execute("SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH 'otters'")
-        orphans = conn.execute(
-            "SELECT count(*) FROM documents d WHERE chunk_count != "
-            "(SELECT count(*) FROM chunks c WHERE c.doc_rowid = d.rowid)"
-        ).fetchone()[0]
-    return [p for p in problems if p != "ok"] + ([f"{orphans} partial documents"] * bool(orphans))
 
 
 def test_full_disk_returns_507_keeps_stored_and_recovers(
@@ -73,7 +62,7 @@ def test_full_disk_returns_507_keeps_stored_and_recovers(
         filler.unlink()
         recovered = http.post("/v1/documents", json={"text": text}, params={"background": "false"})
         assert recovered.status_code == 201
-    assert _integrity(service.storage_dir / "rag.sqlite3") == []
+    assert store_problems(service.storage_dir / "rag.sqlite3") == []
 
 
 def test_unexpected_error_is_500_logged_with_one_traceback(

@@ -22,9 +22,9 @@ def _ready(port: int, timeout: float = 120) -> None:
     wait_until(answers, timeout, f"/ready on port {port}")
 
 
-def _running_image(container: str) -> str:
+def _inspect(container: str, field: str) -> str:
     return subprocess.run(
-        ["docker", "inspect", "-f", "{{.Config.Image}}", container],
+        ["docker", "inspect", "-f", f"{{{{{field}}}}}", container],
         capture_output=True,
         text=True,
         check=True,
@@ -100,7 +100,8 @@ def test_update_keeps_data_and_switches_image(
     assert report["image"] == newer
     with httpx.Client(base_url=f"http://127.0.0.1:{host_port}", timeout=60) as http:
         assert http.get(f"/v1/documents/{document['documents'][0]['id']}").status_code == 200
-    assert _running_image(container_name) == newer
+    assert _inspect(container_name, ".Config.Image") == newer
+    assert _inspect(container_name, ".HostConfig.Memory") == str(4 * 1024**3)  # as compose
 
 
 def test_update_refuses_image_that_never_gets_ready(
@@ -131,4 +132,4 @@ def test_update_refuses_image_that_never_gets_ready(
     assert "never got ready" in refused.stderr
     assert "no exported embedding model" in refused.stderr  # the new container's last logs
     assert poller.failures == []
-    assert _running_image(container_name) == built["ref"]
+    assert _inspect(container_name, ".Config.Image") == built["ref"]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from conftest import Service
-from helpers import ingest_text, wait_until
+from helpers import ingest_text, store_problems, wait_until
 
 FILES = 8
 
@@ -23,29 +23,10 @@ def _document_text(n: int) -> str:
 
 def _assert_consistent(database: Path) -> dict[str, int]:
     """Every stored document has exactly its chunks, embeddings and BM25 entries."""
-    conn = sqlite3.connect(database)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
-        documents = conn.execute("SELECT rowid, id, chunk_count FROM documents").fetchall()
-        for rowid, _, chunk_count in documents:
-            positions = [
-                p
-                for (p,) in conn.execute(
-                    "SELECT position FROM chunks WHERE doc_rowid = ? ORDER BY position", (rowid,)
-                )
-            ]
-            assert positions == list(range(chunk_count))
-        orphans = conn.execute(
-            "SELECT count(*) FROM chunks WHERE doc_rowid NOT IN (SELECT rowid FROM documents)"
-        ).fetchone()[0]
-        bad_vectors = conn.execute(
-            "SELECT count(*) FROM chunks WHERE length(embedding) != ?", (384 * 4,)
-        ).fetchone()[0]
-        assert orphans == 0 and bad_vectors == 0
-        return {document_id: count for _, document_id, count in documents}
-    finally:
-        conn.close()
+    assert store_problems(database) == []
+    with sqlite3.connect(database) as conn:
+        documents = conn.execute("SELECT id, chunk_count FROM documents").fetchall()
+    return dict(documents)
 
 
 def test_kill_during_ingestion_leaves_whole_documents_only(
