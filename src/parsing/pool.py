@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from src.errors import InvalidInputError, LimitExceededError
+from src.errors import BusyError, InvalidInputError, LimitExceededError
 from src.parsing.limits import MB, ParseLimits
 from src.parsing.worker import ANSWER_HEAD, REQUEST_HEAD
 
@@ -101,7 +101,7 @@ class ParserPool:
 
     def extract(self, data: bytes, suffix: str) -> tuple[str, str]:
         """(text, title) parsed by a worker; a bad or over-limit file raises."""
-        worker = self._idle.get()
+        worker = self._next_worker()
         if not worker.alive:  # died while idle (killed from outside): not this file's fault
             worker.stop()
             worker = ParserWorker(self.limits)
@@ -117,6 +117,16 @@ class ParserPool:
                 worker = ParserWorker(self.limits)
             self._idle.put(worker)
         return _result(reply)
+
+    def _next_worker(self) -> ParserWorker:
+        # Waiting is bounded too: longer than one parse may take means something is stuck.
+        try:
+            return self._idle.get(timeout=self.timeout_s)
+        except queue.Empty:
+            raise BusyError(
+                f"every parser worker stayed busy for {self.timeout_s} s",
+                hint="retry later, or raise RAG_PARSE_WORKERS",
+            ) from None
 
     def _lost_error(self, exc: WorkerLostError) -> LimitExceededError:
         if exc.timed_out:
