@@ -23,6 +23,7 @@ from src.ingest import Ingestor, PreparedDocument, Upload
 from src.jobs import JobRunner
 from src.models import AnswerMode, DocumentRecord, Filters, Hit, IngestResult, JobRecord, SearchMode
 from src.parsing import ParseLimits
+from src.parsing.limits import MB
 from src.parsing.pool import ParserPool
 from src.retrieval import Retriever
 from src.store import SQLiteStore, Store
@@ -220,7 +221,7 @@ class RagService:
 def _parse_limits(settings: Settings) -> ParseLimits:
     return ParseLimits(
         max_chars=settings.max_document_chars,
-        max_inflated_bytes=settings.parse_max_inflated_mb * 1024 * 1024,
+        max_inflated_bytes=settings.parse_max_inflated_mb * MB,
         max_compression_ratio=settings.parse_max_compression_ratio,
         pdf_max_pages=settings.pdf_max_pages,
         pdf_max_objects=settings.pdf_max_objects,
