@@ -14,9 +14,10 @@ import numpy as np
 
 from src.chunking import chunk_text
 from src.embedding import Embedder
-from src.errors import InvalidInputError, LimitExceededError
+from src.errors import InvalidInputError
 from src.models import ChunkRow, IngestResult, SourceDocument
 from src.parsing import detect_suffix, normalize_text
+from src.parsing.limits import check_document_chars
 from src.store import Store
 from src.telemetry import CHUNKS_INGESTED, DOCUMENTS_INGESTED, INGEST_SECONDS, INGEST_THROUGHPUT
 
@@ -123,11 +124,7 @@ class Ingestor:
         text = normalize_text(text)
         if not text:
             raise InvalidInputError("the text is empty", hint="send some text to index")
-        if len(text) > self._max_chars:
-            raise LimitExceededError(
-                f"the text is over the limit of {self._max_chars:,} characters",
-                hint="split the document, or raise RAG_MAX_DOCUMENT_CHARS",
-            )
+        check_document_chars(len(text), self._max_chars)
         source = SourceDocument(
             text=text,
             title=_title(title, _default_title(text)),

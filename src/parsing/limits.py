@@ -10,6 +10,15 @@ from src.errors import LimitExceededError
 MB = 1024 * 1024
 
 
+def check_document_chars(count: int, limit: int) -> None:
+    """One document's text, parsed or sent as JSON, is at most RAG_MAX_DOCUMENT_CHARS."""
+    if count > limit:
+        raise LimitExceededError(
+            f"the text is over the limit of {limit:,} characters",
+            hint="split the document, or raise RAG_MAX_DOCUMENT_CHARS",
+        )
+
+
 @dataclass(frozen=True)
 class ParseLimits:
     max_chars: int = 5_000_000
@@ -28,11 +37,7 @@ class ParseLimits:
         return cls(**json.loads(raw))
 
     def check_chars(self, count: int) -> None:
-        if count > self.max_chars:
-            raise LimitExceededError(
-                f"the extracted text is over the limit of {self.max_chars:,} characters",
-                hint="split the document, or raise RAG_MAX_DOCUMENT_CHARS",
-            )
+        check_document_chars(count, self.max_chars)
 
     def check_inflated(self, count: int, what: str) -> None:
         if count > self.max_inflated_bytes:
