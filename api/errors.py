@@ -84,9 +84,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
             error_body("invalid_request", f"invalid request: body: {exc.detail}"),
             status_code=422,
         )
-    kind = "unauthorized" if exc.status_code == 401 else "http_error"
     return JSONResponse(
-        error_body(kind, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+        error_body("http_error", str(exc.detail)), status_code=exc.status_code, headers=exc.headers
     )
 
 
