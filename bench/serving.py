@@ -114,7 +114,7 @@ def _bodies(count: int, mode: str) -> list[str]:
     return [json.dumps({"query": q, "top_k": 5, "mode": mode}) for q in _queries(count)]
 
 
-def _rss_bytes(pid: int) -> int:
+def rss_bytes(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) * 1024
@@ -156,7 +156,7 @@ def stored_store(storage: Path, chunks: int, reps: int, seconds: int) -> list[Re
     process, url, _ = _start(storage)
     try:
         records += retrieve_load(url, label(chunks), seconds)
-        records.append(Record("memory", label(chunks), "rss", _rss_bytes(process.pid), "B"))
+        records.append(Record("memory", label(chunks), "rss", rss_bytes(process.pid), "B"))
     finally:
         _stop(process)
     return records

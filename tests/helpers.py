@@ -58,13 +58,6 @@ def parser_worker_pids(parent: int) -> set[int]:
     return pids
 
 
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
-
-
 def store_problems(database: Path, dimension: int = 384) -> list[str]:
     """What SQLite's and FTS5's integrity checks find, and every document that lacks any of
     its chunks (positions 0..n-1), every chunk without a document or a whole embedding."""

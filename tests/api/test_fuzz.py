@@ -20,7 +20,9 @@ from pathlib import Path
 import hostile
 import pytest
 from conftest import Service
-from helpers import parser_worker_pids, rss_bytes, store_problems
+from helpers import parser_worker_pids, store_problems
+
+from bench.serving import rss_bytes
 
 KEY = "fuzz-key-5b1e"
 MB = 1024 * 1024

@@ -11,7 +11,9 @@ import hostile
 import httpx
 import pytest
 from conftest import Service
-from helpers import ingest_text, parser_worker_pids, rss_bytes
+from helpers import ingest_text, parser_worker_pids
+
+from bench.serving import rss_bytes
 
 
 @pytest.fixture(scope="module")
