@@ -58,7 +58,8 @@ def _schemathesis(service: Service, report: Path) -> subprocess.CompletedProcess
         "--report-har-path",
         str(report),
     ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=1200)
+    # Run beside the report: schemathesis keeps a .schemathesis/ cache in its working dir.
+    return subprocess.run(command, capture_output=True, text=True, timeout=1200, cwd=report.parent)
 
 
 def test_fuzz_every_route_and_hostile_files_never_5xx(fuzzed: Service, tmp_path: Path) -> None:
