@@ -27,6 +27,7 @@ from src.parsing.limits import MB
 from src.parsing.pool import ParserPool
 from src.retrieval import Retriever
 from src.store import SQLiteStore, Store
+from src.store.ann import AnnParams
 
 EXTRACTIVE_MODEL = "rag-api-extractive"
 HISTORY_MESSAGES = 6
@@ -94,7 +95,12 @@ class RagService:
         parser = ParserPool(_parse_limits(settings), settings.parse_workers)
         embedder = OnnxEmbedder.load(settings.model_dir, settings.embed_batch_size)
         settings.storage_dir.mkdir(parents=True, exist_ok=True)
-        store = SQLiteStore(settings.database_path, embedder.dimension)
+        store = SQLiteStore(
+            settings.database_path,
+            embedder.dimension,
+            AnnParams(embedder.dimension, expansion_search=settings.ann_ef_search),
+            settings.ann_save_seconds,
+        )
         llm = None
         if settings.llm_configured:
             llm = ChatModel(

@@ -64,6 +64,13 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX documents_created ON documents(created_at, rowid);
     """,
+    # 4: chunk ids are never reused (the dense index file relies on it: an id it holds
+    # always names the same chunk), so the store hands them out from a counter.
+    """
+    CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+    INSERT INTO counters (name, value)
+        VALUES ('last_chunk_id', (SELECT coalesce(max(id), 0) FROM chunks));
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -30,7 +30,7 @@ def test_concurrent_identical_uploads_store_one_document(service: Service) -> No
 def test_concurrent_upload_delete_retrieve_never_serves_deleted(service: Service) -> None:
     deleted: set[str] = set()
     errors: list[str] = []
-    stop = time.monotonic() + 6
+    stop = time.monotonic() + 20
 
     def writer() -> None:
         with service.client() as http:
@@ -46,11 +46,13 @@ def test_concurrent_upload_delete_retrieve_never_serves_deleted(service: Service
                     errors.append(f"delete {document_id}")
                 deleted.add(document_id)
 
-    def reader() -> None:
+    def reader(mode: str) -> None:
         with service.client() as http:
             while time.monotonic() < stop:
                 gone = set(deleted)  # deleted before this search started
-                response = http.post("/v1/retrieve", json={"query": "churning otters", "top_k": 20})
+                response = http.post(
+                    "/v1/retrieve", json={"query": "churning otters", "top_k": 20, "mode": mode}
+                )
                 if response.status_code != 200:
                     errors.append(response.text)
                     continue
@@ -58,7 +60,9 @@ def test_concurrent_upload_delete_retrieve_never_serves_deleted(service: Service
                 errors.extend(f"served deleted {d}" for d in served & gone)
 
     threads = [threading.Thread(target=writer) for _ in range(2)]
-    threads += [threading.Thread(target=reader) for _ in range(3)]
+    threads += [
+        threading.Thread(target=reader, args=(mode,)) for mode in ("hybrid", "dense", "keyword")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -1,0 +1,134 @@
+"""The dense index beside the store: rebuilt when missing or corrupt, repaired when stale,
+exact under selective filters, and close to exact search everywhere else."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from src.models import ChunkRow, Filters, SourceDocument
+from src.store import SQLiteStore, sqlite
+from src.store.ann import exact_search
+
+DIM = 32
+
+
+def _vectors(n: int, seed: int) -> np.ndarray:  # type: ignore[type-arg]
+    rows = np.random.default_rng(seed).normal(size=(n, DIM)).astype(np.float32)
+    return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _add(store: SQLiteStore, name: str, n: int, seed: int, **metadata: object) -> str:
+    source = SourceDocument(
+        text=name, title=name, content_hash=name, media_type="text/plain", metadata=metadata
+    )
+    chunks = [ChunkRow(i, f"{name} {i}", i, i + 1) for i in range(n)]
+    return store.add_document(source, chunks, _vectors(n, seed))[0].id
+
+
+def _stored_ids(database: Path) -> set[int]:
+    with sqlite3.connect(database) as conn:
+        return {row[0] for row in conn.execute("SELECT id FROM chunks")}
+
+
+def _found_docs(store: SQLiteStore, query: np.ndarray, k: int) -> set[str]:  # type: ignore[type-arg]
+    return {hit.document_id for hit in store.hydrate(store.dense_search(query, k, Filters()))}
+
+
+@pytest.fixture()
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "rag.sqlite3"
+
+
+def test_open_without_index_file_rebuilds_it(database: Path) -> None:
+    store = SQLiteStore(database, DIM)
+    kept = _add(store, "kept", 5, seed=1)
+    store.close()
+    index_file = database.with_name("rag.hnsw")
+    index_file.unlink()
+    reopened = SQLiteStore(database, DIM)
+    assert index_file.is_file()
+    assert _found_docs(reopened, _vectors(5, 1)[3], 1) == {kept}
+    assert reopened.counts() == (1, 5)
+
+
+def test_open_corrupt_index_file_rebuilds_it(database: Path) -> None:
+    store = SQLiteStore(database, DIM)
+    kept = _add(store, "kept", 5, seed=1)
+    store.close()
+    index_file = database.with_name("rag.hnsw")
+    data = bytearray(index_file.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte: still loadable, silently wrong
+    index_file.write_bytes(bytes(data))
+    reopened = SQLiteStore(database, DIM)
+    hits = reopened.hydrate(reopened.dense_search(_vectors(5, 1)[3], 1, Filters()))
+    assert hits[0].document_id == kept and hits[0].score == pytest.approx(1.0, abs=1e-3)
+
+
+def test_open_stale_index_drops_deleted_and_adds_committed(database: Path) -> None:
+    store = SQLiteStore(database, DIM)
+    gone, kept = _add(store, "gone", 4, seed=1), _add(store, "kept", 4, seed=2)
+    store.close()
+    # Changes committed to SQLite but never saved to the index file: a crash right after.
+    crashed = SQLiteStore(database, DIM, save_seconds=3600)
+    crashed.delete_document(gone)
+    new = _add(crashed, "new", 4, seed=3)
+    reopened = SQLiteStore(database, DIM)
+    assert reopened.counts() == (2, 8)
+    assert _found_docs(reopened, _vectors(4, 1)[0], 8) == {kept, new}
+    assert _found_docs(reopened, _vectors(4, 3)[1], 1) == {new}
+
+
+def test_add_after_delete_never_reuses_chunk_ids(database: Path) -> None:
+    store = SQLiteStore(database, DIM)
+    _add(store, "first", 3, seed=1)
+    before = _stored_ids(database)
+    store.delete_document(store.find_by_hash("first").id)  # type: ignore[union-attr]
+    _add(store, "second", 3, seed=2)
+    assert min(_stored_ids(database)) > max(before)
+
+
+def test_selective_filter_fills_top_k_exactly(database: Path) -> None:
+    store = SQLiteStore(database, DIM)
+    for n in range(40):
+        _add(store, f"doc{n}", 5, seed=n, group="rare" if n == 7 else "common")
+    query = _vectors(1, 99)[0]
+    hits = store.hydrate(store.dense_search(query, 5, Filters(metadata=(("group", "rare"),))))
+    assert len(hits) == 5 and {hit.title for hit in hits} == {"doc7"}
+
+
+def test_filter_past_exact_limit_fills_top_k_from_candidates(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sqlite, "EXACT_MAX_CHUNKS", 10)
+    store = SQLiteStore(database, DIM)
+    for n in range(60):
+        _add(store, f"doc{n}", 5, seed=n, group="few" if n % 10 == 0 else "many")
+    query = _vectors(1, 99)[0]
+    few = Filters(metadata=(("group", "few"),))
+    scored = store.dense_search(query, 20, few)
+    hits = store.hydrate(scored)
+    assert len(hits) == 20 and {int(h.title[3:]) % 10 for h in hits} == {0}
+    # Chunk ids run from 1 in insertion order: document n holds 5n+1 .. 5n+5.
+    vectors = np.concatenate([_vectors(5, n) for n in range(0, 60, 10)])
+    ids = np.concatenate([np.arange(5 * n + 1, 5 * n + 6) for n in range(0, 60, 10)])
+    expected = exact_search(query, 20, ids, vectors)
+    assert {c for c, _ in scored} == {c for c, _ in expected}
+
+
+def test_search_after_reopen_matches_exact_search(database: Path) -> None:
+    store = SQLiteStore(database, DIM)
+    for n in range(50):
+        _add(store, f"doc{n}", 40, seed=n)
+    store.close()
+    reopened = SQLiteStore(database, DIM)
+    everything = np.concatenate([_vectors(40, n) for n in range(50)])
+    queries = _vectors(50, 1234)
+    found = 0
+    for query in queries:
+        exact = {c for c, _ in exact_search(query, 10, np.arange(1, 2001), everything)}
+        found += len(exact & {c for c, _ in reopened.dense_search(query, 10, Filters())})
+    assert found / (10 * len(queries)) >= 0.95
