@@ -2,7 +2,8 @@
 
 Suites: `lifecycle` (builds and updates, reference vs rag-api, each on a fresh engine),
 `ship` (push, deploy, rollback, fresh builder; the ECR rig), `serving` (embedding, ingest,
-retrieve under load, memory, cold start), and `all` (the three). Docker suites need root."""
+retrieve under load, memory, cold start), `ann` (ANN libraries side by side), and `all`.
+Docker suites need root."""
 
 from __future__ import annotations
 
@@ -13,8 +14,23 @@ from pathlib import Path
 from bench import report
 from bench.report import Record
 
-QUICK = {"reps": 1, "sizes": [2000], "ingest_chunks": 100, "load_seconds": 5, "heavy": False}
-FULL = {"reps": 3, "sizes": [10_000, 100_000], "ingest_chunks": 1000, "load_seconds": 20}
+QUICK = {
+    "reps": 1,
+    "sizes": [2000],
+    "ingest_chunks": 100,
+    "load_seconds": 5,
+    "heavy": False,
+    "ann_size": 10_000,
+    "ann_real": 1000,
+}
+FULL = {
+    "reps": 3,
+    "sizes": [10_000, 100_000],
+    "ingest_chunks": 1000,
+    "load_seconds": 20,
+    "ann_size": 100_000,
+    "ann_real": 5000,
+}
 
 
 def _lifecycle(args: argparse.Namespace) -> list[Record]:
@@ -44,7 +60,13 @@ def _serving(args: argparse.Namespace) -> list[Record]:
     return serving(image, args.sizes, args.reps, args.ingest_chunks, args.load_seconds)
 
 
-SUITES = {"lifecycle": _lifecycle, "ship": _ship, "serving": _serving}
+def _ann(args: argparse.Namespace) -> list[Record]:
+    from bench.ann import ann
+
+    return ann(args.ann_size, args.ann_real, queries=500)
+
+
+SUITES = {"lifecycle": _lifecycle, "ship": _ship, "serving": _serving, "ann": _ann}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -65,6 +87,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", type=int, nargs="+", help="stored chunks for serving runs")
     parser.add_argument("--ingest-chunks", type=int, help="chunks ingested through HTTP")
     parser.add_argument("--load-seconds", type=int, help="duration of each load run")
+    parser.add_argument("--ann-size", type=int, help="vectors in the ANN comparison")
+    parser.add_argument("--ann-real", type=int, help="of which the model's own embeddings")
     parser.add_argument("--no-heavy", dest="heavy", action="store_false", default=None)
     parser.add_argument("--image", default="rag-api-bench", help="image name for rag-api")
     parser.add_argument("--out", type=Path, default=report.RESULTS, help="results folder")

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     chunk_overlap_chars: int = Field(
         150, ge=0, le=5_000, validation_alias=_env("RAG_CHUNK_OVERLAP_CHARS")
     )
+    embed_threads: int = Field(0, ge=0, le=256, validation_alias=_env("RAG_EMBED_THREADS"))
     embed_batch_size: int = Field(4, ge=1, le=1024, validation_alias=_env("RAG_EMBED_BATCH_SIZE"))
     default_top_k: int = Field(5, ge=1, le=100, validation_alias=_env("RAG_DEFAULT_TOP_K"))
     llm_base_url: str = Field("", validation_alias=_env("LLM_BASE_URL"))

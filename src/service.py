@@ -93,7 +93,9 @@ class RagService:
         """Load the model and open the store: the slow part of start-up."""
         # The parser workers start first: they import their libraries while the model loads.
         parser = ParserPool(_parse_limits(settings), settings.parse_workers)
-        embedder = OnnxEmbedder.load(settings.model_dir, settings.embed_batch_size)
+        embedder = OnnxEmbedder.load(
+            settings.model_dir, settings.embed_batch_size, settings.embed_threads
+        )
         settings.storage_dir.mkdir(parents=True, exist_ok=True)
         store = SQLiteStore(
             settings.database_path,

@@ -59,14 +59,10 @@ def parser_worker_pids(parent: int) -> set[int]:
 
 
 def store_problems(database: Path, dimension: int = 384) -> list[str]:
-    """What SQLite's and FTS5's integrity checks find, and every document that lacks any of
-    its chunks (positions 0..n-1), every chunk without a document or a whole embedding."""
-    with sqlite3.connect(database) as conn:  # FTS5's check needs a writable connection
+    """What SQLite's integrity check finds, and every document that lacks any of its chunks
+    (positions 0..n-1), every chunk without a document or a whole embedding."""
+    with sqlite3.connect(database) as conn:
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
-        try:
-            conn.execute("INSERT INTO chunks_fts(chunks_fts) VALUES ('integrity-check')")
-        except sqlite3.DatabaseError as exc:
-            problems.append(f"fts: {exc}")
         for rowid, document_id, chunk_count in conn.execute(
             "SELECT rowid, id, chunk_count FROM documents"
         ).fetchall():

@@ -98,7 +98,9 @@ class AnnIndex:
             self.remove(ghosts)
         if len(missing):
             for ids, vectors in source(None if loaded is None else missing):
-                self.add(ids, vectors)
+                # Nothing is served yet: every core adds, in big batches.
+                with self._lock:
+                    self._index.add(ids, vectors, threads=0)
         if loaded is None or len(ghosts) or len(missing):
             log.info("dense index repaired: %d removed, %d added", len(ghosts), len(missing))
             self.save()

@@ -71,6 +71,13 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO counters (name, value)
         VALUES ('last_chunk_id', (SELECT coalesce(max(id), 0) FROM chunks));
     """,
+    # 5: BM25 moved to a tantivy index beside the store (src/store/keyword.py), built from
+    # the chunks on first open; FTS5's copy of every text goes.
+    """
+    DROP TRIGGER chunks_ai;
+    DROP TRIGGER chunks_ad;
+    DROP TABLE chunks_fts;
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -3,9 +3,10 @@
 One writer at a time (a lock around a dedicated connection), any number of readers
 on their own connections: WAL lets readers keep answering while a document is written.
 A document, its chunks, their embeddings and their BM25 entries are written in one
-transaction, so after a crash a document is either wholly there or absent. Dense search
-goes through an HNSW index derived from those embeddings (src/store/ann.py), saved beside
-the file; a filtered search over few chunks scans them exactly instead.
+transaction, so after a crash a document is either wholly there or absent. Search goes
+through two indexes derived from those rows and kept beside the file: HNSW over the
+embeddings (src/store/ann.py; a filtered search over few chunks scans them exactly instead)
+and BM25 over the texts (src/store/keyword.py).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from src.models import (
     SourceDocument,
 )
 from src.store.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
-from src.store.fts import fts_query
+from src.store.keyword import KeywordIndex
 from src.store.migrations import migrate
 
 _DOC_COLUMNS = (
@@ -136,8 +137,11 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        stored = self._chunk_ids()
         self._ann = AnnIndex(path.with_name(path.stem + ".hnsw"), ann or AnnParams(dimension))
-        self._ann.open(self._chunk_ids(), self._embeddings)
+        self._ann.open(stored, self._embeddings)
+        self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"))
+        self._keyword.open(stored, self._texts)
         self._autosave = Autosave(self._ann, save_seconds)
 
     # -- connections -------------------------------------------------------------------
@@ -168,6 +172,7 @@ class SQLiteStore:
     def close(self) -> None:
         self._autosave.stop()
         self._ann.save_if_changed()
+        self._keyword.close()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
@@ -199,6 +204,24 @@ class SQLiteStore:
             )
             if rows:
                 yield self._matrix(rows)
+
+    def _texts(self, ids: IdArray | None) -> Iterator[tuple[list[int], list[int], list[str]]]:
+        """(chunk ids, document rowids, texts) in batches: of every chunk, or those asked for."""
+        conn = self._reader()
+        if ids is None:
+            cursor = conn.execute("SELECT id, doc_rowid, text FROM chunks ORDER BY id")
+            batches: Iterator[list[Any]] = iter(lambda: cursor.fetchmany(READ_BATCH), [])
+        else:
+            batches = (
+                conn.execute(
+                    "SELECT id, doc_rowid, text FROM chunks "
+                    "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                    (json.dumps(ids[start : start + READ_BATCH].tolist()),),
+                ).fetchall()
+                for start in range(0, len(ids), READ_BATCH)
+            )
+        for rows in batches:
+            yield [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
     def _matrix(self, rows: list[tuple[int, bytes]]) -> tuple[IdArray, Matrix]:
         ids = np.array([row[0] for row in rows], dtype=np.int64)
@@ -239,14 +262,15 @@ class SQLiteStore:
                 chunk_count=len(chunks),
                 created_at=_now(),
             )
-            chunk_ids = self._insert(conn, record, chunks, embeddings)
+            doc_rowid, chunk_ids = self._insert(conn, record, chunks, embeddings)
         self._ann.add(chunk_ids, embeddings)
+        self._keyword.add(chunk_ids.tolist(), doc_rowid, [chunk.text for chunk in chunks])
         return record, True
 
     @staticmethod
     def _insert(
         conn: sqlite3.Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> IdArray:
+    ) -> tuple[int, IdArray]:
         cursor = conn.execute(
             f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -278,7 +302,7 @@ class SQLiteStore:
         conn.execute(
             "UPDATE counters SET value = ? WHERE name = 'last_chunk_id'", (last + len(chunks),)
         )
-        return chunk_ids
+        return doc_rowid, chunk_ids
 
     def find_by_hash(self, content_hash: str) -> DocumentRecord | None:
         row = (
@@ -333,9 +357,10 @@ class SQLiteStore:
             )
             conn.execute("DELETE FROM chunks WHERE doc_rowid = ?", (row[0],))
             conn.execute("DELETE FROM documents WHERE rowid = ?", (row[0],))
-        # Until this line a search may still find these chunks in the index; hydrate() reads
+        # Until these lines a search may still find these chunks in an index; hydrate() reads
         # the committed store and drops them, so they are never served.
         self._ann.remove(chunk_ids)
+        self._keyword.remove_document(int(row[0]))
 
     def counts(self) -> tuple[int, int]:
         conn = self._reader()
@@ -344,15 +369,15 @@ class SQLiteStore:
 
     # -- search ------------------------------------------------------------------------
 
-    def _allowed_docs(self, filters: Filters) -> tuple[str, int]:
-        """The documents the filters allow, as a JSON list of rowids, and their chunk total."""
+    def _allowed_docs(self, filters: Filters) -> tuple[list[int], int]:
+        """The rowids of the documents the filters allow, and their chunk total."""
         clauses, params = self._filter_sql(filters)
         rows = (
             self._reader()
             .execute(f"SELECT rowid, chunk_count FROM documents d WHERE {clauses}", params)
             .fetchall()
         )
-        return json.dumps([row[0] for row in rows]), sum(row[1] for row in rows)
+        return [row[0] for row in rows], sum(row[1] for row in rows)
 
     @staticmethod
     def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
@@ -369,7 +394,8 @@ class SQLiteStore:
     def dense_search(self, query: Matrix, k: int, filters: Filters) -> list[tuple[int, float]]:
         if filters.empty:
             return self._ann.search(query, k)
-        docs, allowed = self._allowed_docs(filters)
+        rowids, allowed = self._allowed_docs(filters)
+        docs = json.dumps(rowids)
         if allowed <= EXACT_MAX_CHUNKS:
             return self._exact_in(query, k, docs)
         return self._ann_in(query, k, docs, allowed) or self._exact_in(query, k, docs)
@@ -407,35 +433,8 @@ class SQLiteStore:
         return kept if len(kept) == k else []
 
     def keyword_search(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
-        expression = fts_query(query)
-        if not expression:
-            return []
-        if filters.empty:
-            # FTS5 alone ranks and cuts to k; a join would score every match first.
-            rows = (
-                self._reader()
-                .execute(
-                    "SELECT rowid, bm25(chunks_fts) AS score FROM chunks_fts "
-                    "WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?",
-                    (expression, k),
-                )
-                .fetchall()
-            )
-            return [(int(chunk_id), -float(score)) for chunk_id, score in rows]
-        clauses, params = self._filter_sql(filters)
-        rows = (
-            self._reader()
-            .execute(
-                "SELECT c.id, bm25(chunks_fts) AS rank FROM chunks_fts "
-                "JOIN chunks c ON c.id = chunks_fts.rowid "
-                "JOIN documents d ON d.rowid = c.doc_rowid "
-                f"WHERE chunks_fts MATCH ? AND {clauses} ORDER BY rank LIMIT ?",
-                [expression, *params, k],
-            )
-            .fetchall()
-        )
-        # bm25() is lower-is-better and negative; flip it so higher means more relevant.
-        return [(int(chunk_id), -float(rank)) for chunk_id, rank in rows]
+        allowed = None if filters.empty else self._allowed_docs(filters)[0]
+        return self._keyword.search(query, k, allowed)
 
     def hydrate(self, scored: list[tuple[int, float]]) -> list[Hit]:
         if not scored:

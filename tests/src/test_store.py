@@ -142,24 +142,6 @@ def test_open_corrupt_file_gives_store_error(tmp_path: Path) -> None:
         SQLiteStore(path, DIM)
 
 
-def test_fts_query_quotes_words_and_drops_stopwords() -> None:
-    from src.store.fts import fts_query
-
-    assert fts_query('What is "NEAR(a b)" OR *') == '"near" OR "b"'
-    assert fts_query("to be or not to be") == '"to" OR "be" OR "or" OR "not"'
-    assert fts_query("  ,;  ") == ""
-
-
-def test_fts_query_keeps_at_most_the_longest_terms_in_order() -> None:
-    from src.store.fts import MAX_TERMS, fts_query
-
-    words = [f"w{i}" for i in range(500)] + ["otterspotting", "kelpforests"]
-    terms = fts_query(" ".join(words)).split(" OR ")
-    assert len(terms) == MAX_TERMS
-    assert terms[-2:] == ['"otterspotting"', '"kelpforests"']  # the longest, in query order
-    assert all(len(term) == len('"w100"') for term in terms[:-2])
-
-
 def test_keyword_search_with_and_without_filters_agree(store: SQLiteStore) -> None:
     first = _add(store, "keyword ranking sample", seed=1)
     _add(store, "another ranking text", seed=2)

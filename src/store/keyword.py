@@ -1,0 +1,171 @@
+"""BM25 keyword search through tantivy (a Rust search engine): its top-k collector skips
+the documents that cannot reach the top (block-max WAND), where SQLite's FTS5 scored every
+match (measured at 100k chunks: p50 0.3 ms against 25 ms).
+
+Like the dense index, this one is derived from SQLite: updated after each commit (tantivy
+commits atomically, and the searcher is reloaded before the call returns, so a write is
+visible to the next search), kept in a folder beside the store, and reconciled with the
+store's chunk ids whenever it is opened: a folder that is missing or unreadable is rebuilt,
+ghosts of deleted chunks are removed, committed chunks it missed are added.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import tantivy
+
+from src.store.ann import IdArray
+from src.store.terms import query_terms
+
+# Reads (chunk ids, their documents' rowids, texts) from the store, in batches, for the ids
+# asked for (None: all).
+TextSource = Callable[[IdArray | None], Iterable[tuple[list[int], list[int], list[str]]]]
+
+ANALYZER = "rag_english"
+WRITER_HEAP = 64 * 1024 * 1024
+log = logging.getLogger("rag.keyword")
+
+
+def _analyzer() -> tantivy.TextAnalyzer:
+    # tantivy's en_stem, spelled out so queries can be analysed by the very same chain.
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def _schema() -> tantivy.Schema:
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("chunk", indexed=True, fast=True)
+    builder.add_integer_field("doc", indexed=True, fast=True)
+    builder.add_text_field("text", tokenizer_name=ANALYZER, index_option="freq")
+    return builder.build()
+
+
+class KeywordIndex:
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._schema = _schema()
+        self._analyzer = _analyzer()
+        self._lock = threading.Lock()
+        self._index = self._open_or_create()
+        self._writer = self._index.writer(WRITER_HEAP, 1)
+
+    def _open_or_create(self) -> tantivy.Index:
+        try:
+            if self._path.is_dir() and tantivy.Index.exists(str(self._path)):
+                index = tantivy.Index.open(str(self._path))
+                if str(index.schema) == str(self._schema):
+                    return self._prepared(index)
+                log.warning("keyword index at %s has another schema: rebuilding", self._path)
+        except (ValueError, OSError) as exc:
+            log.warning("keyword index at %s unreadable (%s): rebuilding", self._path, exc)
+        shutil.rmtree(self._path, ignore_errors=True)
+        self._path.mkdir(parents=True)
+        return self._prepared(tantivy.Index(self._schema, path=str(self._path)))
+
+    def _prepared(self, index: tantivy.Index) -> tantivy.Index:
+        index.register_tokenizer(ANALYZER, self._analyzer)
+        index.config_reader("Manual")  # reloaded by us, right after each commit
+        return index
+
+    def __len__(self) -> int:
+        return int(self._index.searcher().num_docs)
+
+    # -- opening ---------------------------------------------------------------------------
+
+    def open(self, store_ids: IdArray, source: TextSource) -> None:
+        """Make the index hold exactly the chunks `store_ids`, reading the missing ones."""
+        held = self._held_ids()
+        ghosts = np.setdiff1d(held, store_ids, assume_unique=True)
+        missing = np.setdiff1d(store_ids, held, assume_unique=True)
+        if not len(ghosts) and not len(missing):
+            return
+        with self._lock:
+            if len(ghosts):
+                query = tantivy.Query.term_set_query(self._schema, "chunk", ghosts.tolist())
+                self._writer.delete_documents_by_query(query)
+            for ids, docs, texts in source(missing if len(held) else None):
+                self._add_documents(ids, docs, texts)
+            self._commit()
+        log.info("keyword index repaired: %d removed, %d added", len(ghosts), len(missing))
+
+    def _held_ids(self) -> IdArray:
+        searcher = self._index.searcher()
+        if searcher.num_docs == 0:
+            return np.zeros(0, dtype=np.int64)
+        hits = searcher.search(tantivy.Query.all_query(), searcher.num_docs, count=False).hits
+        ids = searcher.fast_field_values("chunk", [address for _, address in hits])
+        return np.unique(np.array(ids, dtype=np.int64))
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def add(self, chunk_ids: list[int], doc_rowid: int, texts: list[str]) -> None:
+        with self._lock:
+            self._add_documents(chunk_ids, [doc_rowid] * len(chunk_ids), texts)
+            self._commit()
+
+    def remove_document(self, doc_rowid: int) -> None:
+        with self._lock:
+            self._writer.delete_documents_by_term("doc", doc_rowid)
+            self._commit()
+
+    def _add_documents(self, chunk_ids: list[int], docs: list[int], texts: list[str]) -> None:
+        for chunk_id, doc_rowid, text in zip(chunk_ids, docs, texts, strict=True):
+            document = tantivy.Document()
+            document.add_integer("chunk", chunk_id)
+            document.add_integer("doc", doc_rowid)
+            document.add_text("text", text)
+            self._writer.add_document(document)
+
+    def _commit(self) -> None:
+        self._writer.commit()
+        self._index.reload()
+
+    def close(self) -> None:
+        with self._lock:
+            self._writer.wait_merging_threads()
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(
+        self, text: str, k: int, allowed_docs: list[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-k chunks by BM25 for the words of `text`, within `allowed_docs` if given."""
+        tokens = dict.fromkeys(
+            token for word in query_terms(text) for token in self._analyzer.analyze(word)
+        )
+        if not tokens or k <= 0 or allowed_docs == []:
+            return []
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "text", token))
+                for token in tokens
+            ]
+        )
+        if allowed_docs is not None:
+            within = tantivy.Query.term_set_query(self._schema, "doc", allowed_docs)
+            # A constant score adds the same to every hit: the BM25 order is unchanged.
+            query = tantivy.Query.boolean_query(
+                [
+                    (tantivy.Occur.Must, query),
+                    (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0)),
+                ]
+            )
+        searcher = self._index.searcher()
+        hits = searcher.search(query, k, count=False).hits
+        ids = searcher.fast_field_values("chunk", [address for _, address in hits])
+        return [
+            (int(i), float(score))
+            for i, (score, _) in zip(ids, hits, strict=True)
+            if isinstance(i, int)
+        ]
