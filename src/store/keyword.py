@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
+from src.errors import StoreError
 from src.store.ann import IdArray
 from src.store.terms import query_terms
 
@@ -58,13 +59,20 @@ class KeywordIndex:
         self._analyzer = _analyzer()
         self._lock = threading.Lock()
         self._index = self._open_or_create()
-        self._writer = self._index.writer(WRITER_HEAP, 1)
+        try:
+            self._writer = self._index.writer(WRITER_HEAP, 1)
+        except ValueError as exc:
+            raise StoreError(
+                f"cannot write the keyword index at {path}: {exc}",
+                hint="another rag-api process is using this RAG_STORAGE_DIR: stop it, or give "
+                "each process its own storage (several replicas need the Postgres store)",
+            ) from exc
 
     def _open_or_create(self) -> tantivy.Index:
         try:
             if self._path.is_dir() and tantivy.Index.exists(str(self._path)):
                 index = tantivy.Index.open(str(self._path))
-                if str(index.schema) == str(self._schema):
+                if index.schema == self._schema:
                     return self._prepared(index)
                 log.warning("keyword index at %s has another schema: rebuilding", self._path)
         except (ValueError, OSError) as exc:

@@ -3,7 +3,10 @@ exact under selective filters, and close to exact search everywhere else."""
 
 from __future__ import annotations
 
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ from src.store import SQLiteStore, sqlite
 from src.store.ann import exact_search
 
 DIM = 32
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _vectors(n: int, seed: int) -> np.ndarray:  # type: ignore[type-arg]
@@ -72,10 +76,25 @@ def test_open_stale_index_drops_deleted_and_adds_committed(database: Path) -> No
     store = SQLiteStore(database, DIM)
     gone, kept = _add(store, "gone", 4, seed=1), _add(store, "kept", 4, seed=2)
     store.close()
-    # Changes committed to SQLite but never saved to the index file: a crash right after.
-    crashed = SQLiteStore(database, DIM, save_seconds=3600)
-    crashed.delete_document(gone)
-    new = _add(crashed, "new", 4, seed=3)
+    # Changes committed to SQLite but never saved to the index file: a kill -9 right after.
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from src.store import SQLiteStore\n"
+        "from tests.src.store.test_ann import DIM, _add\n"
+        "store = SQLiteStore(Path(sys.argv[1]), DIM, save_seconds=3600)\n"
+        "store.delete_document(sys.argv[2])\n"
+        "print(_add(store, 'new', 4, seed=3), flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    crashed = subprocess.run(
+        [sys.executable, "-c", script, str(database), gone],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert crashed.returncode == -signal.SIGKILL, crashed.stderr
+    new = crashed.stdout.strip()
     reopened = SQLiteStore(database, DIM)
     assert reopened.counts() == (2, 8)
     assert _found_docs(reopened, _vectors(4, 1)[0], 8) == {kept, new}

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from src.errors import StoreError
 from src.models import ChunkRow, Filters, SourceDocument
 from src.store import SQLiteStore
 from src.store.keyword import KeywordIndex
@@ -87,3 +88,22 @@ def test_index_without_documents_answers_nothing(tmp_path: Path) -> None:
     index = KeywordIndex(tmp_path / "empty")
     assert index.search("anything at all", 5) == []
     assert index.search("anything", 5, allowed_docs=[]) == []
+
+
+def test_reopen_in_step_keeps_index_as_is(database: Path) -> None:
+    store = SQLiteStore(database, DIM)
+    kept = _add(store, "kept", ["beluga whales sing"])
+    store.close()
+    folder = database.with_name("rag.keyword")
+    before = sorted(p.name for p in folder.iterdir())
+    reopened = SQLiteStore(database, DIM)
+    assert sorted(p.name for p in folder.iterdir()) == before  # not rebuilt
+    assert _docs(reopened, "beluga") == [kept]
+
+
+def test_second_store_on_same_folder_is_refused(database: Path) -> None:
+    first = SQLiteStore(database, DIM)
+    with pytest.raises(StoreError, match="cannot write the keyword index") as refused:
+        SQLiteStore(database, DIM)
+    assert "another rag-api process" in refused.value.hint
+    first.close()
