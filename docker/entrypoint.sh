@@ -3,8 +3,8 @@
 #
 # Docker creates a missing bind-mount source (`-v ./rag_local_storage:/app/rag_local_storage`)
 # as root:root 0755, which `app` cannot write. When started as root, hand the storage
-# directory (and only the store's own files, never a recursive chown) to `app`, then drop
-# privileges for good. Started as non-root already (`--user`), just run.
+# directory (and only the store's own files and its indexes' files, never a recursive
+# chown) to `app`, then drop privileges for good. Started as non-root already (`--user`), just run.
 set -eu
 storage="${RAG_STORAGE_DIR:-/app/rag_local_storage}"
 if [ "$(id -u)" = 0 ]; then
@@ -12,7 +12,8 @@ if [ "$(id -u)" = 0 ]; then
   if ! setpriv --reuid=app --regid=app --init-groups test -w "$storage"; then
     chown app:app "$storage"
   fi
-  for file in "$storage"/rag.sqlite3 "$storage"/rag.sqlite3-wal "$storage"/rag.sqlite3-shm; do
+  for file in "$storage"/rag.sqlite3 "$storage"/rag.sqlite3-wal "$storage"/rag.sqlite3-shm \
+    "$storage"/rag.hnsw "$storage"/rag.hnsw.json "$storage"/rag.keyword "$storage"/rag.keyword/*; do
     if [ -e "$file" ] && [ "$(stat -c %u "$file")" != "$(id -u app)" ]; then
       chown app:app "$file"
     fi
