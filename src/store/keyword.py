@@ -14,7 +14,9 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +32,7 @@ TextSource = Callable[[IdArray | None], Iterable[tuple[list[int], list[int], lis
 
 ANALYZER = "rag_english"
 WRITER_HEAP = 64 * 1024 * 1024
+WRITER_WAIT_S = 30
 log = logging.getLogger("rag.keyword")
 
 
@@ -59,14 +62,34 @@ class KeywordIndex:
         self._analyzer = _analyzer()
         self._lock = threading.Lock()
         self._index = self._open_or_create()
+
+    @contextmanager
+    def _writing(self) -> Iterator[tantivy.IndexWriter]:
+        """A writer for one change, committed and released at the end: tantivy allows one
+        writer per folder, and a deploy runs the next version beside the current one on the
+        same storage until it is healthy."""
+        deadline = time.monotonic() + WRITER_WAIT_S
+        while True:
+            try:
+                writer = self._index.writer(WRITER_HEAP, 1)
+                break
+            except ValueError as exc:
+                if time.monotonic() > deadline:
+                    raise StoreError(
+                        f"cannot write the keyword index at {self._path}: {exc}",
+                        hint="another process kept this RAG_STORAGE_DIR's index locked for "
+                        f"{WRITER_WAIT_S} s",
+                    ) from exc
+                time.sleep(0.05)
         try:
-            self._writer = self._index.writer(WRITER_HEAP, 1)
-        except ValueError as exc:
-            raise StoreError(
-                f"cannot write the keyword index at {path}: {exc}",
-                hint="another rag-api process is using this RAG_STORAGE_DIR: stop it, or give "
-                "each process its own storage (several replicas need the Postgres store)",
-            ) from exc
+            yield writer
+            writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            writer.wait_merging_threads()  # ends the writer: the folder's lock is released
+        self._index.reload()
 
     def _open_or_create(self) -> tantivy.Index:
         try:
@@ -98,13 +121,12 @@ class KeywordIndex:
         missing = np.setdiff1d(store_ids, held, assume_unique=True)
         if not len(ghosts) and not len(missing):
             return
-        with self._lock:
+        with self._lock, self._writing() as writer:
             if len(ghosts):
                 query = tantivy.Query.term_set_query(self._schema, "chunk", ghosts.tolist())
-                self._writer.delete_documents_by_query(query)
+                writer.delete_documents_by_query(query)
             for ids, docs, texts in source(missing if len(held) else None):
-                self._add_documents(ids, docs, texts)
-            self._commit()
+                self._add_documents(writer, ids, docs, texts)
         log.info("keyword index repaired: %d removed, %d added", len(ghosts), len(missing))
 
     def _held_ids(self) -> IdArray:
@@ -118,30 +140,26 @@ class KeywordIndex:
     # -- changes ---------------------------------------------------------------------------
 
     def add(self, chunk_ids: list[int], doc_rowid: int, texts: list[str]) -> None:
-        with self._lock:
-            self._add_documents(chunk_ids, [doc_rowid] * len(chunk_ids), texts)
-            self._commit()
+        with self._lock, self._writing() as writer:
+            self._add_documents(writer, chunk_ids, [doc_rowid] * len(chunk_ids), texts)
 
     def remove_document(self, doc_rowid: int) -> None:
-        with self._lock:
-            self._writer.delete_documents_by_term("doc", doc_rowid)
-            self._commit()
+        with self._lock, self._writing() as writer:
+            writer.delete_documents_by_term("doc", doc_rowid)
 
-    def _add_documents(self, chunk_ids: list[int], docs: list[int], texts: list[str]) -> None:
+    @staticmethod
+    def _add_documents(
+        writer: tantivy.IndexWriter, chunk_ids: list[int], docs: list[int], texts: list[str]
+    ) -> None:
         for chunk_id, doc_rowid, text in zip(chunk_ids, docs, texts, strict=True):
             document = tantivy.Document()
             document.add_integer("chunk", chunk_id)
             document.add_integer("doc", doc_rowid)
             document.add_text("text", text)
-            self._writer.add_document(document)
-
-    def _commit(self) -> None:
-        self._writer.commit()
-        self._index.reload()
+            writer.add_document(document)
 
     def close(self) -> None:
-        with self._lock:
-            self._writer.wait_merging_threads()
+        """Nothing to release: a writer lives only for one change."""
 
     # -- search ----------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from src.errors import StoreError
 from src.models import ChunkRow, Filters, SourceDocument
 from src.store import SQLiteStore
 from src.store.keyword import KeywordIndex
@@ -101,9 +100,14 @@ def test_reopen_in_step_keeps_index_as_is(database: Path) -> None:
     assert _docs(reopened, "beluga") == [kept]
 
 
-def test_second_store_on_same_folder_is_refused(database: Path) -> None:
-    first = SQLiteStore(database, DIM)
-    with pytest.raises(StoreError, match="cannot write the keyword index") as refused:
-        SQLiteStore(database, DIM)
-    assert "another rag-api process" in refused.value.hint
-    first.close()
+def test_two_stores_on_one_folder_both_write(database: Path) -> None:
+    # A deploy runs the next version beside the current one on the same storage.
+    current = SQLiteStore(database, DIM)
+    _add(current, "before", ["puffins nest in burrows"])
+    following = SQLiteStore(database, DIM)
+    by_following = _add(following, "following", ["puffins carry fish crosswise"])
+    by_current = _add(current, "current", ["puffins flap fast"])
+    following.close()
+    current.close()
+    reopened = SQLiteStore(database, DIM)
+    assert {by_following, by_current} <= set(_docs(reopened, "puffins"))
