@@ -2,7 +2,8 @@
 
 Suites: `lifecycle` (builds and updates, reference vs rag-api, each on a fresh engine),
 `ship` (push, deploy, rollback, fresh builder; the ECR rig), `serving` (embedding, ingest,
-retrieve under load, memory, cold start), `ann` (ANN libraries side by side), and `all`.
+retrieve under load, memory, cold start), `ann` (ANN libraries side by side), `quality`
+(nDCG@10 and Recall@100 on public BEIR sets, through the HTTP API), and `all`.
 Docker suites need root."""
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ QUICK = {
     "heavy": False,
     "ann_size": 10_000,
     "ann_real": 1000,
+    # The pytest suite already runs the quality subset (tests/bench/test_quality.py).
+    "quality_sets": [],
+    "quality_subset": 20,
 }
 FULL = {
     "reps": 3,
@@ -30,6 +34,8 @@ FULL = {
     "load_seconds": 20,
     "ann_size": 100_000,
     "ann_real": 5000,
+    "quality_sets": ["nfcorpus", "arguana"],
+    "quality_subset": None,
 }
 
 
@@ -66,7 +72,19 @@ def _ann(args: argparse.Namespace) -> list[Record]:
     return ann(args.ann_size, args.ann_real, queries=500)
 
 
-SUITES = {"lifecycle": _lifecycle, "ship": _ship, "serving": _serving, "ann": _ann}
+def _quality(args: argparse.Namespace) -> list[Record]:
+    from bench.quality import quality
+
+    return quality(args.quality_sets, args.quality_subset)
+
+
+SUITES = {
+    "lifecycle": _lifecycle,
+    "ship": _ship,
+    "serving": _serving,
+    "ann": _ann,
+    "quality": _quality,
+}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,6 +107,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--load-seconds", type=int, help="duration of each load run")
     parser.add_argument("--ann-size", type=int, help="vectors in the ANN comparison")
     parser.add_argument("--ann-real", type=int, help="of which the model's own embeddings")
+    parser.add_argument("--quality-sets", nargs="+", help="BEIR sets in ../shared/eval")
+    parser.add_argument(
+        "--quality-subset", type=int, help="only the first N queries and a cut corpus"
+    )
     parser.add_argument("--no-heavy", dest="heavy", action="store_false", default=None)
     parser.add_argument("--image", default="rag-api-bench", help="image name for rag-api")
     parser.add_argument("--out", type=Path, default=report.RESULTS, help="results folder")

@@ -56,10 +56,13 @@ def embed_throughput(texts: list[str], reps: int) -> list[Record]:
     ]
 
 
-def _start(storage: Path) -> tuple[subprocess.Popen[bytes], str, float]:
+def _start(
+    storage: Path, settings: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str, float]:
     port = free_port()
     env = {
         **os.environ,
+        **(settings or {}),
         "RAG_STORAGE_DIR": str(storage),
         "RAG_MODEL_DIR": str(MODEL_DIR),
         "RAG_HOST": "127.0.0.1",

@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     search_threads: int = Field(8, ge=1, le=256, validation_alias=_env("RAG_SEARCH_THREADS"))
     ingest_threads: int = Field(2, ge=1, le=64, validation_alias=_env("RAG_INGEST_THREADS"))
     ann_ef_search: int = Field(256, ge=16, le=4096, validation_alias=_env("RAG_ANN_EF_SEARCH"))
+    dense_exact: bool = Field(False, validation_alias=_env("RAG_DENSE_EXACT"))
     ann_save_seconds: float = Field(60.0, gt=0, validation_alias=_env("RAG_ANN_SAVE_SECONDS"))
     max_queued_jobs: int = Field(16, ge=1, validation_alias=_env("RAG_MAX_QUEUED_JOBS"))
     background_ingest_chars: int = Field(

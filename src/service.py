@@ -100,7 +100,11 @@ class RagService:
         store = SQLiteStore(
             settings.database_path,
             embedder.dimension,
-            AnnParams(embedder.dimension, expansion_search=settings.ann_ef_search),
+            AnnParams(
+                embedder.dimension,
+                expansion_search=settings.ann_ef_search,
+                exact=settings.dense_exact,
+            ),
             settings.ann_save_seconds,
         )
         llm = None

@@ -44,10 +44,11 @@ class AnnParams:
     expansion_add: int = 128
     expansion_search: int = 256
     dtype: str = "f16"  # half the memory of f32 for no measurable loss of recall
+    exact: bool = False  # scan every vector (to measure what the graph walk loses)
 
     def shape(self) -> dict[str, object]:
-        # expansion_search is a query-time knob: changing it needs no rebuild.
-        return {k: v for k, v in asdict(self).items() if k != "expansion_search"}
+        # Query-time knobs: changing them needs no rebuild.
+        return {k: v for k, v in asdict(self).items() if k not in ("expansion_search", "exact")}
 
 
 def _crc32(path: Path) -> int:
@@ -175,7 +176,9 @@ class AnnIndex:
         with self._lock:
             if len(self._index) == 0 or count <= 0:
                 return []
-            matches = self._index.search(query.reshape(-1), count, threads=1)
+            matches = self._index.search(
+                query.reshape(-1), count, threads=1, exact=self._params.exact
+            )
         keys, distances = matches.keys, matches.distances
         # Cosine distance is 1 - similarity: report the similarity, as exact search does.
         return [(int(k), 1.0 - float(d)) for k, d in zip(keys, distances, strict=True)]

@@ -14,7 +14,7 @@ import pytest
 
 from src.models import ChunkRow, Filters, SourceDocument
 from src.store import SQLiteStore, sqlite
-from src.store.ann import exact_search
+from src.store.ann import AnnParams, exact_search
 
 DIM = 32
 ROOT = Path(__file__).resolve().parents[3]
@@ -151,3 +151,13 @@ def test_search_after_reopen_matches_exact_search(database: Path) -> None:
         exact = {c for c, _ in exact_search(query, 10, np.arange(1, 2001), everything)}
         found += len(exact & {c for c, _ in reopened.dense_search(query, 10, Filters())})
     assert found / (10 * len(queries)) >= 0.95
+
+
+def test_exact_setting_scans_every_vector(database: Path) -> None:
+    store = SQLiteStore(database, DIM, AnnParams(DIM, expansion_search=16, exact=True))
+    for n in range(50):
+        _add(store, f"doc{n}", 40, seed=n)
+    everything = np.concatenate([_vectors(40, n) for n in range(50)])
+    for query in _vectors(20, 4321):
+        exact = [c for c, _ in exact_search(query, 10, np.arange(1, 2001), everything)]
+        assert [c for c, _ in store.dense_search(query, 10, Filters())] == exact
