@@ -98,8 +98,8 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
     ingestor = Ingestor(
         store,
         embedder,
-        settings.chunk_chars,
-        settings.chunk_overlap_chars,
+        settings.chunk_tokens,
+        settings.chunk_overlap_tokens,
         batch_size=32,
         extract=extract_text,  # text only here: no files to parse in a worker
         max_chars=settings.max_document_chars,

@@ -1,16 +1,23 @@
-"""Splitting text into overlapping chunks on natural boundaries."""
+"""Splitting text into overlapping chunks that fit the embedding model, cut on natural
+boundaries.
+
+Chunks are measured in the model's own tokens (the text is tokenised once, with each token's
+character span), so none is silently truncated by the model, and cut where the text has a
+paragraph break, else a line break, else a sentence end, else a space. Each chunk's character
+offsets are exact: `text[start:end] == chunk.text`.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-_BOUNDARIES = (
-    re.compile(r"\n\s*\n"),  # paragraphs
-    re.compile(r"\n"),  # lines
-    re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+"),  # sentences
-    re.compile(r"\s+"),  # words
-)
+Span = tuple[int, int]  # a token's [start, end) in characters
+
+_PARAGRAPH = re.compile(r"\n\s*\n")
+_SENTENCE_END = ".!?\u3002\uff01\uff1f"
+# Where a cut may go before token t, from the best kind of place to the worst.
+PARAGRAPH, LINE, SENTENCE, WORD, ANYWHERE = range(5)
 
 
 @dataclass(frozen=True)
@@ -21,37 +28,57 @@ class Chunk:
     end: int
 
 
-def _cut_point(text: str, start: int, limit: int) -> int:
-    """The last natural boundary in text[start:limit], or `limit` when there is none."""
-    window = text[start:limit]
-    for pattern in _BOUNDARIES:
-        ends = [m.end() for m in pattern.finditer(window) if m.end() > len(window) // 2]
-        if ends:
-            return start + ends[-1]
-    return limit
+def _boundary(text: str, spans: list[Span], t: int) -> int:
+    """How good a place the start of token t is to cut."""
+    gap = text[spans[t - 1][1] : spans[t][0]]
+    if _PARAGRAPH.search(gap):
+        return PARAGRAPH
+    if "\n" in gap:
+        return LINE
+    if text[spans[t - 1][1] - 1] in _SENTENCE_END:
+        return SENTENCE
+    return WORD if gap else ANYWHERE
 
 
-def _next_start(text: str, cut: int, overlap: int, previous_start: int) -> int:
+def _cut(text: str, spans: list[Span], start: int, budget: int) -> int:
+    """The token index to end a chunk that begins at `start`: the best boundary in the
+    second half of the budget, as late as possible."""
+    limit = start + budget
+    if limit >= len(spans):
+        return len(spans)
+    best, cut = ANYWHERE, limit
+    for t in range(limit, start + budget // 2, -1):
+        kind = _boundary(text, spans, t)
+        if kind < best:
+            best, cut = kind, t
+            if kind == PARAGRAPH:
+                break
+    return cut
+
+
+def _next_start(text: str, spans: list[Span], start: int, cut: int, overlap: int) -> int:
     if overlap <= 0:
         return cut
-    start = max(cut - overlap, previous_start + 1)
-    # Begin the overlap on a word, not in the middle of one.
-    space = text.find(" ", start, cut)
-    return space + 1 if space != -1 else start
+    begin = max(cut - overlap, start + 1)
+    # Begin the overlap on a word, not inside one.
+    for t in range(begin, cut):
+        if _boundary(text, spans, t) <= WORD:
+            return t
+    return begin
 
 
-def chunk_text(text: str, size: int = 1000, overlap: int = 150) -> list[Chunk]:
-    """Chunks of at most `size` characters, each sharing about `overlap` with the last."""
-    overlap = min(overlap, size // 2)
+def chunk_text(text: str, spans: list[Span], budget: int, overlap: int) -> list[Chunk]:
+    """Chunks of at most `budget` tokens (given as character spans), each sharing about
+    `overlap` tokens with the one before."""
+    budget = max(budget, 1)
+    overlap = min(overlap, budget // 2)
     chunks: list[Chunk] = []
     start = 0
-    while start < len(text):
-        cut = len(text) if len(text) - start <= size else _cut_point(text, start, start + size)
-        piece = text[start:cut].strip()
-        if piece:
-            offset = start + (len(text[start:cut]) - len(text[start:cut].lstrip()))
-            chunks.append(Chunk(len(chunks), piece, offset, offset + len(piece)))
-        if cut >= len(text):
+    while start < len(spans):
+        cut = _cut(text, spans, start, budget)
+        begin, end = spans[start][0], spans[cut - 1][1]
+        chunks.append(Chunk(len(chunks), text[begin:end], begin, end))
+        if cut >= len(spans):
             break
-        start = _next_start(text, cut, overlap, start)
+        start = _next_start(text, spans, start, cut, overlap)
     return chunks

@@ -51,9 +51,9 @@ class Settings(BaseSettings):
     background_ingest_chars: int = Field(
         50_000, ge=0, validation_alias=_env("RAG_BACKGROUND_INGEST_CHARS")
     )
-    chunk_chars: int = Field(1000, ge=100, le=20_000, validation_alias=_env("RAG_CHUNK_CHARS"))
-    chunk_overlap_chars: int = Field(
-        150, ge=0, le=5_000, validation_alias=_env("RAG_CHUNK_OVERLAP_CHARS")
+    chunk_tokens: int = Field(256, ge=64, le=8192, validation_alias=_env("RAG_CHUNK_TOKENS"))
+    chunk_overlap_tokens: int = Field(
+        32, ge=0, le=1024, validation_alias=_env("RAG_CHUNK_OVERLAP_TOKENS")
     )
     embed_threads: int = Field(0, ge=0, le=256, validation_alias=_env("RAG_EMBED_THREADS"))
     embed_batch_size: int = Field(4, ge=1, le=1024, validation_alias=_env("RAG_EMBED_BATCH_SIZE"))

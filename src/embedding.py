@@ -26,6 +26,15 @@ class Embedder(Protocol):
     @property
     def name(self) -> str: ...
 
+    @property
+    def max_tokens(self) -> int:
+        """Tokens the model reads per text, its special tokens included; the rest is cut."""
+        ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        """Each of the text's tokens (special tokens aside) as a [start, end) in characters."""
+        ...
+
     def embed(self, texts: list[str]) -> Matrix: ...
 
 
@@ -68,6 +77,10 @@ class OnnxEmbedder:
         self._manifest = manifest
         self._batch_size = batch_size
         self._input_names = {node.name for node in session.get_inputs()}
+        # The same tokenizer without truncation or padding, for measuring whole texts.
+        self._measuring = Tokenizer.from_str(tokenizer.to_str())
+        self._measuring.no_truncation()
+        self._measuring.no_padding()
 
     @classmethod
     def load(cls, model_dir: Path, batch_size: int = 4, threads: int = 0) -> OnnxEmbedder:
@@ -95,6 +108,16 @@ class OnnxEmbedder:
     @property
     def name(self) -> str:
         return self._manifest.name
+
+    @property
+    def max_tokens(self) -> int:
+        return self._manifest.max_seq_length
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        spans: list[tuple[int, int]] = self._measuring.encode(
+            text, add_special_tokens=False
+        ).offsets
+        return spans
 
     def embed(self, texts: list[str]) -> Matrix:
         if not texts:

@@ -25,6 +25,10 @@ Progress = Callable[[int], None]
 # (bytes, suffix) -> (text, title found in the file): a ParserPool's extract in the service.
 Extract = Callable[[bytes, str], tuple[str, str]]
 MAX_TITLE_CHARS = 500
+UNTITLED = "untitled"
+# Tokens of the title put in front of each chunk when it is embedded: enough to name the
+# document, little enough to leave the chunk most of the model's 256.
+TITLE_TOKENS = 32
 # C0/C1 controls, and the bidi controls that can make a name display as something else
 # ("invoice\u202efdp.exe" shows as "invoiceexe.pdf").
 _UNSAFE_LABEL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -51,6 +55,8 @@ class Upload:
 class PreparedDocument:
     source: SourceDocument
     chunks: list[ChunkRow] = field(default_factory=list)
+    # Put in front of every chunk's text when it is embedded (never stored with it).
+    prefix: str = ""
 
 
 def content_hash(text: str) -> str:
@@ -72,12 +78,12 @@ def _title(*candidates: str) -> str:
     for candidate in candidates:
         if title := clean_label(candidate)[:MAX_TITLE_CHARS]:
             return title
-    return "untitled"
+    return UNTITLED
 
 
 def _default_title(text: str) -> str:
-    first_line = text.strip().splitlines()[0] if text.strip() else "untitled"
-    return first_line.lstrip("# ").strip()[:120] or "untitled"
+    first_line = text.strip().splitlines()[0] if text.strip() else UNTITLED
+    return first_line.lstrip("# ").strip()[:120] or UNTITLED
 
 
 class Ingestor:
@@ -85,8 +91,8 @@ class Ingestor:
         self,
         store: Store,
         embedder: Embedder,
-        chunk_chars: int,
-        overlap_chars: int,
+        chunk_tokens: int,
+        overlap_tokens: int,
         batch_size: int,
         extract: Extract,
         max_chars: int,
@@ -95,8 +101,8 @@ class Ingestor:
         self._extract = extract
         self._max_chars = max_chars
         self._embedder = embedder
-        self._chunk_chars = chunk_chars
-        self._overlap_chars = overlap_chars
+        self._chunk_tokens = chunk_tokens
+        self._overlap_tokens = overlap_tokens
         self._batch_size = batch_size
 
     def prepare_upload(
@@ -135,9 +141,22 @@ class Ingestor:
         return self._chunked(source)
 
     def _chunked(self, source: SourceDocument) -> PreparedDocument:
-        pieces = chunk_text(source.text, self._chunk_chars, self._overlap_chars)
+        prefix = self._title_prefix(source.title)
+        # Room for the model's two special tokens and the title in front of every chunk.
+        room = min(self._chunk_tokens, self._embedder.max_tokens) - 2
+        budget = room - len(self._embedder.token_spans(prefix))
+        spans = self._embedder.token_spans(source.text)
+        pieces = chunk_text(source.text, spans, budget, self._overlap_tokens)
         rows = [ChunkRow(p.position, p.text, p.start, p.end) for p in pieces]
-        return PreparedDocument(source, rows)
+        return PreparedDocument(source, rows, prefix)
+
+    def _title_prefix(self, title: str) -> str:
+        """The title's first TITLE_TOKENS tokens: what the embedding of every chunk is
+        conditioned on (a placeholder title is not)."""
+        if title == UNTITLED:
+            return ""
+        spans = self._embedder.token_spans(title)[:TITLE_TOKENS]
+        return title[: spans[-1][1]] if spans else ""
 
     def ingest(self, prepared: PreparedDocument, progress: Progress | None = None) -> IngestResult:
         existing = self._store.find_by_hash(prepared.source.content_hash)
@@ -146,17 +165,19 @@ class Ingestor:
                 progress(len(prepared.chunks))
             return IngestResult(existing, duplicate=True)
         started = time.perf_counter()
-        embeddings = self._embed(prepared.chunks, progress)
+        embeddings = self._embed(prepared, progress)
         record, created = self._store.add_document(prepared.source, prepared.chunks, embeddings)
         if created:
             self._record_metrics(len(prepared.chunks), time.perf_counter() - started)
         return IngestResult(record, duplicate=not created)
 
-    def _embed(self, chunks: list[ChunkRow], progress: Progress | None) -> np.ndarray[Any, Any]:
+    def _embed(self, prepared: PreparedDocument, progress: Progress | None) -> np.ndarray[Any, Any]:
+        chunks, prefix = prepared.chunks, prepared.prefix
         parts = []
         for start in range(0, len(chunks), self._batch_size):
             batch = chunks[start : start + self._batch_size]
-            parts.append(self._embedder.embed([chunk.text for chunk in batch]))
+            texts = [f"{prefix}\n{chunk.text}" if prefix else chunk.text for chunk in batch]
+            parts.append(self._embedder.embed(texts))
             if progress:
                 progress(len(batch))
         if not parts:

@@ -76,8 +76,8 @@ class RagService:
         self.ingestor = Ingestor(
             store,
             embedder,
-            settings.chunk_chars,
-            settings.chunk_overlap_chars,
+            settings.chunk_tokens,
+            settings.chunk_overlap_tokens,
             settings.embed_batch_size,
             parser.extract,
             settings.max_document_chars,

@@ -26,14 +26,19 @@ from src.errors import StoreError
 from src.store.ann import IdArray
 from src.store.terms import query_terms
 
-# Reads (chunk ids, their documents' rowids, texts) from the store, in batches, for the ids
-# asked for (None: all).
+# Reads (chunk ids, their documents' rowids, titled texts) from the store, in batches, for
+# the ids asked for (None: all).
 TextSource = Callable[[IdArray | None], Iterable[tuple[list[int], list[int], list[str]]]]
 
 ANALYZER = "rag_english"
 WRITER_HEAP = 64 * 1024 * 1024
 WRITER_WAIT_S = 30
 log = logging.getLogger("rag.keyword")
+
+
+def titled_text(title: str, text: str) -> str:
+    """What is indexed for a chunk: its document's title makes every chunk findable by it."""
+    return f"{title}\n{text}"
 
 
 def _analyzer() -> tantivy.TextAnalyzer:
@@ -51,7 +56,8 @@ def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("chunk", indexed=True, fast=True)
     builder.add_integer_field("doc", indexed=True, fast=True)
-    builder.add_text_field("text", tokenizer_name=ANALYZER, index_option="freq")
+    # The document's title, a line break and the chunk's text.
+    builder.add_text_field("body", tokenizer_name=ANALYZER, index_option="freq")
     return builder.build()
 
 
@@ -155,7 +161,7 @@ class KeywordIndex:
             document = tantivy.Document()
             document.add_integer("chunk", chunk_id)
             document.add_integer("doc", doc_rowid)
-            document.add_text("text", text)
+            document.add_text("body", text)
             writer.add_document(document)
 
     def close(self) -> None:
@@ -174,7 +180,7 @@ class KeywordIndex:
             return []
         query = tantivy.Query.boolean_query(
             [
-                (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "text", token))
+                (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "body", token))
                 for token in tokens
             ]
         )

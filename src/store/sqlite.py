@@ -35,7 +35,7 @@ from src.models import (
     SourceDocument,
 )
 from src.store.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
-from src.store.keyword import KeywordIndex
+from src.store.keyword import KeywordIndex, titled_text
 from src.store.migrations import migrate
 
 _DOC_COLUMNS = (
@@ -206,22 +206,25 @@ class SQLiteStore:
                 yield self._matrix(rows)
 
     def _texts(self, ids: IdArray | None) -> Iterator[tuple[list[int], list[int], list[str]]]:
-        """(chunk ids, document rowids, texts) in batches: of every chunk, or those asked for."""
+        """(chunk ids, document rowids, titled texts) in batches: of every chunk, or those
+        asked for."""
         conn = self._reader()
+        select = "SELECT c.id, c.doc_rowid, d.title, c.text FROM chunks c JOIN documents d "
         if ids is None:
-            cursor = conn.execute("SELECT id, doc_rowid, text FROM chunks ORDER BY id")
+            cursor = conn.execute(f"{select} ON d.rowid = c.doc_rowid ORDER BY c.id")
             batches: Iterator[list[Any]] = iter(lambda: cursor.fetchmany(READ_BATCH), [])
         else:
             batches = (
                 conn.execute(
-                    "SELECT id, doc_rowid, text FROM chunks "
-                    "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+                    f"{select} ON d.rowid = c.doc_rowid "
+                    "WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id",
                     (json.dumps(ids[start : start + READ_BATCH].tolist()),),
                 ).fetchall()
                 for start in range(0, len(ids), READ_BATCH)
             )
         for rows in batches:
-            yield [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+            texts = [titled_text(r[2], r[3]) for r in rows]
+            yield [r[0] for r in rows], [r[1] for r in rows], texts
 
     def _matrix(self, rows: list[tuple[int, bytes]]) -> tuple[IdArray, Matrix]:
         ids = np.array([row[0] for row in rows], dtype=np.int64)
@@ -264,7 +267,8 @@ class SQLiteStore:
             )
             doc_rowid, chunk_ids = self._insert(conn, record, chunks, embeddings)
         self._ann.add(chunk_ids, embeddings)
-        self._keyword.add(chunk_ids.tolist(), doc_rowid, [chunk.text for chunk in chunks])
+        titled = [titled_text(source.title, chunk.text) for chunk in chunks]
+        self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
         return record, True
 
     @staticmethod

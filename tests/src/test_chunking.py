@@ -1,10 +1,13 @@
+"""Token-budget chunking: bounds, exact offsets, overlap, boundaries."""
+
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 
-from src.chunking import chunk_text
+from src.chunking import Span, chunk_text
 
 TEXT = "\n\n".join(
     f"Paragraph {p}. " + " ".join(f"Sentence {p}.{s} has several plain words." for s in range(9))
@@ -12,11 +15,20 @@ TEXT = "\n\n".join(
 )
 
 
-@pytest.mark.parametrize(("size", "overlap"), [(200, 0), (500, 80), (1000, 150), (5000, 300)])
-def test_chunk_text_bounds_and_offsets(size: int, overlap: int) -> None:
-    chunks = chunk_text(TEXT, size, overlap)
+def _spans(text: str) -> list[Span]:
+    """A stand-in tokenizer: words and punctuation marks, as the model's splits them."""
+    return [m.span() for m in re.finditer(r"\w+|[^\w\s]", text)]
+
+
+def _tokens(text: str) -> int:
+    return len(_spans(text))
+
+
+@pytest.mark.parametrize(("budget", "overlap"), [(40, 0), (100, 16), (254, 32), (2000, 50)])
+def test_chunk_text_bounds_and_offsets(budget: int, overlap: int) -> None:
+    chunks = chunk_text(TEXT, _spans(TEXT), budget, overlap)
     assert [c.position for c in chunks] == list(range(len(chunks)))
-    assert all(len(c.text) <= size for c in chunks)
+    assert all(_tokens(c.text) <= budget for c in chunks)
     assert all(TEXT[c.start : c.end] == c.text for c in chunks)
     covered = set()
     for chunk in chunks:
@@ -25,17 +37,27 @@ def test_chunk_text_bounds_and_offsets(size: int, overlap: int) -> None:
 
 
 def test_chunk_text_overlaps_and_prefers_boundaries() -> None:
-    chunks = chunk_text(TEXT, 500, 80)
+    chunks = chunk_text(TEXT, _spans(TEXT), 100, 16)
     assert all(b.start < a.end for a, b in itertools.pairwise(chunks))
     assert all(c.text.endswith(".") for c in chunks[:-1])
+    assert all(not c.text[0].isspace() for c in chunks)
 
 
-def test_chunk_text_without_spaces_still_splits() -> None:
-    chunks = chunk_text("x" * 2500, 1000, 100)
-    assert [len(c.text) for c in chunks][:2] == [1000, 1000]
-    assert "".join(c.text for c in chunks).count("x") >= 2500
+def test_chunk_text_prefers_paragraphs_over_sentences() -> None:
+    text = "One two three. Four five six.\n\nSeven eight nine. Ten eleven twelve."
+    chunks = chunk_text(text, _spans(text), 12, 0)
+    assert chunks[0].text == "One two three. Four five six."
+
+
+def test_chunk_text_without_boundaries_still_splits() -> None:
+    text = "x" * 2500
+    spans = [(i, i + 5) for i in range(0, 2500, 5)]  # subword pieces, no gaps
+    chunks = chunk_text(text, spans, 100, 10)
+    assert [len(c.text) for c in chunks][:2] == [500, 500]
+    assert chunks[-1].end == 2500
 
 
 def test_chunk_text_short_and_empty() -> None:
-    assert [c.text for c in chunk_text("  one line  ", 100, 10)] == ["one line"]
-    assert chunk_text("", 100, 10) == []
+    text = "  one line  "
+    assert [c.text for c in chunk_text(text, _spans(text), 100, 10)] == ["one line"]
+    assert chunk_text("", [], 100, 10) == []
