@@ -15,6 +15,7 @@ chunks (and different documents to the content-hash dedupe)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -88,13 +89,19 @@ def documents() -> Iterator[tuple[str, str]]:
             yield title + suffix, transform(text)
 
 
+def _stored_chunks(database: Path) -> int:
+    with sqlite3.connect(database) as conn:
+        return int(conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
+
+
 def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
     """Add corpus documents until the store holds at least `target` chunks (or the corpus
     runs out); returns the number of chunks stored."""
     settings = Settings(storage_dir=storage, model_dir=model_dir)
     embedder = OnnxEmbedder.load(model_dir, batch_size=32)
     storage.mkdir(parents=True, exist_ok=True)
-    store = SQLiteStore(settings.database_path, embedder.dimension)
+    # Indexes are built once at the end, on every core (per document they take hours at 1M).
+    store = SQLiteStore(settings.database_path, embedder.dimension, bulk_load=True)
     ingestor = Ingestor(
         store,
         embedder,
@@ -106,16 +113,18 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
     )
     pool: list[Any] = []
     rng = np.random.default_rng(7)
+    stored = _stored_chunks(settings.database_path)
     try:
         for title, text in documents():
-            stored = store.counts()[1]
             if stored >= target:
-                return stored
+                break
             prepared = ingestor.prepare_text(text, title=title)
             if not prepared.chunks or store.find_by_hash(prepared.source.content_hash):
                 continue
-            vectors = _vectors(embedder, [c.text for c in prepared.chunks], pool, embedded, rng)
+            vectors = _vectors(embedder, ingestor.embedded_texts(prepared), pool, embedded, rng)
             store.add_document(prepared.source, prepared.chunks, vectors)
-        return store.counts()[1]
+            stored += len(prepared.chunks)
+        return stored
     finally:
         store.close()
+        SQLiteStore(settings.database_path, embedder.dimension).close()

@@ -139,7 +139,10 @@ def _records(
 
 
 def quality_of(beir: BeirSet, subset: bool = False) -> list[Record]:
-    """Every mode, then dense search again with the index bypassed, on one fresh store."""
+    """Every mode, then dense search again with the index bypassed, on one fresh store; on a
+    whole set also the hybrid fusion grid (bench/fusion.py)."""
+    from bench.fusion import grid
+
     records = []
     with tempfile.TemporaryDirectory(prefix="rag-quality-") as tmp:
         storage = Path(tmp)
@@ -148,6 +151,8 @@ def quality_of(beir: BeirSet, subset: bool = False) -> list[Record]:
             stored = ingest(url, beir)
             for mode in MODES:
                 records += _records(beir, mode, evaluate(url, beir, mode, stored), subset)
+            if not subset:
+                records += grid(url, beir, stored)
         finally:
             _stop(process)
         process, url, _ = _start(storage, {"RAG_DENSE_EXACT": "true"})

@@ -114,6 +114,15 @@ TARGETS = [
     ),
     Target("embedding >= 1.5x sentence-transformers", _embed),
     Target("/v1/retrieve p50 <= 20 ms at 100k chunks, 1 client", _retrieve),
+    Target(
+        "HTTP ingest >= 85% of the bare model's chunks/s (same chunks, same batch)",
+        lambda f: (
+            f"{f('ingest_http', 'rag-api', 'throughput'):.1f} vs "
+            f"{f('ingest_http', 'bare_model', 'throughput'):.1f} chunks/s "
+            f"({f('ingest_http', 'rag-api', 'share_of_model'):.0f}%)",
+            f("ingest_http", "rag-api", "share_of_model") >= 85,
+        ),
+    ),
 ]
 
 

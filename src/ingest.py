@@ -171,13 +171,18 @@ class Ingestor:
             self._record_metrics(len(prepared.chunks), time.perf_counter() - started)
         return IngestResult(record, duplicate=not created)
 
+    @staticmethod
+    def embedded_texts(prepared: PreparedDocument) -> list[str]:
+        """What the model reads for each chunk: the title prefix, then the chunk's text."""
+        prefix = prepared.prefix
+        return [f"{prefix}\n{chunk.text}" if prefix else chunk.text for chunk in prepared.chunks]
+
     def _embed(self, prepared: PreparedDocument, progress: Progress | None) -> np.ndarray[Any, Any]:
-        chunks, prefix = prepared.chunks, prepared.prefix
+        texts = self.embedded_texts(prepared)
         parts = []
-        for start in range(0, len(chunks), self._batch_size):
-            batch = chunks[start : start + self._batch_size]
-            texts = [f"{prefix}\n{chunk.text}" if prefix else chunk.text for chunk in batch]
-            parts.append(self._embedder.embed(texts))
+        for start in range(0, len(texts), self._batch_size):
+            batch = texts[start : start + self._batch_size]
+            parts.append(self._embedder.embed(batch))
             if progress:
                 progress(len(batch))
         if not parts:

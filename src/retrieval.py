@@ -7,16 +7,19 @@ from src.models import Filters, Hit, SearchMode
 from src.store import Store
 
 RRF_K = 60  # the constant from Cormack et al.; damps the weight of the very top ranks
+DENSE_WEIGHT = 0.5  # the dense ranking's share of the fused score; keyword gets the rest
 CANDIDATES_PER_RESULT = 4
 
 
 def reciprocal_rank_fusion(
-    rankings: list[list[tuple[int, float]]], k: int = RRF_K
+    rankings: list[list[tuple[int, float]]],
+    k: int = RRF_K,
+    weights: list[float] | None = None,
 ) -> list[tuple[int, float]]:
     fused: dict[int, float] = {}
-    for ranking in rankings:
+    for ranking, weight in zip(rankings, weights or [1.0] * len(rankings), strict=True):
         for rank, (chunk_id, _) in enumerate(ranking, start=1):
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (k + rank)
+            fused[chunk_id] = fused.get(chunk_id, 0.0) + weight / (k + rank)
     return sorted(fused.items(), key=lambda item: item[1], reverse=True)
 
 
@@ -43,7 +46,8 @@ class Retriever:
                 self._dense(query, pool, filters),
                 self._store.keyword_search(query, pool, filters),
             ]
-            scored = reciprocal_rank_fusion(rankings)[:top_k]
+            weights = [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT]
+            scored = reciprocal_rank_fusion(rankings, RRF_K, weights)[:top_k]
         return self._store.hydrate(scored)
 
     def _dense(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:

@@ -15,8 +15,7 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ TextSource = Callable[[IdArray | None], Iterable[tuple[list[int], list[int], lis
 ANALYZER = "rag_english"
 WRITER_HEAP = 64 * 1024 * 1024
 WRITER_WAIT_S = 30
+FLUSH_SECONDS = 0.5
 log = logging.getLogger("rag.keyword")
 
 
@@ -62,23 +62,35 @@ def _schema() -> tantivy.Schema:
 
 
 class KeywordIndex:
+    """Changes are committed in groups: by a background flush every FLUSH_SECONDS, and
+    before any search while changes are pending (so a search always sees every change made
+    before it). A commit costs tens of milliseconds, mostly syncing files, which one commit
+    per document would add to every upload; the store's own commit is what makes a change
+    durable, and open() repairs whatever a crash lost here."""
+
     def __init__(self, path: Path) -> None:
         self._path = path
         self._schema = _schema()
         self._analyzer = _analyzer()
         self._lock = threading.Lock()
         self._index = self._open_or_create()
+        self._writer: tantivy.IndexWriter | None = None
+        self._pending = False
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, name="keyword-flush", daemon=True)
+        self._flusher.start()
 
-    @contextmanager
-    def _writing(self) -> Iterator[tantivy.IndexWriter]:
-        """A writer for one change, committed and released at the end: tantivy allows one
-        writer per folder, and a deploy runs the next version beside the current one on the
-        same storage until it is healthy."""
+    def _acquire_writer(self) -> tantivy.IndexWriter:
+        """tantivy allows one writer per folder, and a deploy runs the next version beside
+        the current one on the same storage until it is healthy: a writer is held only
+        while changes are pending, and waited for (boundedly) when another process has it."""
+        if self._writer is not None:
+            return self._writer
         deadline = time.monotonic() + WRITER_WAIT_S
         while True:
             try:
-                writer = self._index.writer(WRITER_HEAP, 1)
-                break
+                self._writer = self._index.writer(WRITER_HEAP, 1)
+                return self._writer
             except ValueError as exc:
                 if time.monotonic() > deadline:
                     raise StoreError(
@@ -87,15 +99,32 @@ class KeywordIndex:
                         f"{WRITER_WAIT_S} s",
                     ) from exc
                 time.sleep(0.05)
+
+    def _flush_locked(self) -> None:
+        if not self._pending or self._writer is None:
+            return
+        writer, self._writer = self._writer, None
         try:
-            yield writer
             writer.commit()
         except BaseException:
             writer.rollback()
             raise
         finally:
+            self._pending = False
             writer.wait_merging_threads()  # ends the writer: the folder's lock is released
         self._index.reload()
+
+    def flush(self) -> None:
+        """Commit pending changes and make them visible to searches."""
+        with self._lock:
+            self._flush_locked()
+
+    def _flush_loop(self) -> None:
+        while not self._stop.wait(FLUSH_SECONDS):
+            try:
+                self.flush()
+            except (ValueError, OSError, StoreError):
+                log.exception("committing the keyword index failed; the next start repairs it")
 
     def _open_or_create(self) -> tantivy.Index:
         try:
@@ -116,6 +145,7 @@ class KeywordIndex:
         return index
 
     def __len__(self) -> int:
+        self.flush()
         return int(self._index.searcher().num_docs)
 
     # -- opening ---------------------------------------------------------------------------
@@ -127,12 +157,15 @@ class KeywordIndex:
         missing = np.setdiff1d(store_ids, held, assume_unique=True)
         if not len(ghosts) and not len(missing):
             return
-        with self._lock, self._writing() as writer:
+        with self._lock:
+            writer = self._acquire_writer()
+            self._pending = True
             if len(ghosts):
                 query = tantivy.Query.term_set_query(self._schema, "chunk", ghosts.tolist())
                 writer.delete_documents_by_query(query)
             for ids, docs, texts in source(missing if len(held) else None):
                 self._add_documents(writer, ids, docs, texts)
+            self._flush_locked()
         log.info("keyword index repaired: %d removed, %d added", len(ghosts), len(missing))
 
     def _held_ids(self) -> IdArray:
@@ -146,11 +179,15 @@ class KeywordIndex:
     # -- changes ---------------------------------------------------------------------------
 
     def add(self, chunk_ids: list[int], doc_rowid: int, texts: list[str]) -> None:
-        with self._lock, self._writing() as writer:
+        with self._lock:
+            writer = self._acquire_writer()
+            self._pending = True
             self._add_documents(writer, chunk_ids, [doc_rowid] * len(chunk_ids), texts)
 
     def remove_document(self, doc_rowid: int) -> None:
-        with self._lock, self._writing() as writer:
+        with self._lock:
+            writer = self._acquire_writer()
+            self._pending = True
             writer.delete_documents_by_term("doc", doc_rowid)
 
     @staticmethod
@@ -165,7 +202,9 @@ class KeywordIndex:
             writer.add_document(document)
 
     def close(self) -> None:
-        """Nothing to release: a writer lives only for one change."""
+        self._stop.set()
+        self._flusher.join()
+        self.flush()
 
     # -- search ----------------------------------------------------------------------------
 
@@ -193,6 +232,8 @@ class KeywordIndex:
                     (tantivy.Occur.Must, tantivy.Query.const_score_query(within, 0.0)),
                 ]
             )
+        if self._pending:
+            self.flush()
         searcher = self._index.searcher()
         hits = searcher.search(query, k, count=False).hits
         ids = searcher.fast_field_values("chunk", [address for _, address in hits])

@@ -124,7 +124,10 @@ class SQLiteStore:
         dimension: int,
         ann: AnnParams | None = None,
         save_seconds: float = 60.0,
+        bulk_load: bool = False,
     ) -> None:
+        """`bulk_load`: writes skip the search indexes, which the next open (a normal one)
+        brings up to date in bulk, on every core; searches are meaningless meanwhile."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = _connect(path)
@@ -134,6 +137,7 @@ class SQLiteStore:
         self._path = path
         self._dimension = dimension
         self._write_lock = threading.Lock()
+        self._bulk_load = bulk_load
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
@@ -266,6 +270,8 @@ class SQLiteStore:
                 created_at=_now(),
             )
             doc_rowid, chunk_ids = self._insert(conn, record, chunks, embeddings)
+        if self._bulk_load:
+            return record, True
         self._ann.add(chunk_ids, embeddings)
         titled = [titled_text(source.title, chunk.text) for chunk in chunks]
         self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)

@@ -161,3 +161,15 @@ def test_exact_setting_scans_every_vector(database: Path) -> None:
     for query in _vectors(20, 4321):
         exact = [c for c, _ in exact_search(query, 10, np.arange(1, 2001), everything)]
         assert [c for c, _ in store.dense_search(query, 10, Filters())] == exact
+
+
+def test_bulk_load_indexes_everything_on_next_open(database: Path) -> None:
+    loading = SQLiteStore(database, DIM, bulk_load=True)
+    ids = [_add(loading, f"doc{n}", 10, seed=n) for n in range(30)]
+    loading.close()
+    store = SQLiteStore(database, DIM)
+    assert store.counts() == (30, 300)
+    assert _found_docs(store, _vectors(10, 17)[4], 1) == {ids[17]}
+    assert {h.document_id for h in store.hydrate(store.keyword_search("doc17", 5, Filters()))} == {
+        ids[17]
+    }

@@ -1,0 +1,70 @@
+"""Tuning hybrid fusion on one set's queries: the dense and keyword rankings of each query are
+fetched once through the API, then fused here with the service's own function
+(src.retrieval.reciprocal_rank_fusion) for every RRF constant and dense weight in a grid, and
+scored like bench/quality.py scores the service. The service's constants are the best on the
+set they were tuned on; the other sets are reported with them, untuned."""
+
+from __future__ import annotations
+
+import itertools
+
+import httpx
+
+from bench.quality import TOP_CHUNKS, BeirSet, ndcg_at_10
+from bench.report import Record
+from src.retrieval import reciprocal_rank_fusion
+
+CONSTANTS = (5, 10, 20, 40, 60, 100)
+DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
+Hits = list[tuple[int, str]]  # (chunk id, document id) best first
+
+
+def _hits(http: httpx.Client, query: str, mode: str) -> Hits:
+    body = {"query": query, "top_k": TOP_CHUNKS, "mode": mode}
+    response = http.post("/v1/retrieve", json=body)
+    response.raise_for_status()
+    return [(hit["chunk_id"], hit["document_id"]) for hit in response.json()["results"]]
+
+
+def collect(url: str, beir: BeirSet) -> dict[str, tuple[Hits, Hits]]:
+    with httpx.Client(base_url=url, timeout=60) as http:
+        return {
+            query_id: (_hits(http, text, "dense"), _hits(http, text, "keyword"))
+            for query_id, text in beir.queries.items()
+        }
+
+
+def _fused_ndcg(
+    collected: dict[str, tuple[Hits, Hits]],
+    beir: BeirSet,
+    stored: dict[str, list[str]],
+    k: int,
+    weight: float,
+) -> float:
+    total = 0.0
+    for query_id, (dense, keyword) in collected.items():
+        documents = dict(dense + keyword)
+        rankings = [[(c, 0.0) for c, _ in dense], [(c, 0.0) for c, _ in keyword]]
+        fused = reciprocal_rank_fusion(rankings, k, [weight, 1.0 - weight])[:TOP_CHUNKS]
+        order: dict[str, None] = {}
+        for chunk_id, _ in fused:
+            for beir_id in stored.get(documents[chunk_id], []):
+                if beir_id != query_id:
+                    order.setdefault(beir_id)
+        total += ndcg_at_10(list(order), beir.qrels[query_id])
+    return total / len(collected)
+
+
+def grid(url: str, beir: BeirSet, stored: dict[str, list[str]]) -> list[Record]:
+    """nDCG@10 of hybrid search for every (RRF constant, dense weight) in the grid."""
+    collected = collect(url, beir)
+    return [
+        Record(
+            f"fusion_{beir.name}",
+            f"k={k} dense={weight}",
+            "ndcg_at_10",
+            round(_fused_ndcg(collected, beir, stored, k, weight), 4),
+            "",
+        )
+        for k, weight in itertools.product(CONSTANTS, DENSE_WEIGHTS)
+    ]
