@@ -10,11 +10,14 @@ their cluster structure: harder for an HNSW index than real text (near-copies of
 would be easier, and flatter recall), so recall measured on such a store is a lower bound.
 
 The corpus holds ~50k chunks on a machine with the dev environment; past that it is read again
-with its sentences, then its paragraphs, in reverse order: the same prose, cut into different
-chunks (and different documents to the content-hash dedupe)."""
+with its sentences, then its paragraphs, in reverse order, then with its sentences shuffled:
+the same prose, cut into different chunks (and different documents to the content-hash
+dedupe)."""
 
 from __future__ import annotations
 
+import itertools
+import random
 import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -78,8 +81,20 @@ PASSES: tuple[tuple[str, Callable[[str], str]], ...] = (
 )
 
 
+def _sentences_shuffled(seed: int) -> Callable[[str], str]:
+    def transform(text: str) -> str:
+        rng = random.Random(seed)  # noqa: S311 - a fixed reordering, not a secret
+        paragraphs = [paragraph.split(". ") for paragraph in text.split("\n\n")]
+        for sentences in paragraphs:
+            rng.shuffle(sentences)
+        return "\n\n".join(". ".join(sentences) for sentences in paragraphs)
+
+    return transform
+
+
 def documents() -> Iterator[tuple[str, str]]:
-    """The corpus (read lazily: a small store needs only its start), then its re-read passes."""
+    """The corpus (read lazily: a small store needs only its start), then its re-read passes;
+    past those (a million chunks needs ~20 readings), its sentences shuffled, seed by seed."""
     read = []
     for document in corpus.documents():
         read.append(document)
@@ -87,6 +102,10 @@ def documents() -> Iterator[tuple[str, str]]:
     for suffix, transform in PASSES[1:]:
         for title, text in read:
             yield title + suffix, transform(text)
+    for seed in itertools.count(1):
+        shuffled = _sentences_shuffled(seed)
+        for title, text in read:
+            yield f"{title} (shuffle {seed})", shuffled(text)
 
 
 def _stored_chunks(database: Path) -> int:
