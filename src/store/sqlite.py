@@ -2,8 +2,8 @@
 
 One writer at a time (a lock around a dedicated connection), any number of readers
 on their own connections: WAL lets readers keep answering while a document is written.
-A document, its chunks, their embeddings and their BM25 entries are written in one
-transaction, so after a crash a document is either wholly there or absent. Search goes
+A document, its chunks and their embeddings are written in one transaction, so after a
+crash a document is either wholly there or absent. Search goes
 through two indexes derived from those rows and kept beside the file: HNSW over the
 embeddings (src/store/ann.py; a filtered search over few chunks scans them exactly instead)
 and BM25 over the texts (src/store/keyword.py).
@@ -188,45 +188,33 @@ class SQLiteStore:
         rows = self._reader().execute("SELECT id FROM chunks ORDER BY id")
         return np.fromiter((row[0] for row in rows), dtype=np.int64)
 
-    def _embeddings(self, ids: IdArray | None) -> Iterator[tuple[IdArray, Matrix]]:
-        """(chunk ids, embeddings) in batches: of every chunk, or of those asked for."""
+    def _batches(self, select: str, ids: IdArray | None) -> Iterator[list[Any]]:
+        """Rows of `select` (whose chunks are `c`), READ_BATCH at a time, in chunk id order:
+        of every chunk, or of the chunks `ids`."""
+        conn = self._reader()
         if ids is None:
-            cursor = self._reader().execute("SELECT id, embedding FROM chunks ORDER BY id")
-            while rows := cursor.fetchmany(READ_BATCH):
-                yield self._matrix(rows)
+            cursor = conn.execute(f"{select} ORDER BY c.id")
+            yield from iter(lambda: cursor.fetchmany(READ_BATCH), [])
             return
         for start in range(0, len(ids), READ_BATCH):
             wanted = json.dumps(ids[start : start + READ_BATCH].tolist())
-            rows = (
-                self._reader()
-                .execute(
-                    "SELECT id, embedding FROM chunks "
-                    "WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
-                    (wanted,),
-                )
-                .fetchall()
-            )
-            if rows:
-                yield self._matrix(rows)
+            query = f"{select} WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id"
+            if rows := conn.execute(query, (wanted,)).fetchall():
+                yield rows
+
+    def _embeddings(self, ids: IdArray | None) -> Iterator[tuple[IdArray, Matrix]]:
+        """(chunk ids, embeddings) in batches: of every chunk, or of those asked for."""
+        for rows in self._batches("SELECT c.id, c.embedding FROM chunks c", ids):
+            yield self._matrix(rows)
 
     def _texts(self, ids: IdArray | None) -> Iterator[tuple[list[int], list[int], list[str]]]:
         """(chunk ids, document rowids, titled texts) in batches: of every chunk, or those
         asked for."""
-        conn = self._reader()
-        select = "SELECT c.id, c.doc_rowid, d.title, c.text FROM chunks c JOIN documents d "
-        if ids is None:
-            cursor = conn.execute(f"{select} ON d.rowid = c.doc_rowid ORDER BY c.id")
-            batches: Iterator[list[Any]] = iter(lambda: cursor.fetchmany(READ_BATCH), [])
-        else:
-            batches = (
-                conn.execute(
-                    f"{select} ON d.rowid = c.doc_rowid "
-                    "WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id",
-                    (json.dumps(ids[start : start + READ_BATCH].tolist()),),
-                ).fetchall()
-                for start in range(0, len(ids), READ_BATCH)
-            )
-        for rows in batches:
+        select = (
+            "SELECT c.id, c.doc_rowid, d.title, c.text "
+            "FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid"
+        )
+        for rows in self._batches(select, ids):
             texts = [titled_text(r[2], r[3]) for r in rows]
             yield [r[0] for r in rows], [r[1] for r in rows], texts
 
