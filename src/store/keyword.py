@@ -15,7 +15,8 @@ import logging
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -157,9 +158,7 @@ class KeywordIndex:
         missing = np.setdiff1d(store_ids, held, assume_unique=True)
         if not len(ghosts) and not len(missing):
             return
-        with self._lock:
-            writer = self._acquire_writer()
-            self._pending = True
+        with self._changing() as writer:
             if len(ghosts):
                 query = tantivy.Query.term_set_query(self._schema, "chunk", ghosts.tolist())
                 writer.delete_documents_by_query(query)
@@ -178,16 +177,20 @@ class KeywordIndex:
 
     # -- changes ---------------------------------------------------------------------------
 
-    def add(self, chunk_ids: list[int], doc_rowid: int, texts: list[str]) -> None:
+    @contextmanager
+    def _changing(self) -> Iterator[tantivy.IndexWriter]:
+        """The writer, under the lock, for a change the next flush commits."""
         with self._lock:
             writer = self._acquire_writer()
             self._pending = True
+            yield writer
+
+    def add(self, chunk_ids: list[int], doc_rowid: int, texts: list[str]) -> None:
+        with self._changing() as writer:
             self._add_documents(writer, chunk_ids, [doc_rowid] * len(chunk_ids), texts)
 
     def remove_document(self, doc_rowid: int) -> None:
-        with self._lock:
-            writer = self._acquire_writer()
-            self._pending = True
+        with self._changing() as writer:
             writer.delete_documents_by_term("doc", doc_rowid)
 
     @staticmethod
