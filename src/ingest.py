@@ -141,22 +141,21 @@ class Ingestor:
         return self._chunked(source)
 
     def _chunked(self, source: SourceDocument) -> PreparedDocument:
-        prefix = self._title_prefix(source.title)
+        prefix, prefix_tokens = self._title_prefix(source.title)
         # Room for the model's two special tokens and the title in front of every chunk.
-        room = min(self._chunk_tokens, self._embedder.max_tokens) - 2
-        budget = room - len(self._embedder.token_spans(prefix))
+        budget = min(self._chunk_tokens, self._embedder.max_tokens) - 2 - prefix_tokens
         spans = self._embedder.token_spans(source.text)
         pieces = chunk_text(source.text, spans, budget, self._overlap_tokens)
         rows = [ChunkRow(p.position, p.text, p.start, p.end) for p in pieces]
         return PreparedDocument(source, rows, prefix)
 
-    def _title_prefix(self, title: str) -> str:
-        """The title's first TITLE_TOKENS tokens: what the embedding of every chunk is
-        conditioned on (a placeholder title is not)."""
+    def _title_prefix(self, title: str) -> tuple[str, int]:
+        """The title's first TITLE_TOKENS tokens, and how many there are: what the embedding
+        of every chunk is conditioned on (a placeholder title is not)."""
         if title == UNTITLED:
-            return ""
+            return "", 0
         spans = self._embedder.token_spans(title)[:TITLE_TOKENS]
-        return title[: spans[-1][1]] if spans else ""
+        return (title[: spans[-1][1]], len(spans)) if spans else ("", 0)
 
     def ingest(self, prepared: PreparedDocument, progress: Progress | None = None) -> IngestResult:
         existing = self._store.find_by_hash(prepared.source.content_hash)
