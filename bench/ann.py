@@ -24,6 +24,7 @@ from bench import corpus, fill
 from bench.report import Record
 from bench.serving import MODEL_DIR, _queries, rss_bytes
 from src.embedding import OnnxEmbedder
+from src.store.ann import exact_search
 
 Array = np.ndarray[Any, Any]
 CACHE = Path(__file__).resolve().parent / "results" / "tmp"
@@ -110,9 +111,7 @@ def _hnswlib(m: int, ef_construction: int, ef_search: int) -> Candidate:
 
 def _exact() -> Candidate:
     def search(vectors: Array, query: Array, k: int) -> list[int]:
-        scores = vectors @ query
-        top = np.argpartition(-scores, k)[:k]
-        return [int(i) for i in top[np.argsort(-scores[top])]]
+        return [i for i, _ in exact_search(query, k, np.arange(len(vectors)), vectors)]
 
     return Candidate(
         "numpy exact f32 (the previous dense search)",

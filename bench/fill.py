@@ -47,21 +47,25 @@ class Gaussian:
         return normalize_rows((self._mean + z @ self._factor.T).astype(np.float32))
 
 
-def _vectors(
-    embedder: OnnxEmbedder,
-    texts: list[str],
-    pool: list[Any],
-    embedded: int,
-    rng: np.random.Generator,
-) -> np.ndarray[Any, Any]:
-    if sum(len(p) for p in pool if isinstance(p, np.ndarray)) < embedded:
-        vectors = embedder.embed(texts)
-        pool.append(vectors)
-        return vectors
-    if not isinstance(pool[-1], Gaussian):  # done embedding: fit once
-        pool.append(Gaussian(np.concatenate(pool), rng))
-    sampled: np.ndarray[Any, Any] = pool[-1].sample(len(texts))
-    return sampled
+class _Vectors:
+    """The model's embeddings for the first `embedded` chunks, then Gaussian samples fitted
+    to them."""
+
+    def __init__(self, embedder: OnnxEmbedder, embedded: int, rng: np.random.Generator) -> None:
+        self._embedder = embedder
+        self._embedded = embedded
+        self._rng = rng
+        self._real: list[np.ndarray[Any, Any]] = []
+        self._gaussian: Gaussian | None = None
+
+    def __call__(self, texts: list[str]) -> np.ndarray[Any, Any]:
+        if sum(len(real) for real in self._real) < self._embedded:
+            vectors = self._embedder.embed(texts)
+            self._real.append(vectors)
+            return vectors
+        if self._gaussian is None:  # done embedding: fit once
+            self._gaussian = Gaussian(np.concatenate(self._real), self._rng)
+        return self._gaussian.sample(len(texts))
 
 
 def _sentences_reversed(text: str) -> str:
@@ -130,8 +134,7 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
         extract=extract_text,  # text only here: no files to parse in a worker
         max_chars=settings.max_document_chars,
     )
-    pool: list[Any] = []
-    rng = np.random.default_rng(7)
+    vectors_for = _Vectors(embedder, embedded, np.random.default_rng(7))
     stored = _stored_chunks(settings.database_path)
     try:
         for title, text in documents():
@@ -140,7 +143,7 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
             prepared = ingestor.prepare_text(text, title=title)
             if not prepared.chunks or store.find_by_hash(prepared.source.content_hash):
                 continue
-            vectors = _vectors(embedder, ingestor.embedded_texts(prepared), pool, embedded, rng)
+            vectors = vectors_for(ingestor.embedded_texts(prepared))
             store.add_document(prepared.source, prepared.chunks, vectors)
             stored += len(prepared.chunks)
         return stored

@@ -10,26 +10,19 @@ import itertools
 
 import httpx
 
-from bench.quality import TOP_CHUNKS, BeirSet, ndcg_at_10
+from bench.quality import TOP_CHUNKS, BeirSet, ndcg_at_10, ranked, retrieve
 from bench.report import Record
 from src.retrieval import reciprocal_rank_fusion
 
 CONSTANTS = (5, 10, 20, 40, 60, 100)
 DENSE_WEIGHTS = (0.3, 0.4, 0.5, 0.6, 0.7)
-Hits = list[tuple[int, str]]  # (chunk id, document id) best first
-
-
-def _hits(http: httpx.Client, query: str, mode: str) -> Hits:
-    body = {"query": query, "top_k": TOP_CHUNKS, "mode": mode}
-    response = http.post("/v1/retrieve", json=body)
-    response.raise_for_status()
-    return [(hit["chunk_id"], hit["document_id"]) for hit in response.json()["results"]]
+Hits = list[tuple[int, str]]  # (chunk id, service document id) best first
 
 
 def collect(url: str, beir: BeirSet) -> dict[str, tuple[Hits, Hits]]:
     with httpx.Client(base_url=url, timeout=60) as http:
         return {
-            query_id: (_hits(http, text, "dense"), _hits(http, text, "keyword"))
+            query_id: (retrieve(http, text, "dense"), retrieve(http, text, "keyword"))
             for query_id, text in beir.queries.items()
         }
 
@@ -46,12 +39,8 @@ def _fused_ndcg(
         documents = dict(dense + keyword)
         rankings = [[(c, 0.0) for c, _ in dense], [(c, 0.0) for c, _ in keyword]]
         fused = reciprocal_rank_fusion(rankings, k, [weight, 1.0 - weight])[:TOP_CHUNKS]
-        order: dict[str, None] = {}
-        for chunk_id, _ in fused:
-            for beir_id in stored.get(documents[chunk_id], []):
-                if beir_id != query_id:
-                    order.setdefault(beir_id)
-        total += ndcg_at_10(list(order), beir.qrels[query_id])
+        ranking = ranked([documents[chunk_id] for chunk_id, _ in fused], stored, query_id)
+        total += ndcg_at_10(ranking, beir.qrels[query_id])
     return total / len(collected)
 
 

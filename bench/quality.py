@@ -92,15 +92,22 @@ def ingest(url: str, beir: BeirSet) -> dict[str, list[str]]:
     return stored
 
 
-def ranked(http: httpx.Client, query: str, mode: str, stored: dict[str, list[str]]) -> list[str]:
-    """BEIR ids in the order of their best chunk."""
+def retrieve(http: httpx.Client, query: str, mode: str) -> list[tuple[int, str]]:
+    """The top chunks for `query`, best first, as (chunk id, service document id)."""
     body = {"query": query, "top_k": TOP_CHUNKS, "mode": mode}
     response = http.post("/v1/retrieve", json=body)
     response.raise_for_status()
+    return [(hit["chunk_id"], hit["document_id"]) for hit in response.json()["results"]]
+
+
+def ranked(document_ids: list[str], stored: dict[str, list[str]], query_id: str) -> list[str]:
+    """BEIR ids in the order of their best chunk (given as its document's id, chunk by
+    chunk), without the query's own id (ArguAna's rule)."""
     order: dict[str, None] = {}
-    for hit in response.json()["results"]:
-        for beir_id in stored.get(hit["document_id"], []):
-            order.setdefault(beir_id)
+    for document_id in document_ids:
+        for beir_id in stored.get(document_id, []):
+            if beir_id != query_id:
+                order.setdefault(beir_id)
     return list(order)
 
 
@@ -122,7 +129,8 @@ def evaluate(
     ndcg = recall = 0.0
     with httpx.Client(base_url=url, timeout=60) as http:
         for query_id, text in beir.queries.items():
-            ranking = [d for d in ranked(http, text, mode, stored) if d != query_id]
+            hits = retrieve(http, text, mode)
+            ranking = ranked([document for _, document in hits], stored, query_id)
             ndcg += ndcg_at_10(ranking, beir.qrels[query_id])
             recall += recall_at_100(ranking, beir.qrels[query_id])
     return ndcg / len(beir.queries), recall / len(beir.queries)
