@@ -164,11 +164,9 @@ class AnnIndex:
         tmp.replace(self._path)
         tmp_meta.replace(self._meta_path)
 
-    def save_if_changed(self) -> bool:
-        if not self._dirty:
-            return False
-        self.save()
-        return True
+    def save_if_changed(self) -> None:
+        if self._dirty:
+            self.save()
 
     # -- search ----------------------------------------------------------------------------
 

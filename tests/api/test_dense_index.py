@@ -34,14 +34,20 @@ def _stored_chunks(storage: Path) -> int:
         return int(conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
 
-def test_restart_without_index_file_rebuilds_it(
-    services: Callable[..., Service], tmp_path: Path
-) -> None:
-    storage = tmp_path / "storage"
+def _store_topics(services: Callable[..., Service], storage: Path) -> list[str]:
+    """TOPICS uploaded to a service on `storage`, stopped cleanly (which saves the index)."""
     service = services(storage_dir=storage)
     with service.client() as http:
         ids = [ingest_text(http, text)["id"] for text in TOPICS]
     service.stop()
+    return ids
+
+
+def test_restart_without_index_file_rebuilds_it(
+    services: Callable[..., Service], tmp_path: Path
+) -> None:
+    storage = tmp_path / "storage"
+    ids = _store_topics(services, storage)
     (storage / "rag.hnsw").unlink()
     restarted = services(storage_dir=storage)
     with restarted.client() as http:
@@ -54,10 +60,7 @@ def test_kill_before_index_save_leaves_no_ghost_and_no_gap(
     services: Callable[..., Service], tmp_path: Path
 ) -> None:
     storage = tmp_path / "storage"
-    first = services(storage_dir=storage)
-    with first.client() as http:
-        ids = [ingest_text(http, text)["id"] for text in TOPICS]
-    first.stop()  # a clean stop saves the index
+    ids = _store_topics(services, storage)
     saved = (storage / "rag.hnsw").stat().st_mtime_ns
     second = services(storage_dir=storage, RAG_ANN_SAVE_SECONDS="3600")
     with second.client() as http:
