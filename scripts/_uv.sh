@@ -1,7 +1,9 @@
 # Sourced by the scripts here: makes sure uv is on PATH, installing it from PyPI if needed.
 if ! command -v uv >/dev/null 2>&1; then
   export PATH="$HOME/.local/bin:$PATH"
+  # Debian's Python refuses pip outside a venv (PEP 668); uv goes to the user's own site.
   command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --user uv 2>/dev/null \
+    || python3 -m pip install --quiet --user --break-system-packages uv 2>/dev/null \
     || python3 -m pip install --quiet uv
 fi
 # Export the embedding model to ONNX once per model pin (needs the `export` group, torch included).
