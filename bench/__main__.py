@@ -63,7 +63,7 @@ def _serving(args: argparse.Namespace) -> list[Record]:
 
     # The service image on the local engine, for container cold starts (cached if built).
     image = ragctl_json("build", "--image", args.image, "--version", "serving")["ref"]
-    return serving(image, args.sizes, args.reps, args.ingest_chunks, args.load_seconds)
+    return serving(image, args.sizes, args.reps, args.ingest_chunks, args.load_seconds, args.stores)
 
 
 def _ann(args: argparse.Namespace) -> list[Record]:
@@ -105,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sizes", type=int, nargs="+", help="stored chunks for serving runs")
     parser.add_argument("--ingest-chunks", type=int, help="chunks ingested through HTTP")
     parser.add_argument("--load-seconds", type=int, help="duration of each load run")
+    parser.add_argument(
+        "--stores",
+        type=Path,
+        help="keep the filled serving stores here (one folder per size) and reuse them: "
+        "a 1M-chunk fill takes about an hour",
+    )
     parser.add_argument("--ann-size", type=int, help="vectors in the ANN comparison")
     parser.add_argument("--ann-real", type=int, help="of which the model's own embeddings")
     parser.add_argument("--quality-sets", nargs="+", help="BEIR sets in ../shared/eval")

@@ -32,6 +32,8 @@ from src.ingest import Ingestor
 from src.parsing import extract_text
 from src.store import SQLiteStore
 
+EMBEDDED = 5000  # chunks that get the model's own vectors; the rest are Gaussian samples
+
 
 class Gaussian:
     """Samples unit vectors from the Gaussian fitted to a set of real embeddings."""

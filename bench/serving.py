@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import container, corpus, fill, load
+from bench import alternatives, container, corpus, fill, load
 from bench.report import Record, summarize
 from rig.ecr import free_port
 from rig.poller import wait_ok
@@ -206,9 +206,15 @@ def stored_store(storage: Path, chunks: int, reps: int, seconds: int) -> list[Re
 
 
 def serving(
-    image: str, sizes: list[int], reps: int, ingest_chunks: int, seconds: int
+    image: str,
+    sizes: list[int],
+    reps: int,
+    ingest_chunks: int,
+    seconds: int,
+    stores: Path | None = None,
 ) -> list[Record]:
-    """All serving figures; `image` is the service's image on the local engine."""
+    """All serving figures; `image` is the service's image on the local engine. Filled stores
+    are kept in `stores` (one folder per size) and topped up on the next run, if given."""
     load.wrk_path()  # fail early, before minutes of embedding
     records = embed_throughput(corpus.sentences(512), reps)
     records.append(container.cold_starts(image, None, reps, "empty_store"))
@@ -218,10 +224,19 @@ def serving(
             records += _ingest(url, ingest_chunks)
         finally:
             _stop(process)
-        storage = Path(tmp) / "store"
         for size in sorted(sizes):
-            stored = fill.fill(storage, MODEL_DIR, size, embedded=min(size, 5000))
-            records.append(Record("store", label(size), "chunks", stored, "chunks"))
-            records += stored_store(storage, stored, reps, seconds)
-            records.append(container.cold_starts(image, storage, reps, label(size)))
+            storage = (stores or Path(tmp)) / label(size)
+            records += _stored(image, storage, size, reps, seconds, Path(tmp))
     return records
+
+
+def _stored(
+    image: str, storage: Path, size: int, reps: int, seconds: int, scratch: Path
+) -> list[Record]:
+    stored = fill.fill(storage, MODEL_DIR, size, embedded=min(size, fill.EMBEDDED))
+    records = [Record("store", label(size), "chunks", stored, "chunks")]
+    records += stored_store(storage, stored, reps, seconds)
+    records.append(container.cold_starts(image, storage, reps, label(size)))
+    return records + alternatives.compare(
+        storage, label(size), scratch / "alternatives", MODEL_DIR, list(_queries(200))
+    )
