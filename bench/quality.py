@@ -7,7 +7,8 @@ documents, not chunks (a document ranks where its best chunk does); nDCG@10 with
 (gain = score); Recall@100 (here over the documents among the top 100 chunks, the most the API
 returns, so a lower bound); for ArguAna a document with the query's own id is dropped.
 `dense_exact` reruns dense search with the HNSW index bypassed (RAG_DENSE_EXACT), to show
-what the approximate search costs in quality."""
+what the approximate search costs in quality. `latency_<set>` times /v1/retrieve with the set's
+own queries (ArguAna's are whole paragraphs) at the API's usual top_k, one client."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import json
 import math
 import random
 import tempfile
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.report import Record
+from bench.report import Record, percentile
 from bench.serving import ROOT, _start, _stop
 
 EVAL = ROOT.parent / "shared" / "eval"
@@ -30,6 +32,8 @@ SETS = ("nfcorpus", "arguana")
 MODES = ("hybrid", "dense", "keyword")
 TOP_CHUNKS = 100
 UPLOADERS = 4
+LATENCY_QUERIES = 300
+LATENCY_TOP_K = 5
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,24 @@ def evaluate(
     return ndcg / len(beir.queries), recall / len(beir.queries)
 
 
+def latency(url: str, beir: BeirSet) -> list[Record]:
+    """p50 and p95 of /v1/retrieve per mode over the set's first queries, one at a time."""
+    texts = list(beir.queries.values())[:LATENCY_QUERIES]
+    records = []
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for mode in MODES:
+            samples = []
+            for text in texts:
+                started = time.perf_counter()
+                body = {"query": text, "top_k": LATENCY_TOP_K, "mode": mode}
+                http.post("/v1/retrieve", json=body).raise_for_status()
+                samples.append((time.perf_counter() - started) * 1000)
+            for name, q in (("p50", 50), ("p95", 95)):
+                value = round(percentile(samples, q), 2)
+                records.append(Record(f"latency_{beir.name}", mode, name, value, "ms"))
+    return records
+
+
 def _records(
     beir: BeirSet, variant: str, scores: tuple[float, float], subset: bool
 ) -> list[Record]:
@@ -160,6 +182,7 @@ def quality_of(beir: BeirSet, subset: bool = False) -> list[Record]:
             for mode in MODES:
                 records += _records(beir, mode, evaluate(url, beir, mode, stored), subset)
             if not subset:
+                records += latency(url, beir)
                 records += grid(url, beir, stored)
         finally:
             _stop(process)

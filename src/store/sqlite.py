@@ -185,8 +185,10 @@ class SQLiteStore:
             self._writer.close()
 
     def _chunk_ids(self) -> IdArray:
-        rows = self._reader().execute("SELECT id FROM chunks ORDER BY id")
-        return np.fromiter((row[0] for row in rows), dtype=np.int64)
+        # Unordered, so SQLite reads the ids from the small (doc, position) index instead of
+        # every chunk's text and vector (at 1M chunks, 3.9 GB read from disk on a cold start).
+        rows = self._reader().execute("SELECT id FROM chunks")
+        return np.sort(np.fromiter((row[0] for row in rows), dtype=np.int64))
 
     def _batches(self, select: str, ids: IdArray | None) -> Iterator[list[Any]]:
         """Rows of `select` (whose chunks are `c`), READ_BATCH at a time, in chunk id order:
