@@ -12,18 +12,22 @@ from src.config import Settings
 from src.errors import NotReadyError
 from src.service import RagService
 
+# Every dependency here is `async def` although none awaits: FastAPI runs a plain `def`
+# dependency in a worker thread, and three thread round-trips per request held the event loop
+# longer than a keyword search takes.
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_holder(request: Request) -> ServiceHolder:
+async def get_holder(request: Request) -> ServiceHolder:
     holder: ServiceHolder = request.app.state.holder
     return holder
 
 
-def get_service(holder: Annotated[ServiceHolder, Depends(get_holder)]) -> RagService:
+async def get_service(holder: Annotated[ServiceHolder, Depends(get_holder)]) -> RagService:
     if holder.service is None:
         raise NotReadyError(
             f"the service is not ready: {holder.problem}", hint="retry when GET /ready answers 200"
@@ -35,7 +39,7 @@ _bearer = HTTPBearer(auto_error=False, description="One of RAG_API_KEYS, as a be
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of RAG_API_KEYS.")
 
 
-def declare_api_key(
+async def declare_api_key(
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     header: Annotated[str | None, Security(_header)],
 ) -> None:

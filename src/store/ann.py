@@ -16,12 +16,12 @@ import os
 import threading
 import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from usearch.index import Index
+from usearch.index import BatchMatches, Index, Matches
 
 from src.embedding import Matrix
 
@@ -32,6 +32,7 @@ VectorSource = Callable[[IdArray | None], Iterable[tuple[IdArray, Matrix]]]
 FORMAT = 1
 # usearch holds the GIL while it adds: big batches would stall every other request.
 ADD_BATCH = 64
+CORES = os.cpu_count() or 1
 log = logging.getLogger("rag.ann")
 
 
@@ -65,6 +66,8 @@ class AnnIndex:
         self._meta_path = path.with_name(path.name + ".json")
         self._params = params
         self._lock = threading.Lock()
+        self._queue_lock = threading.Lock()
+        self._queue: list[_Request] = []
         self._dirty = False
         self._index = self._empty()
 
@@ -171,15 +174,61 @@ class AnnIndex:
     # -- search ----------------------------------------------------------------------------
 
     def search(self, query: Matrix, count: int) -> list[tuple[int, float]]:
-        with self._lock:
+        """The `count` nearest chunks. Concurrent searches are answered together: usearch
+        holds the GIL while it walks the graph, so one query at a time would keep every
+        other thread waiting on one core; a batch walks on every core for the same hold."""
+        request = _Request(query.reshape(-1), count)
+        with self._queue_lock:
+            self._queue.append(request)
+        while not request.done.is_set():
+            with self._lock:  # whoever holds the index answers everything queued so far
+                with self._queue_lock:
+                    batch, self._queue = self._queue, []
+                if batch:
+                    self._answer(batch)
+        if request.error is not None:
+            raise request.error
+        return request.result
+
+    def _answer(self, batch: list[_Request]) -> None:
+        try:
+            count = max(request.count for request in batch)
             if len(self._index) == 0 or count <= 0:
-                return []
+                return
+            queries = np.stack([request.query for request in batch])
             matches = self._index.search(
-                query.reshape(-1), count, threads=1, exact=self._params.exact
+                queries, count, threads=min(len(batch), CORES), exact=self._params.exact
             )
+            for row, request in enumerate(batch):
+                found = _row_of(matches, row)
+                # Cosine distance is 1 - similarity: report the similarity, as exact search does.
+                request.result = [(int(k), 1.0 - float(d)) for k, d in found][: request.count]
+        except BaseException as exc:  # every waiter learns of it, not only this thread
+            for request in batch:
+                request.error = exc
+            raise
+        finally:
+            for request in batch:
+                request.done.set()
+
+
+def _row_of(matches: Matches | BatchMatches, row: int) -> list[tuple[int, float]]:
+    """One query's (key, distance) pairs from a search of one query or of many."""
+    if isinstance(matches, BatchMatches):
+        found = int(matches.counts[row])
+        keys, distances = matches.keys[row][:found], matches.distances[row][:found]
+    else:
         keys, distances = matches.keys, matches.distances
-        # Cosine distance is 1 - similarity: report the similarity, as exact search does.
-        return [(int(k), 1.0 - float(d)) for k, d in zip(keys, distances, strict=True)]
+    return list(zip(keys.tolist(), distances.tolist(), strict=True))
+
+
+@dataclass
+class _Request:
+    query: Matrix
+    count: int
+    result: list[tuple[int, float]] = field(default_factory=list)
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
 
 
 class Autosave:

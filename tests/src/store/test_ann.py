@@ -7,6 +7,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 
 from src.models import ChunkRow, Filters, SourceDocument
 from src.store import SQLiteStore, sqlite
-from src.store.ann import AnnParams, exact_search
+from src.store.ann import AnnIndex, AnnParams, exact_search
 
 DIM = 32
 ROOT = Path(__file__).resolve().parents[3]
@@ -173,3 +174,16 @@ def test_bulk_load_indexes_everything_on_next_open(database: Path) -> None:
     assert {h.document_id for h in store.hydrate(store.keyword_search("doc17", 5, Filters()))} == {
         ids[17]
     }
+
+
+def test_search_concurrently_answers_each_query_its_own_neighbours(tmp_path: Path) -> None:
+    index = AnnIndex(tmp_path / "rag.hnsw", AnnParams(DIM))
+    vectors = _vectors(2000, seed=3)
+    index.open(np.arange(0), lambda _: iter(()))
+    index.add(np.arange(2000, dtype=np.int64), vectors)
+    queries = _vectors(64, seed=4)
+    alone = [index.search(query, 1 + i % 7) for i, query in enumerate(queries)]
+    with ThreadPoolExecutor(16) as pool:  # concurrent searches are answered in batches
+        together = list(pool.map(lambda i: index.search(queries[i], 1 + i % 7), range(64)))
+    assert [len(found) for found in together] == [1 + i % 7 for i in range(64)]
+    assert [[k for k, _ in found] for found in together] == [[k for k, _ in f] for f in alone]
