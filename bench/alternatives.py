@@ -143,7 +143,12 @@ class Chroma:
         return [int(i) for i in found["ids"][0]]
 
     def close(self) -> None:
+        from chromadb.api.shared_system_client import SharedSystemClient
+
         del self._collection
+        # Chroma keeps one client per path for the life of the process: a later store at a
+        # path whose files were removed would reuse it and fail to open its database.
+        SharedSystemClient.clear_system_cache()
 
 
 class _Known:
@@ -258,10 +263,16 @@ def _measure(
 
 
 def compare(
-    storage: Path, label: str, scratch: Path, model_dir: Path, texts: list[str]
+    storage: Path,
+    label: str,
+    scratch: Path,
+    model_dir: Path,
+    texts: list[str],
+    with_others: bool = True,
 ) -> list[Record]:
-    """Every candidate over the chunks stored in `storage`, asked `texts` (and as many
-    Gaussian queries); `scratch` holds the others' copies."""
+    """rag-api's store, and unless `with_others` is False LanceDB and Chroma fed the same
+    chunks, over the chunks stored in `storage`, asked `texts` (and as many Gaussian
+    queries); `scratch` holds the others' copies."""
     model = OnnxEmbedder.load(model_dir, batch_size=32)
     chunks = read_chunks(Settings(storage_dir=storage).database_path, model.dimension)
     real = model.embed(texts)
@@ -273,10 +284,12 @@ def compare(
         Queries(gaussian_texts, gaussian, _exact(chunks, gaussian)),
     ]
     known = _Known(model, dict(zip(texts + gaussian_texts, [*real, *gaussian], strict=True)))
-    candidates: list[Candidate] = [RagApi(storage, known), LanceDB(), Chroma()]
+    candidates: list[Candidate] = [RagApi(storage, known)]
+    if with_others:
+        candidates += [LanceDB(), Chroma()]
     records = [Record(f"embedded_{label}", "dataset", "chunks", len(chunks.ids), "chunks")]
     for candidate in candidates:
-        folder = storage if isinstance(candidate, RagApi) else scratch / candidate.name
+        folder = storage if isinstance(candidate, RagApi) else scratch / f"{candidate.name}-{label}"
         try:
             records += _measure(candidate, folder, chunks, queries, f"embedded_{label}")
         finally:

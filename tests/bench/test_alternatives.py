@@ -4,6 +4,7 @@ for every candidate."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from bench import fill
@@ -35,3 +36,17 @@ def test_search_finds_a_stored_chunk_by_its_own_vector_and_text(
                 assert found[0] == chunks.ids[target], (candidate.name, mode, found)
         finally:
             candidate.close()
+
+
+def test_chroma_builds_again_where_a_removed_store_was(model_dir: Path, tmp_path: Path) -> None:
+    storage = tmp_path / "store"
+    fill.fill(storage, model_dir, 20, embedded=20)
+    chunks = read_chunks(Settings(storage_dir=storage).database_path, 384)
+    folder = tmp_path / "chroma"
+    for _ in range(2):  # as bench serving does from one size to the next
+        chroma = Chroma()
+        chroma.build(folder, chunks)
+        chroma.open(folder)
+        assert chroma.search("dense", "", chunks.vectors[3])[0] == chunks.ids[3]
+        chroma.close()
+        shutil.rmtree(folder)
