@@ -63,6 +63,34 @@ def _retrieve(f: Figures) -> tuple[str, bool]:
     return ", ".join(f"{m} {v:.1f} ms" for m, v in p50.items()), p50["hybrid"] <= 20
 
 
+def _hybrid_16(f: Figures) -> tuple[str, bool]:
+    scenario = "retrieve_100k_chunks_16_clients"
+    rps, p95 = f(scenario, "hybrid", "throughput"), f(scenario, "hybrid", "p95")
+    return f"{rps:.0f} req/s, p95 {p95:.0f} ms", rps >= 150 and p95 <= 200
+
+
+def _never_falls(f: Figures) -> tuple[str, bool]:
+    pairs = {
+        mode: (
+            f("retrieve_100k_chunks_1_client", mode, "throughput"),
+            f("retrieve_100k_chunks_16_clients", mode, "throughput"),
+        )
+        for mode in ("hybrid", "dense", "keyword")
+    }
+    text = ", ".join(f"{mode} {one:.0f} -> {many:.0f}" for mode, (one, many) in pairs.items())
+    return text, all(many >= one for one, many in pairs.values())
+
+
+def _recall(f: Figures) -> tuple[str, bool]:
+    values = [
+        f(f"embedded_{size}_chunks", "rag-api", metric)
+        for size in ("100k", "1000k")
+        for metric in ("recall_at_10", "recall_at_10_gaussian")
+    ]
+    text = "100k: {:.3f} / {:.3f}, 1M: {:.3f} / {:.3f} (real / Gaussian queries)".format(*values)
+    return text, min(values) >= 0.98
+
+
 def _heavy_layer(f: Figures) -> tuple[str, bool]:
     rebuilt = f("heavy_light_dependency_rebuild", "rag-api", "heavy_layer_rebuilt")
     ours, theirs, ratio = _speedup(f, "heavy_light_dependency_rebuild")
@@ -114,6 +142,30 @@ TARGETS = [
     ),
     Target("embedding >= 1.5x sentence-transformers", _embed),
     Target("/v1/retrieve p50 <= 20 ms at 100k chunks, 1 client", _retrieve),
+    Target("hybrid >= 150 req/s with p95 <= 200 ms, 100k chunks, 16 clients", _hybrid_16),
+    Target("req/s with 16 clients never below 1 client, every mode (100k)", _never_falls),
+    Target(
+        "hybrid p50 <= 40 ms, 1M chunks, 1 client",
+        lambda f: (
+            f"{f('retrieve_1000k_chunks_1_client', 'hybrid', 'p50'):.1f} ms",
+            f("retrieve_1000k_chunks_1_client", "hybrid", "p50") <= 40,
+        ),
+    ),
+    Target(
+        "RSS <= 3 GB at 1M chunks",
+        lambda f: (
+            f"{f('memory', '1000k_chunks', 'rss') / 1e9:.2f} GB",
+            f("memory", "1000k_chunks", "rss") <= 3e9,
+        ),
+    ),
+    Target(
+        "cold start to /ready <= 15 s at 1M chunks",
+        lambda f: (
+            f"{f('cold_start_process', '1000k_chunks', 'to_ready'):.1f} s",
+            f("cold_start_process", "1000k_chunks", "to_ready") <= 15,
+        ),
+    ),
+    Target("dense recall@10, HNSW vs exact, >= 0.98 at 100k and 1M", _recall),
     Target(
         "HTTP ingest >= 85% of the bare model's chunks/s (same chunks, same batch)",
         lambda f: (
