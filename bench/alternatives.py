@@ -250,13 +250,12 @@ def _measure(
                 Record(scenario, name, f"{mode}_p50", round(statistics.median(latencies), 2), "ms"),
                 Record(scenario, name, f"{mode}_p95", round(percentile(latencies, 95), 2), "ms"),
             ]
-        for query_set, metric in zip(
-            queries, ("recall_at_10", "recall_at_10_gaussian"), strict=True
-        ):
-            _, found = _timed(candidate, "dense", query_set.texts, query_set.vectors)
-            records.append(
-                Record(scenario, name, metric, round(_recall(found, query_set.truth), 4), "")
-            )
+            if mode == "dense":  # the timed pass's results give the real queries' recall
+                recall = _recall(found, queries[0].truth)
+                records.append(Record(scenario, name, "recall_at_10", round(recall, 4), ""))
+        _, found = _timed(candidate, "dense", queries[1].texts, queries[1].vectors)
+        recall = _recall(found, queries[1].truth)
+        records.append(Record(scenario, name, "recall_at_10_gaussian", round(recall, 4), ""))
     finally:
         candidate.close()
     return records
