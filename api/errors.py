@@ -14,6 +14,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from src.errors import (
     BusyError,
+    EmbeddingError,
+    EmbeddingTimeoutError,
     InvalidInputError,
     LimitExceededError,
     LLMError,
@@ -27,7 +29,8 @@ from src.errors import (
     UnsupportedTypeError,
 )
 
-# Most specific first: LLMTimeoutError is an LLMError, StorageFullError a StoreError.
+# Most specific first: LLMTimeoutError is an LLMError (EmbeddingTimeoutError likewise),
+# StorageFullError a StoreError.
 STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
     (LimitExceededError, 422, "limit_exceeded"),
     (InvalidInputError, 422, "invalid_input"),
@@ -38,6 +41,8 @@ STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
     (BusyError, 503, "busy"),
     (LLMTimeoutError, 504, "llm_timeout"),
     (LLMError, 502, "llm_error"),
+    (EmbeddingTimeoutError, 504, "embedding_timeout"),
+    (EmbeddingError, 502, "embedding_error"),
     (StorageFullError, 507, "storage_full"),
     (StoreError, 500, "store_error"),
 )

@@ -34,7 +34,7 @@ FULL = {
     "load_seconds": 20,
     "ann_size": 100_000,
     "ann_real": 5000,
-    "quality_sets": ["nfcorpus", "arguana"],
+    "quality_sets": ["nfcorpus", "arguana", "xquad-zh"],
     "quality_subset": None,
 }
 

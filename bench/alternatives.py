@@ -160,6 +160,7 @@ class _Known:
         self.dimension = model.dimension
         self.name = model.name
         self.max_tokens = model.max_tokens
+        self.languages = model.languages
         self.token_spans = model.token_spans
 
     def embed(self, texts: list[str]) -> Matrix:

@@ -28,7 +28,7 @@ from bench.report import Record, percentile
 from bench.serving import ROOT, _start, _stop
 
 EVAL = ROOT.parent / "shared" / "eval"
-SETS = ("nfcorpus", "arguana")
+SETS = ("nfcorpus", "arguana", "xquad-zh")
 MODES = ("hybrid", "dense", "keyword")
 TOP_CHUNKS = 100
 UPLOADERS = 4

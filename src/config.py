@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -57,14 +57,34 @@ class Settings(BaseSettings):
     )
     embed_threads: int = Field(0, ge=0, le=256, validation_alias=_env("RAG_EMBED_THREADS"))
     embed_batch_size: int = Field(4, ge=1, le=1024, validation_alias=_env("RAG_EMBED_BATCH_SIZE"))
+    keyword_user_dict: Path | None = Field(None, validation_alias=_env("RAG_KEYWORD_USER_DICT"))
     default_top_k: int = Field(5, ge=1, le=100, validation_alias=_env("RAG_DEFAULT_TOP_K"))
     llm_base_url: str = Field("", validation_alias=_env("LLM_BASE_URL"))
     llm_api_key: SecretStr = Field(SecretStr(""), validation_alias=_env("LLM_API_KEY"))
     llm_model: str = Field("", validation_alias=_env("LLM_MODEL"))
     llm_timeout_s: float = Field(60.0, gt=0, validation_alias=_env("LLM_TIMEOUT_S"))
     llm_max_tokens: int = Field(512, ge=1, validation_alias=_env("LLM_MAX_TOKENS"))
+    embedding_base_url: str = Field("", validation_alias=_env("RAG_EMBEDDING_BASE_URL"))
+    embedding_api_key: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("RAG_EMBEDDING_API_KEY")
+    )
+    embedding_model: str = Field("", validation_alias=_env("RAG_EMBEDDING_MODEL"))
+    embedding_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("RAG_EMBEDDING_TIMEOUT_S"))
+    embedding_retries: int = Field(3, ge=0, le=10, validation_alias=_env("RAG_EMBEDDING_RETRIES"))
+    embedding_batch_size: int = Field(
+        64, ge=1, le=2048, validation_alias=_env("RAG_EMBEDDING_BATCH_SIZE")
+    )
+    embedding_max_tokens: int = Field(
+        512, ge=64, le=32768, validation_alias=_env("RAG_EMBEDDING_MAX_TOKENS")
+    )
+    embedding_languages: str = Field("*", validation_alias=_env("RAG_EMBEDDING_LANGUAGES"))
     log_level: str = Field("info", validation_alias=_env("RAG_LOG_LEVEL"))
     debug: bool = Field(False, validation_alias=_env("RAG_DEBUG"))
+
+    @field_validator("keyword_user_dict", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
 
     @model_validator(mode="after")
     def _keys_fail_closed(self) -> Settings:
@@ -92,6 +112,10 @@ class Settings(BaseSettings):
     @property
     def llm_configured(self) -> bool:
         return bool(self.llm_base_url and self.llm_model)
+
+    @property
+    def embedding_remote(self) -> bool:
+        return bool(self.embedding_base_url and self.embedding_model)
 
     @property
     def database_path(self) -> Path:

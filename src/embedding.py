@@ -31,6 +31,11 @@ class Embedder(Protocol):
         """Tokens the model reads per text, its special tokens included; the rest is cut."""
         ...
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """ISO 639-1 codes of the languages the model was trained on; ("*",): any."""
+        ...
+
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         """Each of the text's tokens (special tokens aside) as a [start, end) in characters."""
         ...
@@ -49,6 +54,7 @@ class ModelManifest:
     name: str
     dimension: int
     max_seq_length: int
+    languages: tuple[str, ...]
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelManifest:
@@ -59,7 +65,23 @@ class ModelManifest:
                 hint="run `uv run --group export python -m model_export` or set RAG_MODEL_DIR",
             )
         data = json.loads(path.read_text())
-        return cls(data["name"], int(data["dimension"]), int(data["max_seq_length"]))
+        # Exports that predate the field are all of the bundled English model.
+        languages = tuple(data.get("languages", ["en"]))
+        return cls(data["name"], int(data["dimension"]), int(data["max_seq_length"]), languages)
+
+
+def measuring_tokenizer(model_dir: Path) -> Tokenizer:
+    """The model's tokenizer without truncation or padding, for measuring whole texts."""
+    tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def spans_of(tokenizer: Tokenizer, text: str) -> list[tuple[int, int]]:
+    """Each of the text's tokens (special tokens aside) as a [start, end) in characters."""
+    spans: list[tuple[int, int]] = tokenizer.encode(text, add_special_tokens=False).offsets
+    return spans
 
 
 class OnnxEmbedder:
@@ -113,11 +135,12 @@ class OnnxEmbedder:
     def max_tokens(self) -> int:
         return self._manifest.max_seq_length
 
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self._manifest.languages
+
     def token_spans(self, text: str) -> list[tuple[int, int]]:
-        spans: list[tuple[int, int]] = self._measuring.encode(
-            text, add_special_tokens=False
-        ).offsets
-        return spans
+        return spans_of(self._measuring, text)
 
     def embed(self, texts: list[str]) -> Matrix:
         if not texts:

@@ -46,6 +46,14 @@ class LLMTimeoutError(LLMError):
     """The configured language model did not answer in time."""
 
 
+class EmbeddingError(RagError):
+    """The configured embedding endpoint answered with an error or could not be reached."""
+
+
+class EmbeddingTimeoutError(EmbeddingError):
+    """The configured embedding endpoint did not answer in time."""
+
+
 class StoreError(RagError):
     """The store cannot be opened, upgraded or written."""
 

@@ -9,10 +9,13 @@ from typing import Any
 
 import httpx
 import numpy as np
+import numpy.typing as npt
 
 from src.embedding import Embedder
 from src.errors import LLMError, LLMTimeoutError
 from src.models import Hit
+from src.store.segmentation import Segmenter
+from src.store.terms import query_terms
 from src.telemetry import LLM_ERRORS
 
 SYSTEM_PROMPT = (
@@ -22,9 +25,21 @@ SYSTEM_PROMPT = (
 )
 EXTRACTIVE_PREFIX = "No language model is configured; the best-matching passages say: "
 NO_CONTEXT_ANSWER = "No stored document matches the question, so there is nothing to answer from."
-_SENTENCE = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])\s+|\n+")
+# Latin sentences end at . ! ? followed by a space; Chinese and Japanese ones at their
+# full stop, exclamation, question mark and semicolon (U+3002, U+FF01, U+FF1F, U+FF1B),
+# with no space after them (closing quotes and brackets stay with their sentence).
+_LATIN_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
+_CJK_SENTENCE = re.compile(
+    "[^\u3002\uff01\uff1f\uff1b]*[\u3002\uff01\uff1f\uff1b]+[\u201d\u2019\u300d\u300f\uff09]*"
+    "|[^\u3002\uff01\uff1f\uff1b]+"
+)
 _CITATION = re.compile(r"\[(\d+)\]")
 RELATIVE_SENTENCE_MARGIN = 0.15
+# A sentence's score is its cosine to the question plus this share of the question's keyword
+# terms it contains: the bundled English model alone cannot tell which Chinese sentence
+# answers a Chinese question, and the words a question shares with a sentence can.
+LEXICAL_WEIGHT = 0.5
+_TERMS = Segmenter()
 Message = dict[str, str]
 
 
@@ -39,6 +54,16 @@ def grounded_messages(
     return [system, *(history or []), {"role": "user", "content": question}]
 
 
+def sentences(text: str) -> list[str]:
+    """The text's sentences, stripped, in order, the empty ones left out."""
+    pieces = (
+        match.group()
+        for part in _LATIN_SENTENCE_END.split(text)
+        for match in _CJK_SENTENCE.finditer(part)
+    )
+    return [piece.strip() for piece in pieces if piece.strip()]
+
+
 def cited_numbers(answer: str, available: int) -> list[int]:
     numbers = dict.fromkeys(int(n) for n in _CITATION.findall(answer))
     return [n for n in numbers if 1 <= n <= available]
@@ -51,20 +76,31 @@ def extractive_answer(
     if not hits:
         return NO_CONTEXT_ANSWER
     candidates = [
-        (n, sentence.strip())
+        (n, sentence)
         for n, hit in enumerate(hits, start=1)
-        for sentence in _SENTENCE.split(hit.text)
-        if len(sentence.strip()) > 2
+        for sentence in sentences(hit.text)
+        if len(sentence) > 2
     ]
     if not candidates:
         return EXTRACTIVE_PREFIX + f"{hits[0].text} [1]"
     vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
-    scores = vectors[1:] @ vectors[0]
+    scores = vectors[1:] @ vectors[0] + LEXICAL_WEIGHT * _shared_terms(question, candidates)
     ranked = np.argsort(-scores)[:max_sentences].tolist()
     # Only sentences nearly as close as the best one: a weak runner-up adds noise, not support.
     floor = float(scores[ranked[0]]) - RELATIVE_SENTENCE_MARGIN
     best = sorted(i for i in ranked if scores[i] >= floor)  # keep reading order
     return EXTRACTIVE_PREFIX + " ".join(f"{candidates[i][1]} [{candidates[i][0]}]" for i in best)
+
+
+def _terms(text: str) -> set[str]:
+    return set(query_terms(_TERMS.expand(text.lower())))
+
+
+def _shared_terms(question: str, candidates: list[tuple[int, str]]) -> npt.NDArray[np.float32]:
+    """The share of the question's keyword terms each candidate sentence contains."""
+    asked = _terms(question)
+    shared = [len(asked & _terms(sentence)) / max(len(asked), 1) for _, sentence in candidates]
+    return np.array(shared, dtype=np.float32)
 
 
 class ChatModel:

@@ -63,6 +63,20 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def title_prefix(embedder: Embedder, title: str) -> tuple[str, int]:
+    """The title's first TITLE_TOKENS tokens, and how many there are: what the embedding
+    of every chunk is conditioned on (a placeholder title is not)."""
+    if title == UNTITLED:
+        return "", 0
+    spans = embedder.token_spans(title)[:TITLE_TOKENS]
+    return (title[: spans[-1][1]], len(spans)) if spans else ("", 0)
+
+
+def embedded_text(prefix: str, text: str) -> str:
+    """What the model reads for a chunk: its document's title prefix, then its text."""
+    return f"{prefix}\n{text}" if prefix else text
+
+
 def clean_label(label: str) -> str:
     """A name or title as it may be displayed: no control or bidi characters."""
     return _UNSAFE_LABEL.sub("", label).strip()
@@ -141,21 +155,13 @@ class Ingestor:
         return self._chunked(source)
 
     def _chunked(self, source: SourceDocument) -> PreparedDocument:
-        prefix, prefix_tokens = self._title_prefix(source.title)
+        prefix, prefix_tokens = title_prefix(self._embedder, source.title)
         # Room for the model's two special tokens and the title in front of every chunk.
         budget = min(self._chunk_tokens, self._embedder.max_tokens) - 2 - prefix_tokens
         spans = self._embedder.token_spans(source.text)
         pieces = chunk_text(source.text, spans, budget, self._overlap_tokens)
         rows = [ChunkRow(p.position, p.text, p.start, p.end) for p in pieces]
         return PreparedDocument(source, rows, prefix)
-
-    def _title_prefix(self, title: str) -> tuple[str, int]:
-        """The title's first TITLE_TOKENS tokens, and how many there are: what the embedding
-        of every chunk is conditioned on (a placeholder title is not)."""
-        if title == UNTITLED:
-            return "", 0
-        spans = self._embedder.token_spans(title)[:TITLE_TOKENS]
-        return (title[: spans[-1][1]], len(spans)) if spans else ("", 0)
 
     def ingest(self, prepared: PreparedDocument, progress: Progress | None = None) -> IngestResult:
         existing = self._store.find_by_hash(prepared.source.content_hash)
@@ -172,9 +178,7 @@ class Ingestor:
 
     @staticmethod
     def embedded_texts(prepared: PreparedDocument) -> list[str]:
-        """What the model reads for each chunk: the title prefix, then the chunk's text."""
-        prefix = prepared.prefix
-        return [f"{prefix}\n{chunk.text}" if prefix else chunk.text for chunk in prepared.chunks]
+        return [embedded_text(prepared.prefix, chunk.text) for chunk in prepared.chunks]
 
     def _embed(self, prepared: PreparedDocument, progress: Progress | None) -> np.ndarray[Any, Any]:
         texts = self.embedded_texts(prepared)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from src.config import Settings
-from src.embedding import Embedder, OnnxEmbedder
+from src.embedding import Embedder, OnnxEmbedder, measuring_tokenizer, spans_of
 from src.errors import InvalidInputError
 from src.generation import (
     ChatModel,
@@ -25,9 +25,11 @@ from src.models import AnswerMode, DocumentRecord, Filters, Hit, IngestResult, J
 from src.parsing import ParseLimits
 from src.parsing.limits import MB
 from src.parsing.pool import ParserPool
+from src.remote_embedding import RemoteEmbedder
 from src.retrieval import Retriever
 from src.store import SQLiteStore, Store
 from src.store.ann import AnnParams
+from src.store.segmentation import Segmenter
 
 EXTRACTIVE_MODEL = "rag-api-extractive"
 HISTORY_MESSAGES = 6
@@ -58,6 +60,26 @@ async def _once(text: str) -> AsyncIterator[str]:
     yield text
 
 
+def load_embedder(settings: Settings) -> Embedder:
+    """The configured OpenAI-compatible endpoint, or else the bundled local model."""
+    if not settings.embedding_remote:
+        return OnnxEmbedder.load(
+            settings.model_dir, settings.embed_batch_size, settings.embed_threads
+        )
+    tokenizer = measuring_tokenizer(settings.model_dir)
+    return RemoteEmbedder.connect(
+        settings.embedding_base_url,
+        settings.embedding_api_key.get_secret_value(),
+        settings.embedding_model,
+        settings.embedding_timeout_s,
+        token_spans=functools.partial(spans_of, tokenizer),
+        max_tokens=settings.embedding_max_tokens,
+        batch_size=settings.embedding_batch_size,
+        retries=settings.embedding_retries,
+        languages=tuple(code.strip() for code in settings.embedding_languages.split(",")),
+    )
+
+
 class RagService:
     def __init__(
         self,
@@ -78,7 +100,9 @@ class RagService:
             embedder,
             settings.chunk_tokens,
             settings.chunk_overlap_tokens,
-            settings.embed_batch_size,
+            settings.embedding_batch_size
+            if settings.embedding_remote
+            else settings.embed_batch_size,
             parser.extract,
             settings.max_document_chars,
         )
@@ -93,9 +117,7 @@ class RagService:
         """Load the model and open the store: the slow part of start-up."""
         # The parser workers start first: they import their libraries while the model loads.
         parser = ParserPool(_parse_limits(settings), settings.parse_workers)
-        embedder = OnnxEmbedder.load(
-            settings.model_dir, settings.embed_batch_size, settings.embed_threads
-        )
+        embedder = load_embedder(settings)
         settings.storage_dir.mkdir(parents=True, exist_ok=True)
         store = SQLiteStore(
             settings.database_path,
@@ -106,6 +128,8 @@ class RagService:
                 exact=settings.dense_exact,
             ),
             settings.ann_save_seconds,
+            segmenter=Segmenter(settings.keyword_user_dict),
+            model=embedder.name,
         )
         llm = None
         if settings.llm_configured:
@@ -125,6 +149,8 @@ class RagService:
         self.parser.close()
         if self.llm:
             await self.llm.aclose()
+        if isinstance(self.embedder, RemoteEmbedder):
+            self.embedder.close()
         self.store.close()
 
     async def offload(self, lane: Lane, work: Callable[..., T], *args: Any) -> T:

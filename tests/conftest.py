@@ -78,6 +78,8 @@ def start_service(
         "RAG_API_KEYS": "",
         "LLM_BASE_URL": "",
         "LLM_MODEL": "",
+        "RAG_EMBEDDING_BASE_URL": "",
+        "RAG_EMBEDDING_MODEL": "",
         **settings,
     }
     log_path = log_dir / f"service-{port}.log"
@@ -166,6 +168,51 @@ def fake_llm() -> Iterator[FakeLLM]:
     yield FakeLLM(url, process)
     process.kill()  # a "slow" request may still be sleeping: no graceful wait for it
     process.wait(10)
+
+
+@dataclass
+class FakeEmbeddings:
+    """tests/fake_embeddings.py, running: an OpenAI-compatible /v1/embeddings."""
+
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def set(self, mode: str = "ok", **state: Any) -> None:
+        defaults = {"delay": 0.0, "failures": 0, "dimension": 64, "fail_after": None}
+        body = {"mode": mode, **defaults, **state}
+        httpx.post(f"{self.url}/control", json=body).raise_for_status()
+
+    def calls(self) -> int:
+        return int(httpx.get(f"{self.url}/last").json()["calls"])
+
+    def settings(self, model: str = "fake-embed") -> dict[str, str]:
+        """The service settings that point at this server."""
+        return {
+            "RAG_EMBEDDING_BASE_URL": f"{self.url}/v1",
+            "RAG_EMBEDDING_MODEL": model,
+            "RAG_EMBEDDING_API_KEY": "sk-test-embeddings",
+            "RAG_EMBEDDING_TIMEOUT_S": "2",
+            "RAG_EMBEDDING_RETRIES": "2",
+        }
+
+
+@pytest.fixture(scope="session")
+def fake_embeddings_server() -> Iterator[FakeEmbeddings]:
+    port = free_port()
+    script = ROOT / "tests" / "fake_embeddings.py"
+    process = subprocess.Popen([sys.executable, str(script), str(port)])
+    url = f"http://127.0.0.1:{port}"
+    wait_until(lambda: _answers(f"{url}/last"), 30, "the fake embeddings server")
+    yield FakeEmbeddings(url, process)
+    process.kill()
+    process.wait(10)
+
+
+@pytest.fixture()
+def fake_embeddings(fake_embeddings_server: FakeEmbeddings) -> Iterator[FakeEmbeddings]:
+    fake_embeddings_server.set("ok")
+    yield fake_embeddings_server
+    fake_embeddings_server.set("ok")
 
 
 @pytest.fixture(scope="session")

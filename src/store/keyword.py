@@ -24,6 +24,7 @@ import tantivy
 
 from src.errors import StoreError
 from src.store.ann import IdArray
+from src.store.segmentation import Segmenter
 from src.store.terms import query_terms
 
 # Reads (chunk ids, their documents' rowids, titled texts) from the store, in batches, for
@@ -34,6 +35,8 @@ ANALYZER = "rag_english"
 WRITER_HEAP = 64 * 1024 * 1024
 WRITER_WAIT_S = 30
 FLUSH_SECONDS = 0.5
+# The analysis an index was built with, in its folder (see Segmenter.fingerprint).
+ANALYSIS_FILE = "rag-analysis"
 log = logging.getLogger("rag.keyword")
 
 
@@ -69,8 +72,9 @@ class KeywordIndex:
     per document would add to every upload; the store's own commit is what makes a change
     durable, and open() repairs whatever a crash lost here."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, segmenter: Segmenter | None = None) -> None:
         self._path = path
+        self._segmenter = segmenter or Segmenter()
         self._schema = _schema()
         self._analyzer = _analyzer()
         self._lock = threading.Lock()
@@ -131,14 +135,26 @@ class KeywordIndex:
         try:
             if self._path.is_dir() and tantivy.Index.exists(str(self._path)):
                 index = tantivy.Index.open(str(self._path))
-                if index.schema == self._schema:
+                if index.schema == self._schema and self._analysed_alike():
                     return self._prepared(index)
-                log.warning("keyword index at %s has another schema: rebuilding", self._path)
+                log.warning(
+                    "keyword index at %s was built with another schema or text analysis: "
+                    "rebuilding it from the store",
+                    self._path,
+                )
         except (ValueError, OSError) as exc:
             log.warning("keyword index at %s unreadable (%s): rebuilding", self._path, exc)
         shutil.rmtree(self._path, ignore_errors=True)
         self._path.mkdir(parents=True)
-        return self._prepared(tantivy.Index(self._schema, path=str(self._path)))
+        index = self._prepared(tantivy.Index(self._schema, path=str(self._path)))
+        # Written before the index is filled: a fill cut short is completed by the next
+        # open, which adds whatever committed chunks the index lacks.
+        (self._path / ANALYSIS_FILE).write_text(self._segmenter.fingerprint)
+        return index
+
+    def _analysed_alike(self) -> bool:
+        marker = self._path / ANALYSIS_FILE
+        return marker.is_file() and marker.read_text() == self._segmenter.fingerprint
 
     def _prepared(self, index: tantivy.Index) -> tantivy.Index:
         index.register_tokenizer(ANALYZER, self._analyzer)
@@ -193,15 +209,18 @@ class KeywordIndex:
         with self._changing() as writer:
             writer.delete_documents_by_term("doc", doc_rowid)
 
-    @staticmethod
     def _add_documents(
-        writer: tantivy.IndexWriter, chunk_ids: list[int], docs: list[int], texts: list[str]
+        self,
+        writer: tantivy.IndexWriter,
+        chunk_ids: list[int],
+        docs: list[int],
+        texts: list[str],
     ) -> None:
         for chunk_id, doc_rowid, text in zip(chunk_ids, docs, texts, strict=True):
             document = tantivy.Document()
             document.add_integer("chunk", chunk_id)
             document.add_integer("doc", doc_rowid)
-            document.add_text("body", text)
+            document.add_text("body", self._segmenter.expand(text))
             writer.add_document(document)
 
     def close(self) -> None:
@@ -215,9 +234,8 @@ class KeywordIndex:
         self, text: str, k: int, allowed_docs: list[int] | None = None
     ) -> list[tuple[int, float]]:
         """Top-k chunks by BM25 for the words of `text`, within `allowed_docs` if given."""
-        tokens = dict.fromkeys(
-            token for word in query_terms(text) for token in self._analyzer.analyze(word)
-        )
+        words = query_terms(self._segmenter.expand(text))
+        tokens = dict.fromkeys(token for word in words for token in self._analyzer.analyze(word))
         if not tokens or k <= 0 or allowed_docs == []:
             return []
         query = tantivy.Query.boolean_query(

@@ -78,6 +78,21 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TRIGGER chunks_ad;
     DROP TABLE chunks_fts;
     """,
+    # 6: the embedding model whose vectors the store holds (a store never mixes two: see
+    # src/reindex.py to switch). Every store before this one was made with the bundled model.
+    # `reembedded` holds a reindex's new vectors until all are made, so an interrupted one
+    # resumes and the store never serves two models' vectors side by side.
+    """
+    CREATE TABLE properties (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    INSERT INTO properties (name, value)
+        SELECT 'embedding_model', 'all-MiniLM-L6-v2' WHERE EXISTS (SELECT 1 FROM chunks);
+    INSERT INTO properties (name, value)
+        SELECT 'embedding_dimension', '384' WHERE EXISTS (SELECT 1 FROM chunks);
+    CREATE TABLE reembedded (
+        chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+        embedding BLOB NOT NULL
+    );
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

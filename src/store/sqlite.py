@@ -37,6 +37,8 @@ from src.models import (
 from src.store.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
 from src.store.keyword import KeywordIndex, titled_text
 from src.store.migrations import migrate
+from src.store.properties import EmbeddingSpace, read_space, write_space
+from src.store.segmentation import Segmenter
 
 _DOC_COLUMNS = (
     "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
@@ -55,7 +57,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _connect(path: Path) -> sqlite3.Connection:
+def connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")  # durable across process crashes in WAL mode
@@ -65,7 +67,7 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def _disk_full_as_error() -> Iterator[None]:
+def disk_full_as_error() -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
@@ -125,12 +127,16 @@ class SQLiteStore:
         ann: AnnParams | None = None,
         save_seconds: float = 60.0,
         bulk_load: bool = False,
+        segmenter: Segmenter | None = None,
+        model: str | None = None,
     ) -> None:
         """`bulk_load`: writes skip the search indexes, which the next open (a normal one)
-        brings up to date in bulk, on every core; searches are meaningless meanwhile."""
+        brings up to date in bulk, on every core; searches are meaningless meanwhile.
+        `model`: the embedding model's name, recorded with the store by the first open and
+        checked by every later one (None: not checked, for tools that bring their own)."""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._writer = _connect(path)
+            self._writer = connect(path)
             migrate(self._writer)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
@@ -141,10 +147,12 @@ class SQLiteStore:
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
+        if model is not None:
+            self._claim(EmbeddingSpace(model, dimension))
         stored = self._chunk_ids()
         self._ann = AnnIndex(path.with_name(path.stem + ".hnsw"), ann or AnnParams(dimension))
         self._ann.open(stored, self._embeddings)
-        self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"))
+        self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"), segmenter)
         self._keyword.open(stored, self._texts)
         self._autosave = Autosave(self._ann, save_seconds)
 
@@ -153,7 +161,7 @@ class SQLiteStore:
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self._path)
+            conn = connect(self._path)
             self._local.conn = conn
             with self._readers_lock:
                 self._readers.append(conn)
@@ -161,7 +169,7 @@ class SQLiteStore:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._write_lock, _disk_full_as_error():
+        with self._write_lock, disk_full_as_error():
             self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
@@ -183,6 +191,26 @@ class SQLiteStore:
             self._readers.clear()
         with self._write_lock:
             self._writer.close()
+
+    def _claim(self, space: EmbeddingSpace) -> None:
+        """Record the model a store's vectors come from, or refuse another one while the
+        store holds any chunk."""
+        with self._transaction() as conn:
+            recorded = read_space(conn)
+            if recorded == space:
+                return
+            if recorded is not None and conn.execute("SELECT 1 FROM chunks").fetchone():
+                raise StoreError(
+                    f"the store at {self._path} holds embeddings of {recorded}, "
+                    f"but the service is configured for {space}: one store never mixes models",
+                    hint="switch the store with `python -m src.reindex` (it re-embeds every "
+                    "chunk with the configured model), or configure the store's model again",
+                )
+            write_space(conn, space)
+
+    @property
+    def space(self) -> EmbeddingSpace | None:
+        return read_space(self._reader())
 
     def _chunk_ids(self) -> IdArray:
         # Unordered, so SQLite reads the ids from the small (doc, position) index instead of

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import httpx
@@ -103,3 +104,28 @@ def test_query_unreachable_llm_returns_502(services, tmp_path) -> None:  # type:
         response = http.post("/v1/query", json={"question": "depth?"})
     assert response.status_code == 502
     assert "could not be reached" in response.json()["error"]["message"]
+
+
+# Astral-plane characters (𠮷 is 4 bytes in UTF-8, 2 UTF-16 units) before the answer: the
+# citation's offsets must still count characters.
+REFERENCE_ZH = (
+    "𠮷野家的Docker镜像优化笔记。代码修改后需要重新构建镜像！构建时间：1-2分钟。"
+    "磁盘空间：更新10次后占用15-20 GB；深度清理可以释放空间。"
+)
+
+
+def test_query_chinese_question_cites_whole_chinese_sentences(client: httpx.Client) -> None:
+    text = f"{REFERENCE_ZH}编号{uuid.uuid4().hex}。"
+    document_id = ingest_text(client, text, title="参考")["id"]
+    body = client.post("/v1/query", json={"question": "代码修改后构建需要多长时间？"}).json()
+    assert body["mode"] == "extractive"
+    quoted = re.findall(r"(?:^|\] )([^\[]+?) \[\d+\]", body["answer"].split("say: ", 1)[1])
+    # The sentence that shares the question's words, cut at the Chinese full stops and
+    # exclamation marks around it; never the whole passage.
+    assert quoted[0] == "代码修改后需要重新构建镜像！"
+    assert "磁盘空间" not in body["answer"]
+    cited = [body["citations"][n - 1] for n in body["cited"]]
+    assert any(c["document_id"] == document_id for c in cited)
+    for citation in cited:
+        if citation["document_id"] == document_id:
+            assert text[citation["start"] : citation["end"]] == citation["text"]

@@ -105,3 +105,13 @@ def test_retrieve_keeps_answering_during_background_ingestion(
         answered += 1
     assert answered > 0
     wait_until(lambda: client.get(job_url).json()["status"] == "succeeded", 5, "job success")
+
+
+def test_retrieve_keyword_finds_chinese_words_inside_a_sentence(client: httpx.Client) -> None:
+    text = f"定期执行深度清理可以释放磁盘空间，构建时间：1-2分钟。{uuid.uuid4().hex}"
+    document_id = ingest_text(client, text, title="参考")["id"]
+    within = {"document_ids": [document_id]}
+    for query in ("磁盘空间", "深度清理"):
+        body = {"query": query, "mode": "keyword", "top_k": 3, "filters": within}
+        results = client.post("/v1/retrieve", json=body).json()["results"]
+        assert [r["document_id"] for r in results] == [document_id], query

@@ -13,6 +13,7 @@ from src.errors import NotFoundError, StoreError
 from src.models import ChunkRow, Filters, SourceDocument
 from src.store import SQLiteStore
 from src.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from src.store.properties import EmbeddingSpace
 
 DIM = 8
 
@@ -98,6 +99,43 @@ def test_open_with_other_dimension_is_refused(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StoreError, match="8-dimensional"):
         SQLiteStore(tmp_path / "rag.sqlite3", 16)
+
+
+def test_open_with_another_model_is_refused_and_names_reindex(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "rag.sqlite3", DIM, model="model-a")
+    _add(store, "made by model a")
+    store.close()
+    with pytest.raises(StoreError, match=r"model-a \(8 dimensions\)") as refused:
+        SQLiteStore(tmp_path / "rag.sqlite3", DIM, model="model-b")
+    assert "src.reindex" in refused.value.hint
+    reopened = SQLiteStore(tmp_path / "rag.sqlite3", DIM, model="model-a")
+    assert reopened.space == EmbeddingSpace("model-a", DIM)
+
+
+def test_open_with_another_model_is_allowed_once_the_store_is_empty(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "rag.sqlite3", DIM, model="model-a")
+    store.delete_document(_add(store, "deleted"))
+    store.close()
+    switched = SQLiteStore(tmp_path / "rag.sqlite3", 16, model="model-b")
+    assert switched.space == EmbeddingSpace("model-b", 16)
+
+
+def test_upgrade_records_the_bundled_model_for_existing_chunks(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, target=5)  # the release before models were recorded
+    conn.execute(
+        "INSERT INTO documents (id, title, content_hash, media_type, char_count, chunk_count, "
+        "created_at) VALUES ('d', 'T', 'h', 'text/plain', 4, 1, '2026-01-01T00:00:00Z')"
+    )
+    conn.execute(
+        "INSERT INTO chunks (id, doc_rowid, position, text, start_char, end_char, embedding)"
+        " VALUES (1, 1, 0, 'text', 0, 4, ?)",
+        (_vectors(1, 1)[0].tobytes(),),
+    )
+    conn.close()
+    with pytest.raises(StoreError, match=r"all-MiniLM-L6-v2 \(384 dimensions\)"):
+        SQLiteStore(path, DIM, model="another-model")
 
 
 def test_open_store_from_schema_v1_upgrades_and_keeps_data(tmp_path: Path) -> None:
