@@ -163,7 +163,7 @@ class _Known:
         self.languages = model.languages
         self.token_spans = model.token_spans
 
-    def embed(self, texts: list[str]) -> Matrix:
+    def embed(self, texts: list[str], query: bool = False) -> Matrix:
         return np.stack([self._vectors[text] for text in texts])
 
 

@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     embedding_max_tokens: int = Field(
         512, ge=64, le=32768, validation_alias=_env("RAG_EMBEDDING_MAX_TOKENS")
     )
+    embedding_query_prefix: str = Field("", validation_alias=_env("RAG_EMBEDDING_QUERY_PREFIX"))
+    embedding_passage_prefix: str = Field("", validation_alias=_env("RAG_EMBEDDING_PASSAGE_PREFIX"))
     embedding_languages: str = Field("*", validation_alias=_env("RAG_EMBEDDING_LANGUAGES"))
     log_level: str = Field("info", validation_alias=_env("RAG_LOG_LEVEL"))
     debug: bool = Field(False, validation_alias=_env("RAG_DEBUG"))

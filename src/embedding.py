@@ -40,7 +40,10 @@ class Embedder(Protocol):
         """Each of the text's tokens (special tokens aside) as a [start, end) in characters."""
         ...
 
-    def embed(self, texts: list[str]) -> Matrix: ...
+    def embed(self, texts: list[str], query: bool = False) -> Matrix:
+        """`query`: the texts are search queries, not passages (some models, e5 among
+        them, are trained to read the two with different prefixes)."""
+        ...
 
 
 def normalize_rows(matrix: Matrix) -> Matrix:
@@ -142,7 +145,7 @@ class OnnxEmbedder:
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return spans_of(self._measuring, text)
 
-    def embed(self, texts: list[str]) -> Matrix:
+    def embed(self, texts: list[str], query: bool = False) -> Matrix:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         # Batching texts of similar length wastes less work on padding.

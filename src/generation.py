@@ -83,8 +83,9 @@ def extractive_answer(
     ]
     if not candidates:
         return EXTRACTIVE_PREFIX + f"{hits[0].text} [1]"
-    vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
-    scores = vectors[1:] @ vectors[0] + LEXICAL_WEIGHT * _shared_terms(question, candidates)
+    asked = embedder.embed([question], query=True)[0]
+    vectors = embedder.embed([sentence for _, sentence in candidates])
+    scores = vectors @ asked + LEXICAL_WEIGHT * _shared_terms(question, candidates)
     ranked = np.argsort(-scores)[:max_sentences].tolist()
     # Only sentences nearly as close as the best one: a weak runner-up adds noise, not support.
     floor = float(scores[ranked[0]]) - RELATIVE_SENTENCE_MARGIN

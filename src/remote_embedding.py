@@ -46,7 +46,9 @@ class RemoteEmbedder:
         batch_size: int,
         retries: int,
         languages: tuple[str, ...] = ("*",),
+        prefixes: tuple[str, str] = ("", ""),
     ) -> None:
+        """`prefixes`: put in front of (queries, passages), for models trained with them."""
         self._client = client
         self._model = model
         self._spans = token_spans
@@ -54,6 +56,7 @@ class RemoteEmbedder:
         self._batch_size = batch_size
         self._retries = retries
         self._languages = languages
+        self._query_prefix, self._passage_prefix = prefixes
         self._dimension = 0
 
     @classmethod
@@ -90,9 +93,11 @@ class RemoteEmbedder:
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return self._spans(text)
 
-    def embed(self, texts: list[str]) -> Matrix:
+    def embed(self, texts: list[str], query: bool = False) -> Matrix:
         if not texts:
             return np.zeros((0, self._dimension), dtype=np.float32)
+        prefix = self._query_prefix if query else self._passage_prefix
+        texts = [prefix + text for text in texts] if prefix else texts
         parts = [
             self._request(texts[start : start + self._batch_size])
             for start in range(0, len(texts), self._batch_size)

@@ -65,5 +65,5 @@ class Retriever:
         return cjk_share(query) <= 0.5
 
     def _dense(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
-        vector = self._embedder.embed([query])[0]
+        vector = self._embedder.embed([query], query=True)[0]
         return self._store.dense_search(vector, k, filters)

@@ -77,6 +77,7 @@ def load_embedder(settings: Settings) -> Embedder:
         batch_size=settings.embedding_batch_size,
         retries=settings.embedding_retries,
         languages=tuple(code.strip() for code in settings.embedding_languages.split(",")),
+        prefixes=(settings.embedding_query_prefix, settings.embedding_passage_prefix),
     )
 
 

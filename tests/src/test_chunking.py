@@ -61,3 +61,13 @@ def test_chunk_text_short_and_empty() -> None:
     text = "  one line  "
     assert [c.text for c in chunk_text(text, _spans(text), 100, 10)] == ["one line"]
     assert chunk_text("", [], 100, 10) == []
+
+
+def test_chunk_text_cuts_chinese_at_full_stops_with_exact_offsets() -> None:
+    # No spaces anywhere; 𠮷 is outside the Basic Multilingual Plane.
+    text = "".join(f"第{n}句话讲的是𠮷野家的镜像构建缓存。" for n in range(40))
+    spans = [m.span() for m in re.finditer(r"[^\W\d_]|\d+|[^\w\s]", text)]
+    chunks = chunk_text(text, spans, 40, 8)
+    assert len(chunks) > 5
+    assert all(text[c.start : c.end] == c.text for c in chunks)
+    assert all(c.text.endswith("。") for c in chunks[:-1])

@@ -6,12 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import FakeEmbeddings, free_port
+from fake_embeddings import vector
 
 from src.errors import EmbeddingError, EmbeddingTimeoutError
 from src.remote_embedding import RemoteEmbedder
 
 
-def _connect(url: str, timeout_s: float = 2.0, retries: int = 2) -> RemoteEmbedder:
+def _connect(
+    url: str, timeout_s: float = 2.0, retries: int = 2, prefixes: tuple[str, str] = ("", "")
+) -> RemoteEmbedder:
     return RemoteEmbedder.connect(
         url,
         "sk-test",
@@ -21,6 +24,7 @@ def _connect(url: str, timeout_s: float = 2.0, retries: int = 2) -> RemoteEmbedd
         max_tokens=512,
         batch_size=4,
         retries=retries,
+        prefixes=prefixes,
     )
 
 
@@ -83,3 +87,13 @@ def test_embed_wrong_number_of_vectors_is_an_error(
 def test_connect_unreachable_endpoint_is_an_error() -> None:
     with pytest.raises(EmbeddingError, match="could not be reached"):
         _connect(f"http://127.0.0.1:{free_port()}/v1", retries=1)
+
+
+def test_embed_puts_the_query_and_passage_prefixes_in_front(
+    fake_embeddings: FakeEmbeddings,
+) -> None:
+    embedder = _connect(f"{fake_embeddings.url}/v1", prefixes=("query: ", "passage: "))
+    as_query = embedder.embed(["walrus tusks"], query=True)[0]
+    as_passage = embedder.embed(["walrus tusks"])[0]
+    assert np.allclose(as_query, vector("query: walrus tusks", 64))
+    assert np.allclose(as_passage, vector("passage: walrus tusks", 64))
