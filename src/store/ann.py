@@ -30,6 +30,8 @@ IdArray = npt.NDArray[np.int64]
 VectorSource = Callable[[IdArray | None], Iterable[tuple[IdArray, Matrix]]]
 
 FORMAT = 1
+# Files saved before the model was recorded were all of the bundled model's vectors.
+LEGACY_MODEL = "all-MiniLM-L6-v2"
 # usearch holds the GIL while it adds: big batches would stall every other request.
 ADD_BATCH = 64
 CORES = os.cpu_count() or 1
@@ -46,10 +48,14 @@ class AnnParams:
     expansion_search: int = 256
     dtype: str = "f16"  # half the memory of f32 for no measurable loss of recall
     exact: bool = False  # scan every vector (to measure what the graph walk loses)
+    # The embedding model of the vectors: a file of another model's vectors is rebuilt
+    # ("": not checked, for tools that bring their own vectors).
+    model: str = ""
 
     def shape(self) -> dict[str, object]:
         # Query-time knobs: changing them needs no rebuild.
-        return {k: v for k, v in asdict(self).items() if k not in ("expansion_search", "exact")}
+        skipped = ("expansion_search", "exact", "model")
+        return {k: v for k, v in asdict(self).items() if k not in skipped}
 
 
 def _crc32(path: Path) -> int:
@@ -112,6 +118,10 @@ class AnnIndex:
     def _load(self) -> Index | None:
         try:
             meta = json.loads(self._meta_path.read_text())
+            model = meta.pop("model", LEGACY_MODEL)
+            if self._params.model and model != self._params.model:
+                log.warning("dense index at %s holds %s vectors: rebuilding", self._path, model)
+                return None
             if meta != self._expected_meta(meta.get("crc32"), meta.get("bytes")):
                 log.warning("dense index at %s was built differently: rebuilding", self._path)
                 return None
@@ -162,6 +172,8 @@ class AnnIndex:
             f.flush()
             os.fsync(f.fileno())
         meta = self._expected_meta(zlib.crc32(data), len(data))
+        if self._params.model:
+            meta["model"] = self._params.model
         tmp_meta = self._meta_path.with_name(self._meta_path.name + ".tmp")
         tmp_meta.write_text(json.dumps(meta))
         tmp.replace(self._path)

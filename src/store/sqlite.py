@@ -11,6 +11,7 @@ and BM25 over the texts (src/store/keyword.py).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -150,7 +151,8 @@ class SQLiteStore:
         if model is not None:
             self._claim(EmbeddingSpace(model, dimension))
         stored = self._chunk_ids()
-        self._ann = AnnIndex(path.with_name(path.stem + ".hnsw"), ann or AnnParams(dimension))
+        params = dataclasses.replace(ann or AnnParams(dimension), model=model or "")
+        self._ann = AnnIndex(path.with_name(path.stem + ".hnsw"), params)
         self._ann.open(stored, self._embeddings)
         self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"), segmenter)
         self._keyword.open(stored, self._texts)

@@ -3,6 +3,7 @@ exact under selective filters, and close to exact search everywhere else."""
 
 from __future__ import annotations
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -187,3 +188,30 @@ def test_search_concurrently_answers_each_query_its_own_neighbours(tmp_path: Pat
         together = list(pool.map(lambda i: index.search(queries[i], 1 + i % 7), range(64)))
     assert [len(found) for found in together] == [1 + i % 7 for i in range(64)]
     assert [[k for k, _ in found] for found in together] == [[k for k, _ in f] for f in alone]
+
+
+def test_open_rebuilds_dense_index_saved_with_another_models_vectors(database: Path) -> None:
+    store = SQLiteStore(database, DIM, model="model-a")
+    _add(store, "doc", 5, seed=1)
+    store.close()
+    # As after a reindex that a still-running service outlived: the store now records
+    # model-b, but the service's last save of the index holds model-a's vectors.
+    with sqlite3.connect(database) as conn:
+        conn.execute("UPDATE properties SET value = 'model-b' WHERE name = 'embedding_model'")
+    meta = database.with_name("rag.hnsw.json")
+    assert json.loads(meta.read_text())["model"] == "model-a"
+    reopened = SQLiteStore(database, DIM, model="model-b")
+    assert json.loads(meta.read_text())["model"] == "model-b"
+    assert len(reopened._ann) == 5
+    reopened.close()
+
+
+def test_open_keeps_dense_index_saved_before_models_were_recorded(database: Path) -> None:
+    store = SQLiteStore(database, DIM)  # no model: the file records none, as old ones
+    _add(store, "doc", 5, seed=1)
+    store.close()
+    meta = database.with_name("rag.hnsw.json")
+    before = meta.read_text()
+    assert "model" not in json.loads(before)
+    SQLiteStore(database, DIM, model="all-MiniLM-L6-v2").close()
+    assert meta.read_text() == before  # loaded as it was, not rebuilt
