@@ -8,18 +8,12 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.lifespan import ServiceHolder
-from src.config import Settings
 from src.errors import NotReadyError
 from src.service import RagService
 
 # Every dependency here is `async def` although none awaits: FastAPI runs a plain `def`
 # dependency in a worker thread, and three thread round-trips per request held the event loop
 # longer than a keyword search takes.
-
-
-async def get_settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
 
 
 async def get_holder(request: Request) -> ServiceHolder:
@@ -47,7 +41,6 @@ async def declare_api_key(
     The check itself is `api.auth.ApiKeyAuth`, which runs before any body is read."""
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 HolderDep = Annotated[ServiceHolder, Depends(get_holder)]
 ServiceDep = Annotated[RagService, Depends(get_service)]
 ApiKeyDoc = Depends(declare_api_key)

@@ -25,7 +25,6 @@ from src.errors import (
     RagError,
     StorageFullError,
     StoreError,
-    TooLargeError,
     UnsupportedTypeError,
 )
 
@@ -35,7 +34,6 @@ STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
     (LimitExceededError, 422, "limit_exceeded"),
     (InvalidInputError, 422, "invalid_input"),
     (UnsupportedTypeError, 415, "unsupported_media_type"),
-    (TooLargeError, 413, "payload_too_large"),
     (NotFoundError, 404, "not_found"),
     (NotReadyError, 503, "not_ready"),
     (BusyError, 503, "busy"),

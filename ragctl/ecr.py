@@ -179,13 +179,15 @@ def login(creds: Credentials, force: bool = False) -> bool:
 
 
 def with_login_retry(creds: Credentials, action: Callable[[], Any]) -> Any:
-    """Run `action`; if the registry refused our stored login, log in again once and retry."""
+    """Run `action`; if it fails, log in again (forced) and retry once.
+
+    Docker words a refused login differently per registry and version ("unauthorized",
+    "no basic auth credentials", "denied: ..."), so the error text decides nothing: any
+    failure gets one fresh login and one more try, which a real failure fails again."""
     login(creds)
     try:
         return action()
     except RagctlError as exc:
-        text = f"{exc.message}\n{exc.details}".lower()
-        if not any(s in text for s in ("no basic auth", "unauthorized", "authentication required")):
-            raise
+        progress(f"{exc.message.splitlines()[0]}: logging in again and retrying once")
         login(creds, force=True)
         return action()

@@ -76,3 +76,9 @@ def remove_unprotected() -> list[str]:
         run(docker.cli("image", "rm", "-f", image_id), check=False)
     run(docker.cli("image", "prune", "-f"))
     return doomed
+
+
+def safe_prune(cache_budget: str) -> None:
+    """Dangling images, and build cache beyond `cache_budget`, on the current engine only."""
+    run(docker.cli("image", "prune", "-f"))
+    run(docker.cli("builder", "prune", "-f", "--keep-storage", cache_budget))

@@ -39,6 +39,9 @@ class Live:
     history: list[Deployed]
     running_ref: str | None
     running: bool
+    # Why the history label could not be read ("" when it could): a damaged label must not
+    # read as "no earlier version".
+    history_damage: str = ""
 
 
 def _user_env(container: dict[str, Any]) -> list[str]:
@@ -48,11 +51,13 @@ def _user_env(container: dict[str, Any]) -> list[str]:
     return [line for line in container["Config"].get("Env") or [] if line not in own]
 
 
-def _history(labels: dict[str, str]) -> list[Deployed]:
+def read_history(labels: dict[str, str]) -> tuple[list[Deployed], str]:
+    """The deploy history in a container's labels, and what is wrong with it if unreadable."""
+    raw = labels.get(HISTORY_LABEL, "[]")
     try:
-        return [Deployed(**entry) for entry in json.loads(labels.get(HISTORY_LABEL, "[]"))]
-    except (TypeError, ValueError):
-        return []
+        return [Deployed(**entry) for entry in json.loads(raw)], ""
+    except (TypeError, ValueError) as exc:
+        return [], f"label {HISTORY_LABEL} is damaged ({exc}): {raw[:80]!r}"
 
 
 def live(name: str) -> Live:
@@ -66,14 +71,15 @@ def live(name: str) -> Live:
         volume = mounts[0].get("Name") if mounts[0]["Type"] == "volume" else mounts[0]["Source"]
     bindings = (container["HostConfig"].get("PortBindings") or {}).get("8000/tcp") or []
     port = int(bindings[0]["HostPort"]) if bindings and bindings[0].get("HostPort") else None
-    labels = container["Config"].get("Labels") or {}
+    history, damage = read_history(container["Config"].get("Labels") or {})
     return Live(
         volume,
         port,
         _user_env(container),
-        _history(labels),
+        history,
         container["Config"]["Image"],
         running=container["Name"].lstrip("/") == name and bool(container["State"]["Running"]),
+        history_damage=damage,
     )
 
 

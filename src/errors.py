@@ -22,10 +22,6 @@ class UnsupportedTypeError(RagError):
     """A file of a type the service cannot read."""
 
 
-class TooLargeError(RagError):
-    """An upload over the configured size limit."""
-
-
 class NotFoundError(RagError):
     """No document or job with that id."""
 

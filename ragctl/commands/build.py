@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl import config, docker, ecr, release
+from ragctl import config, docker, ecr, release, retention
 from ragctl.buildkit import BuildLog, Step
 from ragctl.commands.common import add_remote_arguments
 from ragctl.errors import RagctlError
@@ -100,18 +100,13 @@ def ensure_disk(min_free_gb: float, cache_budget: str) -> None:
         f"less than {min_free_gb:g} GB free on {root}: pruning dangling images and "
         f"build cache beyond {cache_budget}"
     )
-    safe_prune(cache_budget)
+    retention.safe_prune(cache_budget)
     free = docker.root_free_bytes(root)
     if free < needed:
         raise RagctlError(
             f"only {human_bytes(free)} free on {root}, the build needs {min_free_gb:g} GB",
             hint="free disk, or run `ragctl prune --deep` (the next build starts from scratch)",
         )
-
-
-def safe_prune(cache_budget: str) -> None:
-    run(["docker", "image", "prune", "-f"])
-    run(["docker", "builder", "prune", "-f", "--keep-storage", cache_budget])
 
 
 def build_args(args: argparse.Namespace, version: str) -> list[str]:

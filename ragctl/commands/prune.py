@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from ragctl import config, docker, retention
-from ragctl.commands.build import safe_prune
 from ragctl.output import progress, result
 from ragctl.runner import run
 
@@ -44,7 +43,7 @@ def _prune(args: argparse.Namespace) -> int:
         )
         return 0
     removed = retention.apply(args.image, args.keep)
-    safe_prune(args.cache_budget)
+    retention.safe_prune(args.cache_budget)
     result(
         {"deep": False, "removed_images": removed},
         f"removed {len(removed)} old version(s), dangling images, and build cache beyond "

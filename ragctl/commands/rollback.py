@@ -48,8 +48,15 @@ def main(args: argparse.Namespace) -> int:
     outcomes: list[Outcome] = []
     for engine in engines:
         with docker.on_engine(engine):
-            history = targets.live(options.name).history
-        chosen = pick(history, args.version, engine.spec)
+            live = targets.live(options.name)
+        if live.history_damage:
+            raise RagctlError(
+                f"{engine.spec}: cannot tell which versions to roll back to: the deploy history "
+                f"of container {options.name} has its {live.history_damage}",
+                hint="deploy the version wanted by name (ragctl deploy VERSION): that writes a "
+                "new history",
+            )
+        chosen = pick(live.history, args.version, engine.spec)
         progress(f"{engine.spec}: rolling back to {chosen.version} ({chosen.digest[:19]})")
         outcomes.append(
             roll_out(

@@ -57,7 +57,7 @@ def main(args: argparse.Namespace) -> int:
         f"{args.keep}, build cache beyond {args.cache_budget}"
     )
     removed = retention.apply(args.image, args.keep)
-    build_command.safe_prune(args.cache_budget)
+    retention.safe_prune(args.cache_budget)
     data = {
         "image": image,
         "container": args.name,

@@ -6,7 +6,7 @@ import argparse
 import time
 from typing import Any
 
-from ragctl import docker, release, targets
+from ragctl import config, docker, release, targets
 from ragctl.commands.common import add_remote_arguments
 from ragctl.errors import RagctlError
 from ragctl.output import human_bytes, progress, result
@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--target", action="append", default=[], help="Docker engine(s), as for deploy"
     )
-    parser.add_argument("--name", default="rag-api", help="container name on the targets")
+    parser.add_argument("--name", default=config.CONTAINER, help="container name on the targets")
     parser.add_argument("--no-ecr", action="store_true", help="show only the targets")
 
 

@@ -183,3 +183,37 @@ docker push {remote}
     finally:
         subprocess.run(server.docker("rm", "-f", "rag-api-reference"), capture_output=True)
         subprocess.run(["docker", "image", "rm", remote], capture_output=True)
+
+
+def _dangling(docker: list[str]) -> str:
+    """A new untagged image on the engine `docker` talks to: what `image prune` removes."""
+    import io
+    import tarfile
+    import uuid
+
+    data = uuid.uuid4().hex.encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("marker")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    done = subprocess.run(
+        [*docker, "import", "-"], input=buffer.getvalue(), capture_output=True, check=True
+    )
+    return done.stdout.decode().strip()
+
+
+def _has_image(docker: list[str], image_id: str) -> bool:
+    inspect = subprocess.run([*docker, "image", "inspect", image_id], capture_output=True)
+    return inspect.returncode == 0
+
+
+def test_prune_target_cleans_only_that_engine(ragctl: Any, server: Any) -> None:
+    local = _dangling(["docker"])
+    remote = _dangling(server.docker())
+    try:
+        ragctl.json("prune", "--target", server.host)
+        assert not _has_image(server.docker(), remote)
+        assert _has_image(["docker"], local)  # the operator's own engine is untouched
+    finally:
+        subprocess.run(["docker", "image", "rm", local], capture_output=True)

@@ -92,3 +92,37 @@ def test_cache_records_finds_cache_mounts_whatever_the_field_order() -> None:
     records = cache_records(out)
     assert [(r["ID"], r["Type"]) for r in records] == [("a", "exec.cachemount"), ("b", "regular")]
     assert parse_size(records[0]["Size"]) == pytest.approx(6.191e9)
+
+
+def test_read_history_names_a_damaged_label_instead_of_reading_it_as_empty() -> None:
+    from ragctl.targets import HISTORY_LABEL, read_history
+
+    assert read_history({}) == ([], "")
+    history, damage = read_history({HISTORY_LABEL: '[{"version": "v1"'})
+    assert history == []
+    assert HISTORY_LABEL in damage and "damaged" in damage
+    kept, fine = read_history(
+        {HISTORY_LABEL: '[{"version": "v1", "ref": "r@sha256:1", "deployed_at": 1.0}]'}
+    )
+    assert [entry.version for entry in kept] == ["v1"] and fine == ""
+
+
+def test_with_login_retry_logs_in_again_whatever_the_refusal_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ragctl import ecr
+    from ragctl.errors import RagctlError
+
+    forced: list[bool] = []
+    monkeypatch.setattr(ecr, "login", lambda creds, force=False: forced.append(force))
+    attempts: list[int] = []
+
+    def push() -> str:
+        attempts.append(1)
+        if len(attempts) == 1:  # worded as no list of known phrases would have caught
+            raise RagctlError("denied: requested access to the resource is denied")
+        return "pushed"
+
+    creds = ecr.Credentials("registry.example:5000", "AWS", "secret", 0.0)
+    assert ecr.with_login_retry(creds, push) == "pushed"
+    assert forced == [False, True] and len(attempts) == 2

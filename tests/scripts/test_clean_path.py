@@ -1,0 +1,30 @@
+"""The scripts a user runs start from a clean environment: an empty HOME and only the
+system's PATH, with no uv anywhere (they install it themselves, as scripts/_uv.sh does)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"), [("ragctl", "usage: ragctl"), ("update.sh", "usage: ragctl update")]
+)
+def test_script_runs_with_empty_home_and_system_path(
+    script: str, expected: str, tmp_path: Path
+) -> None:
+    env = {"HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [str(ROOT / "scripts" / script), "--help"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert expected in done.stdout
+    assert (tmp_path / ".local" / "bin" / "uv").exists()  # installed for this user
