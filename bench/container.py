@@ -3,12 +3,12 @@ engine: with an empty volume, or with a stored corpus bind-mounted as the data v
 
 from __future__ import annotations
 
-import subprocess
 import time
 import uuid
 from pathlib import Path
 
 from bench.report import Record, summarize
+from ragctl.docker import Docker
 from rig.ecr import free_port
 from rig.poller import wait_ok
 
@@ -17,16 +17,13 @@ def _run_to_ready(image: str, storage: Path | None) -> float:
     name, port = f"rag-api-bench-cold-{uuid.uuid4().hex[:6]}", free_port()
     volume = ["-v", f"{storage}:/app/rag_local_storage"] if storage else []
     started = time.monotonic()
-    subprocess.run(
-        ["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8000", *volume, image],
-        check=True,
-        capture_output=True,
-    )
+    docker = Docker()
+    docker.run("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8000", *volume, image)
     try:
         wait_ok(f"http://127.0.0.1:{port}/ready")
         return time.monotonic() - started
     finally:
-        subprocess.run(["docker", "rm", "-f", "-v", name], capture_output=True)
+        docker.run("rm", "-f", "-v", name, check=False)
 
 
 def cold_starts(image: str, storage: Path | None, reps: int, variant: str) -> Record:

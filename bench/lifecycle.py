@@ -5,7 +5,6 @@ root (the engine lives in its own network namespace)."""
 
 from __future__ import annotations
 
-import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -14,8 +13,10 @@ from pathlib import Path
 
 from bench.build import LIGHT_PACKAGES, add_dependency, touch_code
 from bench.report import Record, summarize
-from bench.variants import Docker, RagApi, Reference, Variant
-from ragctl.context import copy_build_context
+from bench.variants import RagApi, Reference, Variant
+from ragctl import disk
+from ragctl.docker import Docker
+from ragctl.source import copy_source
 from rig import engine
 from rig.poller import Poller, wait_ok
 
@@ -32,7 +33,7 @@ def fresh_engine(name: str) -> Iterator[tuple[Variant, engine.Server, Path]]:
     with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
         workdir = Path(tmp)
         server = engine.start(workdir, internet=True)
-        variant = _variant(name, Docker({**os.environ, "DOCKER_HOST": server.host}))
+        variant = _variant(name, server.docker)
         try:
             server.load(BASE_IMAGE)
             yield variant, server, workdir
@@ -46,22 +47,22 @@ def lifecycle(name: str, reps: int, cycles: int, heavy: bool = False) -> list[Re
     update cycles, then code-only and light dependency rebuilds."""
     scenario = "heavy_" if heavy else ""
     with fresh_engine(name) as (variant, server, workdir):
-        context = copy_build_context(workdir / "context")
-        cold = variant.build(context, "base", heavy)
+        source = copy_source(workdir / "source")
+        cold = variant.build(source, "base", heavy)
         records = [
             Record(f"{scenario}cold_build", name, "seconds", round(cold, 2), "s"),
             Record(f"{scenario}image_size", name, "bytes", variant.size("base"), "B"),
         ]
         if cycles:
-            records += _updates(variant, server, context, workdir, cycles)
+            records += _updates(variant, server, source, workdir, cycles)
         code, light = [], []
         for n in range(reps):
-            touch_code(context)
-            code.append(variant.build(context, f"code{n}", heavy))
+            touch_code(source)
+            code.append(variant.build(source, f"code{n}", heavy))
         heavy_rebuilt = 0
         for n in range(min(reps, len(LIGHT_PACKAGES))):
-            add_dependency(context, LIGHT_PACKAGES[n])
-            light.append(variant.build(context, f"dep{n}", heavy))
+            add_dependency(source, LIGHT_PACKAGES[n])
+            light.append(variant.build(source, f"dep{n}", heavy))
             if isinstance(variant, RagApi):
                 heavy_rebuilt += variant.rebuilt("heavy.txt")
         if heavy and isinstance(variant, RagApi):
@@ -82,7 +83,7 @@ def lifecycle(name: str, reps: int, cycles: int, heavy: bool = False) -> list[Re
 
 
 def _updates(
-    variant: Variant, server: engine.Server, context: Path, workdir: Path, cycles: int
+    variant: Variant, server: engine.Server, source: Path, workdir: Path, cycles: int
 ) -> list[Record]:
     """Code-only update cycles: time to serving the new version, the longest gap a client
     polling /health sees, and the engine's disk (Docker root) after each cycle."""
@@ -91,10 +92,10 @@ def _updates(
     data.mkdir()
     url = f"http://{server.address}:{PORT}"
     for cycle in range(1, cycles + 1):
-        touch_code(context)
+        touch_code(source)
         started = time.monotonic()
         with Poller(f"{url}/health", interval=0.05) as poller:
-            variant.update(context, f"u{cycle}", PORT, data)
+            variant.update(source, f"u{cycle}", PORT, data)
             wait_ok(f"{url}/ready", interval=0.05)
         if cycle > 1:  # the first cycle has nothing serving before it
             seconds.append(time.monotonic() - started)
@@ -102,7 +103,7 @@ def _updates(
         records.append(Record("update_disk", name, f"after_{cycle}", server.disk_bytes(), "B"))
     return [
         *records,
-        Record("uv_cache", name, "bytes", variant.docker.cache_mount_bytes(), "B"),
+        Record("uv_cache", name, "bytes", disk.cache_mount_bytes(variant.docker), "B"),
         summarize("update", name, "seconds_to_new_version", seconds, "s"),
         summarize("update", name, "longest_client_gap", gaps, "s"),
     ]

@@ -112,8 +112,8 @@ def side_by_side(records: list[Record]) -> str:
 
 
 def publish(out: Path, name: str, records: list[Record], quick: bool) -> Path:
-    """JSON records, the chart, and a markdown report with targets and figures."""
-    from bench import chart, targets
+    """JSON records, the chart, and a markdown report with goals and figures."""
+    from bench import chart, goals
 
     write(out, name, records, quick)
     facts = machine()
@@ -123,7 +123,7 @@ def publish(out: Path, name: str, records: list[Record], quick: bool) -> Path:
         f"Python {facts['python']}; run {facts['date']}.",
         "Medians, with (min-max) where a figure was repeated.",
         "## Targets",
-        targets.table(records),
+        goals.table(records),
         "## Figures, side by side",
         side_by_side(records),
     ]

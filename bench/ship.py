@@ -12,7 +12,7 @@ from typing import Any
 
 from bench.build import ragctl_json, touch_code
 from bench.report import Record, summarize
-from ragctl.context import copy_build_context
+from ragctl.source import copy_source
 from rig import ecr as ecr_rig
 from rig import engine
 from rig.poller import Poller
@@ -37,8 +37,8 @@ class Operator:
         return ragctl_json(*args, env={**self.env, **env})
 
 
-def _push(ragctl: Operator, context: Path, image: str, version: str) -> dict[str, Any]:
-    return ragctl("push", "--context", str(context), "--image", image, "--version", version)
+def _push(ragctl: Operator, source: Path, image: str, version: str) -> dict[str, Any]:
+    return ragctl("push", "--source", str(source), "--image", image, "--version", version)
 
 
 def _deploy(ragctl: Operator, server: engine.Server, *args: str) -> tuple[dict[str, Any], Poller]:
@@ -47,12 +47,12 @@ def _deploy(ragctl: Operator, server: engine.Server, *args: str) -> tuple[dict[s
     return report, poller
 
 
-def _pushes(ragctl: Operator, context: Path, image: str, reps: int) -> list[Record]:
-    first = _push(ragctl, context, image, "v0")
+def _pushes(ragctl: Operator, source: Path, image: str, reps: int) -> list[Record]:
+    first = _push(ragctl, source, image, "v0")
     sizes, seconds = [], []
     for n in range(1, reps + 1):
-        touch_code(context)
-        report = _push(ragctl, context, image, f"v{n}")
+        touch_code(source)
+        report = _push(ragctl, source, image, f"v{n}")
         sizes.append(report["bytes_pushed"])
         seconds.append(report["push_seconds"])
     return [
@@ -85,7 +85,7 @@ def _deploys(ragctl: Operator, server: engine.Server, reps: int) -> list[Record]
     ]
 
 
-def _fresh_builder(ragctl: Operator, workdir: Path, context: Path, image: str) -> list[Record]:
+def _fresh_builder(ragctl: Operator, workdir: Path, source: Path, image: str) -> list[Record]:
     """A new build machine (an empty engine with the base image only): from scratch, then
     seeded from the registry's inline cache, each on its own fresh engine."""
     seconds = {}
@@ -94,9 +94,8 @@ def _fresh_builder(ragctl: Operator, workdir: Path, context: Path, image: str) -
         try:
             server.load(BASE_IMAGE)
             report = ragctl(
-                *("build", "--context", str(context), "--image", image, "--version", "fresh"),
-                *extra,
-                DOCKER_HOST=server.host,
+                *("build", "--source", str(source), "--image", image, "--version", "fresh"),
+                *("--target", server.host, *extra),
             )
             seconds[variant] = report["seconds"]
         finally:
@@ -111,11 +110,11 @@ def ship(image: str, reps: int) -> list[Record]:
         server = engine.start(workdir)
         try:
             ragctl = Operator(rig, workdir)
-            context = copy_build_context(workdir / "context")
-            records = _pushes(ragctl, context, image, reps)
+            source = copy_source(workdir / "source")
+            records = _pushes(ragctl, source, image, reps)
             records += _deploys(ragctl, server, reps)
             server.stop()
-            return records + _fresh_builder(ragctl, workdir, context, image)
+            return records + _fresh_builder(ragctl, workdir, source, image)
         finally:
             server.stop()
             rig.stop()

@@ -1,5 +1,5 @@
 """The two ways of building and updating that the benchmarks compare, each driven against the
-engine that `env` names (DOCKER_HOST):
+engine of its Docker client:
 
 - `reference`: the reference document's Dockerfile (bench/reference/Dockerfile), plain
   `docker buildx build`, and its update.sh (build, stop, remove, run, `docker image prune -f`);
@@ -9,14 +9,13 @@ engine that `env` names (DOCKER_HOST):
 from __future__ import annotations
 
 import os
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from bench.build import ragctl_json
-from ragctl.commands import df
+from ragctl.docker import Docker
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DOCKERFILE = ROOT / "bench" / "reference" / "Dockerfile"
@@ -29,35 +28,17 @@ class Variant(Protocol):
     name: str
     docker: Docker
 
-    def build(self, context: Path, version: str, heavy: bool = False) -> float: ...
+    def build(self, source: Path, version: str, heavy: bool = False) -> float: ...
 
     def size(self, version: str) -> int: ...
 
-    def update(self, context: Path, version: str, port: int, data: Path) -> None: ...
+    def update(self, source: Path, version: str, port: int, data: Path) -> None: ...
 
     def stop(self) -> None: ...
 
 
-@dataclass
-class Docker:
-    """The docker CLI against one engine."""
-
-    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
-
-    def __call__(self, *args: str, check: bool = True) -> str:
-        done = subprocess.run(
-            ["docker", *args], env=self.env, capture_output=True, text=True, check=False
-        )
-        if check and done.returncode != 0:
-            raise RuntimeError(f"docker {' '.join(args)} failed:\n{done.stderr[-3000:]}")
-        return done.stdout
-
-    def image_size(self, ref: str) -> int:
-        return int(self("image", "inspect", "-f", "{{.Size}}", ref).strip())
-
-    def cache_mount_bytes(self) -> int:
-        """BuildKit cache mounts: where the uv download cache lives between builds."""
-        return df.cache_mount_bytes_in(self("buildx", "du", "--verbose"))
+def image_size(docker: Docker, ref: str) -> int:
+    return int(docker.image_inspect(ref)["Size"])
 
 
 @dataclass
@@ -67,7 +48,7 @@ class Reference:
     name: str = "reference"
     container: str = "rag-api-reference-bench"
 
-    def build(self, context: Path, version: str, heavy: bool = False) -> float:
+    def build(self, source: Path, version: str, heavy: bool = False) -> float:
         command = ["buildx", "build", "--progress=plain", "--load", "-f", str(REFERENCE_DOCKERFILE)]
         ca_bundle = os.environ.get("RAG_CA_BUNDLE")
         if ca_bundle:
@@ -75,27 +56,27 @@ class Reference:
         if heavy:
             command += ["--build-arg", "WITH_HEAVY=1"]
         started = time.monotonic()
-        self.docker(*command, "-t", f"{self.image}:{version}", str(context))
+        self.docker.run(*command, "-t", f"{self.image}:{version}", str(source))
         return time.monotonic() - started
 
     def size(self, version: str) -> int:
-        return self.docker.image_size(f"{self.image}:{version}")
+        return image_size(self.docker, f"{self.image}:{version}")
 
-    def update(self, context: Path, version: str, port: int, data: Path) -> None:
+    def update(self, source: Path, version: str, port: int, data: Path) -> None:
         """The reference's scripts/update.sh, step by step (it tags one `latest` only)."""
-        self.build(context, "latest")
-        self.docker("stop", self.container, check=False)
-        self.docker("rm", self.container, check=False)
-        self.docker(
+        self.build(source, "latest")
+        self.docker.run("stop", self.container, check=False)
+        self.docker.run("rm", self.container, check=False)
+        self.docker.run(
             *("run", "-d", "--name", self.container, "-p", f"{port}:8000"),
             *("-v", f"{data}:/app/rag_local_storage", "-v", f"{MODEL_DIR}:/app/model:ro"),
             *("-e", "RAG_MODEL_DIR=/app/model", "-e", "RAG_STORAGE_DIR=/app/rag_local_storage"),
             f"{self.image}:latest",
         )
-        self.docker("image", "prune", "-f")
+        self.docker.run("image", "prune", "-f")
 
     def stop(self) -> None:
-        self.docker("rm", "-f", self.container, check=False)
+        self.docker.remove_container(self.container)
 
 
 @dataclass
@@ -107,7 +88,8 @@ class RagApi:
     steps: list[dict[str, Any]] = field(default_factory=list)  # the last build's steps
 
     def _ragctl(self, *args: str) -> float:
-        report = ragctl_json(*args, "--image", self.image, env=self.docker.env)
+        target = ("--target", self.docker.engine.address)
+        report = ragctl_json(*args, "--image", self.image, *target)
         self.steps = report.get("steps", [])
         return float(report.get("seconds") or 0)
 
@@ -115,18 +97,18 @@ class RagApi:
         """How many steps of the last build that mention `text` ran rather than hit cache."""
         return sum(1 for s in self.steps if s["status"] == "done" and text in s["instruction"])
 
-    def build(self, context: Path, version: str, heavy: bool = False) -> float:
+    def build(self, source: Path, version: str, heavy: bool = False) -> float:
         extra = ["--with-heavy"] if heavy else []
-        return self._ragctl("build", "--context", str(context), "--version", version, *extra)
+        return self._ragctl("build", "--source", str(source), "--version", version, *extra)
 
     def size(self, version: str) -> int:
-        return self.docker.image_size(f"{self.image}:{version}")
+        return image_size(self.docker, f"{self.image}:{version}")
 
-    def update(self, context: Path, version: str, port: int, data: Path) -> None:
+    def update(self, source: Path, version: str, port: int, data: Path) -> None:
         self._ragctl(
-            *("update", "--context", str(context), "--version", version),
+            *("update", "--source", str(source), "--version", version),
             *("--name", self.container, "--port", str(port), "--data", str(data)),
         )
 
     def stop(self) -> None:
-        self.docker("rm", "-f", self.container, check=False)
+        self.docker.remove_container(self.container)

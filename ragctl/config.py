@@ -7,11 +7,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 IMAGE = "rag-api-rag-api"  # what `docker compose build` names it (project rag-api, service rag-api)
-CONTAINER = "rag-api"
+IMAGE_ENV = "RAG_IMAGE"  # the same variable as compose.yaml's image name
+CONTAINER = "rag-api"  # the service's container when ragctl started it
+COMPOSE_PROJECT = "rag-api"  # compose.yaml's `name:`
+COMPOSE_PROJECT_ENV = "COMPOSE_PROJECT_NAME"  # compose's own override of it
+COMPOSE_SERVICE = "rag-api"
 PORT = 8000
 DATA_DIR = Path("rag_local_storage")
 CONTAINER_DATA = "/app/rag_local_storage"
-KEEP_VERSIONS = 5
 # Room for the uv cache mount (~6 GB with torch's wheels for the model stage) and the layers
 # of the kept versions; the heavy group (torch in the image) needs a larger budget.
 BUILD_CACHE_BUDGET = "10GB"
@@ -30,3 +33,11 @@ MEMORY_LIMIT_ENV = "RAG_MEMORY_LIMIT"  # the same variable and default as compos
 
 def memory_limit() -> str:
     return os.environ.get(MEMORY_LIMIT_ENV) or "4g"
+
+
+def image() -> str:
+    return os.environ.get(IMAGE_ENV) or IMAGE
+
+
+def compose_project() -> str:
+    return os.environ.get(COMPOSE_PROJECT_ENV) or COMPOSE_PROJECT

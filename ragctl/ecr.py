@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ragctl import docker, state
+from ragctl import state
+from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 from ragctl.output import progress
 from ragctl.registry import Registry
-from ragctl.runner import run
 
 # Log in again when the stored token has less than this left of its 12 hours.
 LOGIN_MARGIN_S = 3600.0
@@ -163,31 +163,31 @@ def needs_login(expires_at: float | None, now: float) -> bool:
     return expires_at is None or expires_at - now < LOGIN_MARGIN_S
 
 
-def login(creds: Credentials, force: bool = False) -> bool:
-    """`docker login` with the password on stdin, unless the last login is still fresh."""
+def login(docker: Docker, creds: Credentials, force: bool = False) -> bool:
+    """`docker login` with the password on stdin, unless the last login is still fresh.
+    The login lives in the client's Docker config, whichever engine `docker` talks to."""
     logins = state.load("logins")
     if not force and not needs_login(logins.get(creds.registry), time.time()):
         return False
     progress(f"logging in to {creds.registry}")
-    run(
-        docker.cli("login", "--username", creds.user, "--password-stdin", creds.registry),
-        stdin=creds.password,
+    docker.run(
+        "login", "--username", creds.user, "--password-stdin", creds.registry, stdin=creds.password
     )
     logins[creds.registry] = creds.expires_at
     state.save("logins", logins)
     return True
 
 
-def with_login_retry(creds: Credentials, action: Callable[[], Any]) -> Any:
+def with_login_retry(docker: Docker, creds: Credentials, action: Callable[[], Any]) -> Any:
     """Run `action`; if it fails, log in again (forced) and retry once.
 
     Docker words a refused login differently per registry and version ("unauthorized",
     "no basic auth credentials", "denied: ..."), so the error text decides nothing: any
     failure gets one fresh login and one more try, which a real failure fails again."""
-    login(creds)
+    login(docker, creds)
     try:
         return action()
     except RagctlError as exc:
         progress(f"{exc.message.splitlines()[0]}: logging in again and retrying once")
-        login(creds, force=True)
+        login(docker, creds, force=True)
         return action()

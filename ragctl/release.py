@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ragctl import ecr, state
+from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 
 PUSH_RECORDS_KEPT = 50
@@ -93,3 +95,10 @@ def remote_versions(remote: Remote) -> list[RemoteVersion]:
         created = str(api.config(name, manifest).get("created", ""))
         found.append(RemoteVersion(tag, manifest.digest, created, sum(manifest.layer_sizes)))
     return sorted(found, key=lambda v: v.created, reverse=True)
+
+
+def puller(remote: Remote, ref: str) -> Callable[[Docker], Any]:
+    """Pulls `ref` onto the engine of the client it is given, logged in to the registry."""
+    return lambda docker: ecr.with_login_retry(
+        docker, remote.creds, lambda: docker.run("pull", ref)
+    )

@@ -1,12 +1,13 @@
-"""Which image versions to keep: the last N, never the running one, never `latest`."""
+"""Which images stay on an engine: the newest versions, every version a deploy history may roll
+back to, whatever a container uses, and `latest`. Build cache is held to a budget."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 
-from ragctl import docker, targets
-from ragctl.runner import run
+from ragctl.docker import Docker
+from ragctl.history import HISTORY_LABEL, read_history
 
 
 @dataclass(frozen=True)
@@ -18,15 +19,14 @@ class ImageTag:
     size: int
 
 
-def tags(image: str) -> list[ImageTag]:
+def tags(docker: Docker, image: str) -> list[ImageTag]:
     """Every tag of `image` on the engine, newest first."""
-    out = run(docker.cli("image", "ls", image, "--no-trunc", "--format", "{{json .}}")).stdout
-    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    rows = docker.json_lines("image", "ls", image, "--no-trunc")
     refs = [f"{image}:{row['Tag']}" for row in rows if row["Tag"] != "<none>"]
     if not refs:
         return []
     # One `docker image inspect` for every tag; it answers in the order asked.
-    inspected = json.loads(run(docker.cli("image", "inspect", *refs)).stdout)
+    inspected = json.loads(docker.run("image", "inspect", *refs).stdout)
     found = [
         ImageTag(ref, ref.rsplit(":", 1)[1], data["Id"], data["Created"], int(data["Size"]))
         for ref, data in zip(refs, inspected, strict=True)
@@ -34,51 +34,69 @@ def tags(image: str) -> list[ImageTag]:
     return sorted(found, key=lambda t: t.created, reverse=True)
 
 
-def in_use_image_ids() -> set[str]:
-    out = run(docker.cli("ps", "-a", "--no-trunc", "--format", "{{.ID}}")).stdout.split()
-    if not out:
-        return set()
-    inspect = json.loads(run(docker.cli("container", "inspect", *out)).stdout)
-    return {c["Image"] for c in inspect}
+def _containers(docker: Docker, *filters: str) -> list[dict[str, object]]:
+    names = docker.container_names(*filters)
+    if not names:
+        return []
+    found: list[dict[str, object]] = json.loads(docker.run("container", "inspect", *names).stdout)
+    return found
 
 
-def to_remove(all_tags: list[ImageTag], keep: int, protected_ids: set[str]) -> list[ImageTag]:
+def in_use_image_ids(docker: Docker) -> set[str]:
+    return {str(c["Image"]) for c in _containers(docker)}
+
+
+def history_image_ids(docker: Docker) -> set[str]:
+    """Images that some container's deploy history may roll back to: never pruned."""
+    refs = set()
+    for container in _containers(docker, f"label={HISTORY_LABEL}"):
+        labels = container["Config"]["Labels"]  # type: ignore[index]
+        refs |= {entry.ref for entry in read_history(labels)[0]}
+    return set(docker.image_ids(*refs).values())
+
+
+def protected_ids(docker: Docker) -> set[str]:
+    return in_use_image_ids(docker) | history_image_ids(docker)
+
+
+def to_remove(all_tags: list[ImageTag], keep: int, protected: set[str]) -> list[ImageTag]:
     """Tags beyond the newest `keep` versions whose image nothing protects."""
     versions = [t for t in all_tags if t.tag != "latest"]
-    kept_ids = {t.image_id for t in versions[:keep]} | protected_ids
+    kept_ids = {t.image_id for t in versions[:keep]} | protected
     kept_ids |= {t.image_id for t in all_tags if t.tag == "latest"}
     return [t for t in versions[keep:] if t.image_id not in kept_ids]
 
 
-def apply(image: str, keep: int) -> list[str]:
-    doomed = to_remove(tags(image), keep, in_use_image_ids())
+def apply(docker: Docker, image: str, keep: int) -> list[str]:
+    """Remove `image`'s versions beyond the newest `keep` that nothing protects, and every
+    dangling image; returns the refs removed."""
+    doomed = to_remove(tags(docker, image), keep, protected_ids(docker))
     for tag in doomed:
-        run(docker.cli("image", "rm", tag.ref))
+        docker.run("image", "rm", tag.ref)
+    docker.run("image", "prune", "-f")
     return [t.ref for t in doomed]
 
 
-def history_image_ids() -> set[str]:
-    """Images that some container's deploy history may roll back to: never pruned."""
-
-    names = run(
-        docker.cli("ps", "-a", "--filter", "label=rag-api.target", "--format", "{{.Names}}")
-    ).stdout.split()
-    refs = {entry.ref for name in names for entry in targets.live(name).history}
-    return {docker.image_inspect(ref)["Id"] for ref in refs if docker.image_exists(ref)}
-
-
-def remove_unprotected() -> list[str]:
+def remove_unprotected(docker: Docker) -> list[str]:
     """The deep clean's image part: every image no container uses and no history protects."""
-    keep = in_use_image_ids() | history_image_ids()
-    listed = run(docker.cli("image", "ls", "-q", "--no-trunc")).stdout.split()
+    keep = protected_ids(docker)
+    listed = docker.run("image", "ls", "-q", "--no-trunc").stdout.split()
     doomed = sorted(set(listed) - keep)
     for image_id in doomed:
-        run(docker.cli("image", "rm", "-f", image_id), check=False)
-    run(docker.cli("image", "prune", "-f"))
+        docker.run("image", "rm", "-f", image_id, check=False)
+    docker.run("image", "prune", "-f")
     return doomed
 
 
-def safe_prune(cache_budget: str) -> None:
-    """Dangling images, and build cache beyond `cache_budget`, on the current engine only."""
-    run(docker.cli("image", "prune", "-f"))
-    run(docker.cli("builder", "prune", "-f", "--keep-storage", cache_budget))
+def deep_clean(docker: Docker) -> list[str]:
+    """The reference's manual deep clean, minus what a rollback needs: every unprotected
+    image and the whole build cache (the uv download cache too)."""
+    removed = remove_unprotected(docker)
+    docker.run("builder", "prune", "-a", "-f")
+    return removed
+
+
+def safe_prune(docker: Docker, cache_budget: str) -> None:
+    """Dangling images, and build cache beyond `cache_budget`, on this client's engine only."""
+    docker.run("image", "prune", "-f")
+    docker.run("builder", "prune", "-f", "--keep-storage", cache_budget)

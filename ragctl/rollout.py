@@ -1,34 +1,50 @@
-"""Putting one version on one target engine: disk check, pull by digest, health-gated switch,
-history, and a prune that can never remove a version the history may roll back to."""
+"""Putting one version on one engine: what `update`, `deploy` and `rollback` all do. Make the
+image present (pulling it, after a disk check), switch the service health-gated, record the
+version in the service's history, then prune: never a version the history may roll back to."""
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl import config, docker, retention, targets
-from ragctl.containers import Target, replace
+from ragctl import config, retention, service
+from ragctl.docker import Docker, local_free_bytes
 from ragctl.errors import RagctlError
+from ragctl.history import Deployed, history_label, remember
 from ragctl.output import human_bytes, progress
-from ragctl.runner import run
+from ragctl.switch import ServiceSpec, replace
 
 # Room for the compressed download plus the unpacked layers (about 2-3x the download).
 DISK_FACTOR = 4
 
+# Pulls a missing image onto the engine of the client it is given.
+Pull = Callable[[Docker], Any]
+
 
 @dataclass(frozen=True)
-class Options:
-    name: str = config.CONTAINER
-    port: int | None = None
-    env_file: Path | None = None
-    volume: str | None = None
+class Deployable:
+    """A version to run, and where its image is tagged on the engine."""
+
+    repository: str
+    version: str
+    ref: str  # repository@digest, repository:version or an image ID
+    needed_bytes: int | None = None  # room its pull needs, when known
+
+
+@dataclass(frozen=True)
+class RolloutOptions:
+    name: str | None = None  # None: the service, whether compose or ragctl started it
+    port: int | None = None  # None: the live container's, else 8000
+    env_file: Path | None = None  # None: the live container's variables
+    volume: str | None = None  # None: the live container's, else `default_volume`
     ready_timeout: float = config.READY_TIMEOUT_S
-    keep: int = config.HISTORY_KEEP
+    keep: int = config.HISTORY_KEEP  # versions in the history, and tagged versions kept
+    default_volume: str = config.DEPLOY_VOLUME
+    compose_project: str = config.COMPOSE_PROJECT
 
 
 @dataclass
@@ -48,86 +64,87 @@ class Outcome:
         return data
 
 
-def free_bytes(engine: docker.Engine, helper_image: str | None) -> int | None:
-    """Free space under the target's Docker root; a remote one is measured from a throwaway
-    container of an image it already has (None on a remote target with no image yet)."""
+def free_bytes(docker: Docker, helper_image: str | None) -> int | None:
+    """Free space under the engine's Docker root; a remote one is measured from a throwaway
+    container of an image it already has (None on a remote engine with no image yet)."""
     root = docker.root_dir()
-    if engine.is_local:
-        return docker.root_free_bytes(root)
+    if docker.engine.is_local:
+        return local_free_bytes(root)
     if helper_image is None:
         return None
     probe = "import shutil; print(shutil.disk_usage('/r').free)"
     args = ["run", "--rm", "--entrypoint", "python", "-v", f"{root}:/r:ro", helper_image]
-    return int(run(docker.cli(*args, "-c", probe)).stdout.strip())
+    return int(docker.run(*args, "-c", probe).stdout.strip())
 
 
-def ensure_image(
-    engine: docker.Engine, ref: str, needed: int | None, helper: str | None, pull: Callable[[], Any]
-) -> bool:
-    """Make `ref` present on the target; True when it had to be pulled."""
-    if docker.image_exists(ref):
+def ensure_image(docker: Docker, wanted: Deployable, helper: str | None, pull: Pull | None) -> bool:
+    """Make `wanted` present on the engine; True when it had to be pulled."""
+    where = docker.engine.address
+    if docker.image_exists(wanted.ref):
         return False
-    free = free_bytes(engine, helper)
+    if pull is None:
+        raise RagctlError(
+            f"{where}: image {wanted.ref} is not there and has no registry to pull it from",
+            hint="build it again (ragctl update), or deploy a version pushed to ECR",
+        )
+    free = free_bytes(docker, helper)
+    needed = wanted.needed_bytes
     if needed is not None and free is not None and free < needed:
         raise RagctlError(
-            f"{engine.spec}: {human_bytes(free)} free, the image needs about {human_bytes(needed)}",
+            f"{where}: {human_bytes(free)} free, the image needs about {human_bytes(needed)}",
             hint="free disk on the target (ragctl prune keeps every version in the history)",
         )
     if free is None:
-        progress(f"{engine.spec}: no image there yet to measure free disk with; pulling anyway")
-    progress(f"{engine.spec}: pulling {ref}")
-    pull()
+        progress(f"{where}: no image there yet to measure free disk with; pulling anyway")
+    progress(f"{where}: pulling {wanted.ref}")
+    pull(docker)
     return True
 
 
-def prune_outside_history(uri: str, history: list[targets.Deployed]) -> list[str]:
-    """Remove this repository's images that no history entry and no container uses."""
-    keep = {
-        docker.image_inspect(entry.ref)["Id"] for entry in history if docker.image_exists(entry.ref)
-    }
-    keep |= retention.in_use_image_ids()
-    out = run(docker.cli("image", "ls", uri, "--no-trunc", "--format", "{{json .}}")).stdout
-    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
-    doomed = sorted({row["ID"] for row in rows} - keep)
-    for image_id in doomed:
-        run(docker.cli("image", "rm", "-f", image_id))
-    run(docker.cli("image", "prune", "-f"))
-    return doomed
+def keep_tagged(docker: Docker, history: list[Deployed]) -> None:
+    """Tag every version of the history that is present, so no prune sees it as dangling
+    (a compose-built image loses its only tag, `latest`, to the next build)."""
+    for entry in history:
+        tag = f"{entry.tag_repository}:{entry.version}"
+        if docker.image_exists(entry.ref) and not docker.image_exists(tag):
+            docker.tag(entry.ref, tag)
 
 
-def _target(options: Options, engine: docker.Engine, live: targets.Live) -> Target:
-    volume = options.volume or live.volume or config.DEPLOY_VOLUME
-    if not engine.is_local and volume.startswith("."):
+def _spec(docker: Docker, options: RolloutOptions, live: service.Live) -> ServiceSpec:
+    volume = options.volume or live.volume or options.default_volume
+    if not docker.engine.is_local and volume.startswith("."):
         raise RagctlError(
-            f"--volume {volume} is relative, which means nothing on {engine.spec}",
+            f"--volume {volume} is relative, which means nothing on {docker.engine.address}",
             hint="give a volume name or an absolute path on the target host",
         )
     port = options.port or live.port or config.PORT
-    return Target(options.name, port, options.env_file, volume, options.ready_timeout)
+    service_image = live.compose.image if live.compose else None
+    spec = ServiceSpec(live.name, port, options.env_file, volume, options.ready_timeout)
+    return dataclasses.replace(spec, networks=live.networks, service_image=service_image)
+
+
+def _labels(live: service.Live, history: list[Deployed], image_id: str) -> dict[str, str]:
+    compose = live.compose.labels_for(image_id) if live.compose else {}
+    return {**compose, **history_label(history)}
 
 
 def roll_out(
-    engine: docker.Engine,
-    version: str,
-    ref: str,
-    options: Options,
-    *,
-    needed_bytes: int | None,
-    pull: Callable[[], Any],
+    docker: Docker, wanted: Deployable, options: RolloutOptions, pull: Pull | None
 ) -> Outcome:
     started = time.monotonic()
-    uri = ref.split("@", 1)[0]
-    with docker.on_engine(engine):
-        live = targets.live(options.name)
-        pulled = ensure_image(engine, ref, needed_bytes, live.running_ref, pull)
-        run(docker.cli("tag", ref, f"{uri}:{version}"))  # tagged: never "dangling"
-        history = targets.remember(live.history, version, ref, options.keep)
-        target = _target(options, engine, live)
-        carried = live.env if options.env_file is None else []
-        with targets.carried_env(carried) as env_file:
-            target = dataclasses.replace(
-                target, env_file=options.env_file or env_file, labels=targets.history_label(history)
-            )
-            gap = replace(target, ref)
-        removed = prune_outside_history(uri, history)
-    return Outcome(engine.spec, version, ref, pulled, time.monotonic() - started, gap, removed)
+    live = service.find(docker, options.name, options.compose_project)
+    pulled = ensure_image(docker, wanted, live.image_id, pull)
+    tagged = f"{wanted.repository}:{wanted.version}"
+    docker.tag(wanted.ref, tagged)  # never dangling, and named by its version where it runs
+    history = remember(live.history, wanted.version, wanted.ref, options.keep, wanted.repository)
+    keep_tagged(docker, history)
+    spec = _spec(docker, options, live)
+    labels = _labels(live, history, docker.image_inspect(wanted.ref)["Id"])
+    carried = live.env if options.env_file is None else []
+    with service.carried_env(carried) as env_file:
+        spec = dataclasses.replace(spec, env_file=options.env_file or env_file, labels=labels)
+        gap = replace(docker, spec, tagged)
+    removed = retention.apply(docker, wanted.repository, options.keep)
+    seconds = time.monotonic() - started
+    address = docker.engine.address
+    return Outcome(address, wanted.version, wanted.ref, pulled, seconds, gap, removed)

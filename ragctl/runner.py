@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from ragctl.errors import CommandError, RagctlError
 
@@ -27,17 +28,28 @@ def run(
     check: bool = True,
     timeout: float | None = None,
     on_line: Callable[[str], None] | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> Result:
     """Run `args`; stdin is passed as data (secrets go there, never into `args`).
 
     With `on_line`, the merged output is streamed line by line as it comes (long builds).
+    `env` replaces the environment (None: this process's); `cwd` is where it runs.
     """
     log.info("$ %s", " ".join(args))
+    place = _Place(None if env is None else dict(env), cwd)
     try:
         if on_line is not None:
-            return _stream(list(args), check, on_line)
+            return _stream(list(args), check, on_line, place)
         done = subprocess.run(
-            list(args), input=stdin, capture_output=True, text=True, timeout=timeout, check=False
+            list(args),
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=place.env,
+            cwd=place.cwd,
         )
     except FileNotFoundError as exc:
         raise RagctlError(f"{args[0]} is not installed", hint="install it and retry") from exc
@@ -49,10 +61,24 @@ def run(
     return result
 
 
-def _stream(args: list[str], check: bool, on_line: Callable[[str], None]) -> Result:
+@dataclass(frozen=True)
+class _Place:
+    """The environment and working directory a command runs in."""
+
+    env: dict[str, str] | None
+    cwd: Path | None
+
+
+def _stream(args: list[str], check: bool, on_line: Callable[[str], None], place: _Place) -> Result:
     lines: list[str] = []
     with subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+        env=place.env,
+        cwd=place.cwd,
     ) as process:
         assert process.stdout is not None
         for line in process.stdout:

@@ -9,8 +9,10 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from ragctl.docker import Docker, Engine
 
 NETNS = "rag-rig-server"
 HOST_IF, NS_IF = "ragrig-host", "ragrig-ns"
@@ -32,19 +34,14 @@ def _ip(*args: str, check: bool = True) -> None:
 @dataclass
 class Server:
     processes: list[subprocess.Popen[bytes]]
+    docker: Docker = field(default_factory=lambda: Docker(Engine(f"unix://{SOCKET}")))
 
     host = f"unix://{SOCKET}"
     address = SERVER_IP  # where the host reaches ports published on this engine
 
-    def docker(self, *args: str) -> list[str]:
-        return ["docker", "-H", self.host, *args]
-
     def load(self, image: str) -> None:
         """Copy an image from the local engine (no registry to pull a base image from)."""
-        save = subprocess.Popen(["docker", "save", image], stdout=subprocess.PIPE)
-        subprocess.run(self.docker("load"), stdin=save.stdout, check=True, capture_output=True)
-        if save.wait() != 0:
-            raise EngineError(f"docker save {image} failed")
+        Docker().pipe_to(self.docker, ("save", image), ("load",))
 
     def disk_bytes(self) -> int:
         """Bytes this engine's data root holds on disk (images, containers, build cache)."""
@@ -141,7 +138,7 @@ def start(log_dir: Path, registry_port: int = 443, internet: bool = False) -> Se
         )
     server = Server([relay, dockerd])
     deadline = time.monotonic() + 60
-    while subprocess.run(server.docker("info"), capture_output=True).returncode != 0:
+    while not server.docker.ok("info"):
         if time.monotonic() > deadline or dockerd.poll() is not None:
             server.stop()
             raise EngineError(f"the second engine did not start; see {log_dir}/server-dockerd.log")

@@ -1,11 +1,18 @@
-"""Arguments several commands share."""
+"""Options several commands share: each is added to a parser here and read back into its typed
+object here, once."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 
 from ragctl import config
+from ragctl.builder import BuildOptions
+from ragctl.docker import Docker, Engine
+from ragctl.errors import RagctlError
+from ragctl.output import result
+from ragctl.rollout import Outcome, RolloutOptions
 
 
 def add_remote_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,10 +25,135 @@ def add_remote_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: boto3's, e.g. $AWS_REGION)")
 
 
-def add_ready_timeout(parser: argparse.ArgumentParser) -> None:
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--source",
+        type=Path,
+        default=config.ROOT,
+        help="checkout to build (default: this repository)",
+    )
+    parser.add_argument("--image", default=config.image(), help="image name (default %(default)s)")
+    parser.add_argument("--version", help="tag to use instead of the git version")
+    parser.add_argument(
+        "--ca-bundle",
+        default=os.environ.get(config.CA_BUNDLE_ENV),
+        help=f"CA bundle for download steps (or ${config.CA_BUNDLE_ENV})",
+    )
+    parser.add_argument(
+        "--with-heavy", action="store_true", help="install the optional heavy dependency group"
+    )
+    parser.add_argument(
+        "--cache-from",
+        action="append",
+        default=[],
+        help="extra BuildKit cache source (e.g. type=registry,ref=...)",
+    )
+    parser.add_argument(
+        "--min-free-gb",
+        type=float,
+        default=config.MIN_FREE_GB,
+        help="free disk needed on the Docker root before building",
+    )
+    add_cache_budget(parser)
+
+
+def add_cache_budget(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cache-budget",
+        default=config.BUILD_CACHE_BUDGET,
+        help="build cache kept by the safe prune (default %(default)s)",
+    )
+
+
+def build_options(args: argparse.Namespace, cache_from: tuple[str, ...] = ()) -> BuildOptions:
+    return BuildOptions(
+        source=args.source,
+        image=args.image,
+        version=args.version,
+        ca_bundle=args.ca_bundle,
+        with_heavy=args.with_heavy,
+        cache_from=(*args.cache_from, *cache_from),
+        min_free_gb=args.min_free_gb,
+        cache_budget=args.cache_budget,
+    )
+
+
+def add_target_arguments(parser: argparse.ArgumentParser, many: bool = True) -> None:
+    if many:
+        parser.add_argument(
+            "--target",
+            action="append",
+            default=[],
+            help="Docker engine: local (default), ssh://user@host, tcp://..., unix://... or "
+            "context:NAME; repeat for several, taken in order",
+        )
+    else:
+        parser.add_argument(
+            "--target", default="local", help="Docker engine (as for deploy; default local)"
+        )
+
+
+def targets(args: argparse.Namespace) -> list[Docker]:
+    """A client for each --target, every address checked before any engine is touched."""
+    given = [args.target] if isinstance(args.target, str) else args.target
+    return [Docker(Engine(address)) for address in (given or ["local"])]
+
+
+def add_service_arguments(parser: argparse.ArgumentParser, volume_default: str) -> None:
+    parser.add_argument(
+        "--name",
+        help="container name (default: the rag-api service, whether `docker compose` "
+        f"(project ${config.COMPOSE_PROJECT_ENV}, else {config.COMPOSE_PROJECT}) or ragctl "
+        f"(container {config.CONTAINER}) started it)",
+    )
+    parser.add_argument("--port", type=int, help="host port (default: the live one, else 8000)")
+    parser.add_argument(
+        "--env-file", type=Path, help="env file (default: the live container's variables)"
+    )
+    parser.add_argument(
+        "--volume",
+        "--data",
+        dest="volume",
+        help=f"data volume name or host path (default: the live one, else {volume_default})",
+    )
     parser.add_argument(
         "--ready-timeout",
         type=float,
         default=config.READY_TIMEOUT_S,
         help="seconds to wait for /ready (default %(default)s)",
     )
+    parser.add_argument(
+        "--keep",
+        "--keep-history",
+        dest="keep",
+        type=int,
+        default=config.HISTORY_KEEP,
+        help="versions kept for rollback: in the history and as images (default %(default)s)",
+    )
+
+
+def rollout_options(
+    args: argparse.Namespace, volume_default: str, env_file: Path | None = None
+) -> RolloutOptions:
+    if args.keep < 2:
+        raise RagctlError("--keep must be at least 2", hint="rollback needs two versions")
+    return RolloutOptions(
+        name=args.name,
+        port=args.port,
+        env_file=args.env_file or env_file,
+        volume=args.volume,
+        ready_timeout=args.ready_timeout,
+        keep=args.keep,
+        default_volume=volume_default,
+        compose_project=config.compose_project(),
+    )
+
+
+def report_outcomes(outcomes: list[Outcome], verb: str, extra: dict[str, object]) -> None:
+    text = "\n".join(
+        f"{o.target}: {verb} {o.version} in {o.seconds:.1f}s"
+        f" ({'pulled' if o.pulled else 'image already there'}; port unserved "
+        f"{o.unserved_seconds:.1f}s; removed {len(o.removed_images)} image(s))"
+        for o in outcomes
+    )
+    result({**extra, "targets": [o.as_dict() for o in outcomes]}, text)

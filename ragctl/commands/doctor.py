@@ -6,11 +6,12 @@ import argparse
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from ragctl import config, docker
-from ragctl.commands.df import cache_mount_bytes
+from ragctl import config
+from ragctl.commands.common import add_target_arguments, targets
+from ragctl.disk import cache_mount_bytes
+from ragctl.docker import Docker, local_free_bytes
 from ragctl.errors import RagctlError
 from ragctl.output import human_bytes, result
-from ragctl.runner import run
 
 
 @dataclass(frozen=True)
@@ -21,13 +22,21 @@ class Check:
     hint: str = ""
 
 
+@dataclass(frozen=True)
+class Options:
+    docker: Docker
+    min_free_gb: float
+    base_image: str
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-free-gb", type=float, default=config.MIN_FREE_GB)
     parser.add_argument("--base-image", default=config.BASE_IMAGE)
+    add_target_arguments(parser, many=False)
 
 
-def _engine(_: argparse.Namespace) -> Check:
-    version = run(["docker", "version", "--format", "{{.Server.Version}}"], check=False)
+def _engine(options: Options) -> Check:
+    version = options.docker.run("version", "--format", "{{.Server.Version}}", check=False)
     if version.returncode != 0:
         return Check(
             "engine",
@@ -38,8 +47,8 @@ def _engine(_: argparse.Namespace) -> Check:
     return Check("engine", "ok", f"Docker engine {version.stdout.strip()}")
 
 
-def _buildkit(_: argparse.Namespace) -> Check:
-    builder = run(["docker", "buildx", "inspect"], check=False)
+def _buildkit(options: Options) -> Check:
+    builder = options.docker.run("buildx", "inspect", check=False)
     if builder.returncode != 0:
         return Check(
             "buildkit", "fail", "docker buildx is missing", "install the buildx CLI plugin"
@@ -55,8 +64,8 @@ def _buildkit(_: argparse.Namespace) -> Check:
     return Check("buildkit", "ok", f"BuildKit through buildx (driver {driver})")
 
 
-def _cache(_: argparse.Namespace) -> Check:
-    size = cache_mount_bytes()
+def _cache(options: Options) -> Check:
+    size = cache_mount_bytes(options.docker)
     if size == 0:
         return Check(
             "build cache",
@@ -67,10 +76,10 @@ def _cache(_: argparse.Namespace) -> Check:
     return Check("build cache", "ok", f"uv cache mount holds {human_bytes(size)}")
 
 
-def _disk(args: argparse.Namespace) -> Check:
-    root = docker.root_dir()
-    free = docker.root_free_bytes(root)
-    if free < args.min_free_gb * 1e9:
+def _disk(options: Options) -> Check:
+    root = options.docker.root_dir()
+    free = local_free_bytes(root)
+    if free < options.min_free_gb * 1e9:
         return Check(
             "disk",
             "fail",
@@ -80,18 +89,19 @@ def _disk(args: argparse.Namespace) -> Check:
     return Check("disk", "ok", f"{human_bytes(free)} free on {root}")
 
 
-def _base_image(args: argparse.Namespace) -> Check:
-    if docker.image_exists(args.base_image):
-        return Check("base image", "ok", f"{args.base_image} is present")
+def _base_image(options: Options) -> Check:
+    base = options.base_image
+    if options.docker.image_exists(base):
+        return Check("base image", "ok", f"{base} is present")
     return Check(
         "base image",
         "warn",
-        f"{args.base_image} is not present locally",
-        f"the next build pulls it (`docker pull {args.base_image}`)",
+        f"{base} is not present locally",
+        f"the next build pulls it (`docker pull {base}`)",
     )
 
 
-CHECKS: list[Callable[[argparse.Namespace], Check]] = [
+CHECKS: list[Callable[[Options], Check]] = [
     _engine,
     _buildkit,
     _cache,
@@ -101,10 +111,12 @@ CHECKS: list[Callable[[argparse.Namespace], Check]] = [
 
 
 def main(args: argparse.Namespace) -> int:
+    (docker,) = targets(args)
+    options = Options(docker, args.min_free_gb, args.base_image)
     checks = []
     for check in CHECKS:
         try:
-            checks.append(check(args))
+            checks.append(check(options))
         except RagctlError as exc:
             checks.append(Check(check.__name__.strip("_"), "fail", exc.message, exc.hint))
         if checks[0].verdict == "fail":

@@ -1,12 +1,14 @@
-"""`ragctl prune [--deep]`: routine clean-up, or the reference's manual deep clean."""
+"""`ragctl prune [--deep]`: routine clean-up, or the reference's manual deep clean, on one
+engine (never a version a deploy history may roll back to)."""
 
 from __future__ import annotations
 
 import argparse
 
-from ragctl import config, docker, retention
+from ragctl import config, retention
+from ragctl.commands.common import add_cache_budget, add_target_arguments, targets
+from ragctl.docker import Docker
 from ragctl.output import progress, result
-from ragctl.runner import run
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,35 +17,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="remove every unused image and all build cache (slow next build)",
     )
-    parser.add_argument("--image", default=config.IMAGE)
-    parser.add_argument("--keep", type=int, default=config.KEEP_VERSIONS)
-    parser.add_argument("--cache-budget", default=config.BUILD_CACHE_BUDGET)
-    parser.add_argument(
-        "--target", default="local", help="Docker engine to clean (as for deploy; default local)"
+    parser.add_argument("--image", default=config.image())
+    parser.add_argument("--keep", type=int, default=config.HISTORY_KEEP)
+    add_cache_budget(parser)
+    add_target_arguments(parser, many=False)
+
+
+def deep(docker: Docker) -> None:
+    progress(
+        "WARNING: deep clean removes every unused image (except the versions a deploy "
+        "history may roll back to) and the whole build cache, the uv download cache "
+        "included: the next build starts from scratch"
+    )
+    removed = retention.deep_clean(docker)
+    result(
+        {"deep": True, "removed_images": removed},
+        f"deep clean done: {len(removed)} image(s) removed; the next build starts from scratch",
     )
 
 
 def main(args: argparse.Namespace) -> int:
-    with docker.on_engine(docker.Engine(args.target)):
-        return _prune(args)
-
-
-def _prune(args: argparse.Namespace) -> int:
+    (docker,) = targets(args)
     if args.deep:
-        progress(
-            "WARNING: deep clean removes every unused image (except the versions a deploy "
-            "history may roll back to) and the whole build cache, the uv download cache "
-            "included: the next build starts from scratch"
-        )
-        removed = retention.remove_unprotected()
-        run(docker.cli("builder", "prune", "-a", "-f"))
-        result(
-            {"deep": True, "removed_images": removed},
-            f"deep clean done: {len(removed)} image(s) removed; the next build starts from scratch",
-        )
+        deep(docker)
         return 0
-    removed = retention.apply(args.image, args.keep)
-    retention.safe_prune(args.cache_budget)
+    removed = retention.apply(docker, args.image, args.keep)
+    retention.safe_prune(docker, args.cache_budget)
     result(
         {"deep": False, "removed_images": removed},
         f"removed {len(removed)} old version(s), dangling images, and build cache beyond "

@@ -1,27 +1,34 @@
-"""`ragctl rollback [VERSION]`: start a version from each target's own deploy history (by
-default the one deployed before the live one); pulls only if its image is gone."""
+"""`ragctl rollback [VERSION]`: start a version from each target's deploy history (by default
+the one before the live one), pulling it from ECR only if its image is gone."""
 
 from __future__ import annotations
 
 import argparse
-from functools import partial
 
-from ragctl import docker, ecr, release, targets
-from ragctl.commands.common import add_remote_arguments
-from ragctl.commands.deploy import add_target_arguments, engines_of, options_of, report
+from ragctl import config, release, service
+from ragctl.commands.common import (
+    add_remote_arguments,
+    add_service_arguments,
+    add_target_arguments,
+    report_outcomes,
+    rollout_options,
+    targets,
+)
+from ragctl.docker import Docker
 from ragctl.errors import RagctlError
+from ragctl.history import Deployed
 from ragctl.output import progress
-from ragctl.rollout import Outcome, roll_out
-from ragctl.runner import run
+from ragctl.rollout import Deployable, Outcome, Pull, roll_out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("version", nargs="?", help="version from the history (default: previous)")
     add_remote_arguments(parser)
     add_target_arguments(parser)
+    add_service_arguments(parser, config.DEPLOY_VOLUME)
 
 
-def pick(history: list[targets.Deployed], version: str | None, where: str) -> targets.Deployed:
+def pick(history: list[Deployed], version: str | None, where: str) -> Deployed:
     if version is None:
         if len(history) < 2:
             raise RagctlError(
@@ -38,35 +45,33 @@ def pick(history: list[targets.Deployed], version: str | None, where: str) -> ta
     )
 
 
-def _pull_from_ecr(args: argparse.Namespace, ref: str) -> None:
-    remote = release.connect(args.region, args.repository)
-    ecr.with_login_retry(remote.creds, lambda: run(docker.cli("pull", ref)))
+def _puller(args: argparse.Namespace, entry: Deployed) -> Pull | None:
+    """From ECR for a version that came from there; a local build has nowhere to come from."""
+    if "@" not in entry.ref:
+        return None
+
+    def pull(docker: Docker) -> None:
+        release.puller(release.connect(args.region, args.repository), entry.ref)(docker)
+
+    return pull
 
 
 def main(args: argparse.Namespace) -> int:
-    options, engines = options_of(args), engines_of(args)
+    options, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
     outcomes: list[Outcome] = []
-    for engine in engines:
-        with docker.on_engine(engine):
-            live = targets.live(options.name)
+    for docker in engines:
+        where = docker.engine.address
+        live = service.find(docker, options.name, options.compose_project)
         if live.history_damage:
             raise RagctlError(
-                f"{engine.spec}: cannot tell which versions to roll back to: the deploy history "
-                f"of container {options.name} has its {live.history_damage}",
+                f"{where}: cannot tell which versions to roll back to: the deploy history "
+                f"of container {live.name} has its {live.history_damage}",
                 hint="deploy the version wanted by name (ragctl deploy VERSION): that writes a "
                 "new history",
             )
-        chosen = pick(live.history, args.version, engine.spec)
-        progress(f"{engine.spec}: rolling back to {chosen.version} ({chosen.digest[:19]})")
-        outcomes.append(
-            roll_out(
-                engine,
-                chosen.version,
-                chosen.ref,
-                options,
-                needed_bytes=None,
-                pull=partial(_pull_from_ecr, args, chosen.ref),
-            )
-        )
-    report(outcomes, "rolled back to", {})
+        entry = pick(live.history, args.version, where)
+        progress(f"{where}: rolling back to {entry.version} ({entry.digest[:19]})")
+        wanted = Deployable(entry.tag_repository, entry.version, entry.ref)
+        outcomes.append(roll_out(docker, wanted, options, _puller(args, entry)))
+    report_outcomes(outcomes, "rolled back to", {})
     return 0

@@ -1,74 +1,56 @@
-"""`ragctl update`: build, health-gated restart, then keep disk flat (the reference's
-`scripts/update.sh`, done right)."""
+"""`ragctl update`: build, then deploy that build to the engine it was built on (the
+reference's `scripts/update.sh`, done right): the same health-gated switch, history and prune
+as `deploy`, whether `docker compose` or ragctl started the running service."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ragctl import config, retention
-from ragctl.commands import build as build_command
-from ragctl.commands.common import add_ready_timeout
-from ragctl.containers import Target, replace
-from ragctl.output import progress, result
+from ragctl import builder, config, retention
+from ragctl.commands.common import (
+    add_build_arguments,
+    add_service_arguments,
+    add_target_arguments,
+    build_options,
+    report_outcomes,
+    rollout_options,
+    targets,
+)
+from ragctl.errors import RagctlError
+from ragctl.output import progress
+from ragctl.rollout import Deployable, roll_out
 
-
-def add_target_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--name", default=config.CONTAINER, help="container name")
-    parser.add_argument("--port", type=int, default=config.PORT, help="host port")
-    parser.add_argument("--env-file", type=Path, help="env file for the container (e.g. .env)")
-    parser.add_argument(
-        "--data",
-        type=Path,
-        default=config.DATA_DIR,
-        help="host directory mounted as the data volume",
-    )
-    add_ready_timeout(parser)
+VOLUME = f"./{config.DATA_DIR}"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    build_command.add_arguments(parser)
-    add_target_arguments(parser)
-    parser.add_argument("--use-image", help="deploy this image instead of building one")
-    parser.add_argument(
-        "--keep",
-        type=int,
-        default=config.KEEP_VERSIONS,
-        help="image versions kept for rollback (default %(default)s)",
-    )
+    add_build_arguments(parser)
+    add_target_arguments(parser, many=False)
+    add_service_arguments(parser, VOLUME)
+    parser.add_argument("--use-image", help="deploy this local image instead of building one")
 
 
-def target_of(args: argparse.Namespace) -> Target:
-    env_file = args.env_file
-    if env_file is None and Path(".env").is_file():
-        env_file = Path(".env")
-    return Target(args.name, args.port, env_file, str(args.data), args.ready_timeout)
+def _env_file() -> Path | None:
+    """The checkout's .env, read afresh on every update (as compose reads it on every up)."""
+    return Path(".env") if Path(".env").is_file() else None
 
 
 def main(args: argparse.Namespace) -> int:
+    options = rollout_options(args, VOLUME, _env_file())
+    build = build_options(args)
+    (docker,) = targets(args)
     report = None
     image = args.use_image
     if image is None:
-        report = build_command.build(args)
+        report = builder.build(docker, build)
         image = report.ref
-    gap = replace(target_of(args), image)
-    progress(
-        "pruning: dangling images, versions beyond the last "
-        f"{args.keep}, build cache beyond {args.cache_budget}"
-    )
-    removed = retention.apply(args.image, args.keep)
-    retention.safe_prune(args.cache_budget)
-    data = {
-        "image": image,
-        "container": args.name,
-        "port": args.port,
-        "unserved_seconds": round(gap, 2),
-        "removed_images": removed,
-        "build": report.as_dict() if report else None,
-    }
-    result(
-        data,
-        f"{args.name} now runs {image} on port {args.port} "
-        f"(port unserved for {gap:.1f}s); removed {len(removed)} old image(s)",
-    )
+    repository, _, version = image.rpartition(":")
+    if not repository or "/" in version:
+        raise RagctlError(f"--use-image {image}: name the image as IMAGE:VERSION")
+    outcome = roll_out(docker, Deployable(repository, version, image), options, pull=None)
+    progress(f"pruning build cache beyond {build.cache_budget}")
+    retention.safe_prune(docker, build.cache_budget)
+    build_report = report.as_dict() if report else None
+    report_outcomes([outcome], "now runs", {"image": image, "build": build_report})
     return 0

@@ -6,18 +6,17 @@ import argparse
 import time
 from typing import Any
 
-from ragctl import config, docker, release, targets
-from ragctl.commands.common import add_remote_arguments
+from ragctl import config, release, service
+from ragctl.commands.common import add_remote_arguments, add_target_arguments, targets
+from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 from ragctl.output import human_bytes, progress, result
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_remote_arguments(parser)
-    parser.add_argument(
-        "--target", action="append", default=[], help="Docker engine(s), as for deploy"
-    )
-    parser.add_argument("--name", default=config.CONTAINER, help="container name on the targets")
+    add_target_arguments(parser)
+    parser.add_argument("--name", help="container name (default: the rag-api service)")
     parser.add_argument("--no-ecr", action="store_true", help="show only the targets")
 
 
@@ -32,19 +31,16 @@ def _ecr(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
         return [], None
 
 
-def _target(engine: docker.Engine, name: str) -> dict[str, Any]:
-    with docker.on_engine(engine):
-        live = targets.live(name)
-        live_ref = live.running_ref if live.running else None
-        history = [
-            {
-                **entry.__dict__,
-                "live": entry.ref == live_ref,
-                "image_present": docker.image_exists(entry.ref),
-            }
-            for entry in live.history
-        ]
-    return {"target": engine.spec, "live": live_ref, "history": history}
+def _target(docker: Docker, name: str | None) -> dict[str, Any]:
+    live = service.find(docker, name, config.compose_project())
+    ids = docker.image_ids(*(entry.ref for entry in live.history))
+    running = live.image_id if live.running else None
+    history = [
+        {**entry.__dict__, "live": ids.get(entry.ref) == running, "image_present": entry.ref in ids}
+        for entry in live.history
+    ]
+    live_ref = next((e["ref"] for e in history if e["live"]), running)
+    return {"target": docker.engine.address, "live": live_ref, "history": history}
 
 
 def _text(uri: str | None, remote: list[dict[str, Any]], found: list[dict[str, Any]]) -> str:
@@ -60,7 +56,7 @@ def _text(uri: str | None, remote: list[dict[str, Any]], found: list[dict[str, A
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry["deployed_at"]))
             mark = "live" if entry["live"] else ("" if entry["image_present"] else "(to pull)")
             lines.append(
-                f"  {entry['version']:<32} {entry['ref'].rsplit('@')[1][:19]}  "
+                f"  {entry['version']:<32} {entry['ref'].rsplit('@')[-1][:19]}  "
                 f"deployed {when}  {mark}"
             )
         if not target["history"]:
@@ -70,6 +66,6 @@ def _text(uri: str | None, remote: list[dict[str, Any]], found: list[dict[str, A
 
 def main(args: argparse.Namespace) -> int:
     remote, uri = _ecr(args)
-    found = [_target(docker.Engine(spec), args.name) for spec in (args.target or ["local"])]
+    found = [_target(docker, args.name) for docker in targets(args)]
     result({"repository": uri, "ecr": remote, "targets": found}, _text(uri, remote, found))
     return 0

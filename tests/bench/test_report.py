@@ -1,11 +1,11 @@
-"""The benchmark report: targets judged from records, the side-by-side table, the files."""
+"""The benchmark report: goals judged from records, the side-by-side table, the files."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from bench import report, targets
+from bench import goals, report
 from bench.report import Record
 
 
@@ -28,19 +28,19 @@ def _row(table: str, goal_start: str) -> str:
     return next(line for line in table.splitlines() if line.startswith(f"| {goal_start}"))
 
 
-def test_targets_table_judges_each_target_from_the_records() -> None:
-    table = targets.table(_lifecycle(ours_light=2.0, theirs_light=40.0))
+def test_goals_table_judges_each_goal_from_the_records() -> None:
+    table = goals.table(_lifecycle(ours_light=2.0, theirs_light=40.0))
     assert _row(table, "code-only rebuild").endswith("| 0.40 s | yes |")
     assert "2.0 s vs 40.0 s (20.0x) | yes |" in _row(table, "light dependency change")
 
 
-def test_targets_table_flags_a_missed_target() -> None:
-    table = targets.table(_lifecycle(ours_light=10.0, theirs_light=4.0))
+def test_goals_table_flags_a_missed_goal() -> None:
+    table = goals.table(_lifecycle(ours_light=10.0, theirs_light=4.0))
     assert _row(table, "light dependency change").endswith("| **no** |")
 
 
-def test_targets_table_says_when_a_figure_was_not_measured() -> None:
-    table = targets.table(_lifecycle(2.0, 40.0))
+def test_goals_table_says_when_a_figure_was_not_measured() -> None:
+    table = goals.table(_lifecycle(2.0, 40.0))
     assert _row(table, "the same with PyTorch").endswith("| not measured in this run | - |")
     assert _row(table, "/v1/retrieve").endswith("| not measured in this run | - |")
 

@@ -19,19 +19,22 @@ from typing import Any
 import pytest
 from conftest import ROOT, free_port
 
-from ragctl.context import copy_build_context
+from ragctl.docker import Docker
+from ragctl.errors import RagctlError
+from ragctl.source import copy_source
 from rig import ecr as ecr_rig_module
 from rig import engine as engine_module
 from rig.ecr import Rig
 from rig.engine import Server
 
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+LOCAL = Docker()  # the engine the tests build and run on
 
 
 def docker_available() -> bool:
     try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
+        return LOCAL.run("info", check=False, timeout=20).returncode == 0
+    except RagctlError:
         return False
 
 
@@ -88,11 +91,11 @@ def built(
     ragctl: Ragctl, test_image_name: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, Any]]:
     """The image built once by `ragctl build` from a copy of this checkout."""
-    context = copy_build_context(tmp_path_factory.mktemp("context"))
+    source = copy_source(tmp_path_factory.mktemp("source"))
     report = ragctl.json(
-        "build", "--context", str(context), "--image", test_image_name, "--version", "v1"
+        "build", "--source", str(source), "--image", test_image_name, "--version", "v1"
     )
-    yield {**report, "context": context}
+    yield {**report, "source": source}
     _remove_tags(test_image_name)
 
 
@@ -102,21 +105,19 @@ def derived_image(built: dict[str, Any], tmp_path: Path) -> Iterator[Callable[..
     made: list[str] = []
 
     def make(*lines: str, files: dict[str, str] | None = None) -> str:
-        context = tmp_path / uuid.uuid4().hex[:8]
-        context.mkdir()
+        folder = tmp_path / uuid.uuid4().hex[:8]
+        folder.mkdir()
         for name, text in (files or {}).items():
-            (context / name).write_text(text)
-        (context / "Dockerfile").write_text("\n".join([f"FROM {built['ref']}", *lines]) + "\n")
-        tag = f"{built['image']}:derived-{context.name}"
-        subprocess.run(
-            ["docker", "build", "-q", "-t", tag, str(context)], check=True, capture_output=True
-        )
+            (folder / name).write_text(text)
+        (folder / "Dockerfile").write_text("\n".join([f"FROM {built['ref']}", *lines]) + "\n")
+        tag = f"{built['image']}:derived-{folder.name}"
+        LOCAL.run("build", "-q", "-t", tag, str(folder))
         made.append(tag)
         return tag
 
     yield make
     for tag in made:
-        subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True)
+        LOCAL.run("image", "rm", "-f", tag, check=False)
 
 
 @pytest.fixture()
@@ -124,7 +125,7 @@ def container_name() -> Iterator[str]:
     name = f"rag-api-test-{uuid.uuid4().hex[:8]}"
     yield name
     for suffix in ("", "-candidate", "-previous"):
-        subprocess.run(["docker", "rm", "-f", name + suffix], capture_output=True)
+        LOCAL.remove_container(name + suffix)
 
 
 @pytest.fixture()
@@ -181,18 +182,14 @@ def ecr_client(ecr: Ragctl) -> Any:
 
 
 def tag_as(image: str, name: str, version: str) -> str:
-    subprocess.run(["docker", "tag", image, f"{name}:{version}"], check=True)
+    LOCAL.tag(image, f"{name}:{version}")
     return f"{name}:{version}"
 
 
 def _remove_tags(name: str) -> None:
-    listed = subprocess.run(
-        ["docker", "image", "ls", name, "--format", "{{.Repository}}:{{.Tag}}"],
-        capture_output=True,
-        text=True,
-    )
+    listed = LOCAL.run("image", "ls", name, "--format", "{{.Repository}}:{{.Tag}}", check=False)
     for ref in listed.stdout.split():
-        subprocess.run(["docker", "image", "rm", "-f", ref], capture_output=True)
+        LOCAL.run("image", "rm", "-f", ref, check=False)
 
 
 @pytest.fixture(scope="session")
@@ -215,8 +212,8 @@ def release_v2(
     ecr: Ragctl, ship_image: str, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Any]:
     """A second version: a code-only change, built and pushed by `ragctl push`."""
-    context = copy_build_context(tmp_path_factory.mktemp("context-v2"))
-    with (context / "src" / "__init__.py").open("a") as out:
+    source = copy_source(tmp_path_factory.mktemp("source-v2"))
+    with (source / "src" / "__init__.py").open("a") as out:
         out.write(f"\n# v2: a code-only change ({uuid.uuid4().hex})\n")
-    report = ecr.json("push", "--context", str(context), "--image", ship_image, "--version", "v2")
-    return {**report, "context": context}
+    report = ecr.json("push", "--source", str(source), "--image", ship_image, "--version", "v2")
+    return {**report, "source": source}

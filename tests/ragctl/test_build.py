@@ -31,13 +31,13 @@ def test_build_tags_version_and_latest_and_reports_size(built: dict[str, Any]) -
 def test_code_only_change_reuses_every_dependency_and_model_step(
     ragctl: Any, built: dict[str, Any], tmp_path: Path
 ) -> None:
-    context = tmp_path / "context"
-    shutil.copytree(built["context"], context)
-    with (context / "src" / "retrieval.py").open("a") as source:
+    source = tmp_path / "source"
+    shutil.copytree(built["source"], source)
+    with (source / "src" / "retrieval.py").open("a") as out:
         # Unique, or BuildKit would rightly reuse the layer of an earlier run's same change.
-        source.write(f"\n# a code-only change {uuid.uuid4()}\n")
+        out.write(f"\n# a code-only change {uuid.uuid4()}\n")
     report = ragctl.json(
-        "build", "--context", str(context), "--image", built["image"], "--version", "v2"
+        "build", "--source", str(source), "--image", built["image"], "--version", "v2"
     )
     rebuilt = [s["instruction"] for s in report["steps"] if s["status"] == "done"]
     assert rebuilt == ["COPY --chown=root:root src/ ./src/"], rebuilt
@@ -52,13 +52,13 @@ def test_code_only_change_reuses_every_dependency_and_model_step(
 def test_light_dependency_lock_change_keeps_model_and_heavy_layers(
     ragctl: Any, built: dict[str, Any], tmp_path: Path
 ) -> None:
-    context = tmp_path / "context"
-    shutil.copytree(built["context"], context)
+    source = tmp_path / "source"
+    shutil.copytree(built["source"], source)
     # A change to the lock that the export and heavy requirement files do not see.
-    with (context / "uv.lock").open("a") as lock:
+    with (source / "uv.lock").open("a") as lock:
         lock.write(f"\n# lock touched {uuid.uuid4()}\n")
     report = ragctl.json(
-        "build", "--context", str(context), "--image", built["image"], "--version", "v3"
+        "build", "--source", str(source), "--image", built["image"], "--version", "v3"
     )
     stages = _by_stage(report)
     assert all(s["status"] == "cached" for s in stages["model"]), stages["model"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import subprocess
+import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -11,22 +11,20 @@ from typing import Any
 import httpx
 from hostile import docx_zip_bomb, pdf_flate_bomb
 
+from ragctl.docker import Docker
+
 
 def test_compose_up_builds_and_serves(
     built: dict[str, Any], host_port: int, tmp_path: Path
 ) -> None:
     project = f"rag-api-test-{uuid.uuid4().hex[:6]}"
     env = {**os.environ, "RAG_PUBLISHED_PORT": str(host_port), "RAG_IMAGE": project}
-    compose = ["docker", "compose", "-p", project]
-    context = built["context"]
+    docker = Docker(env=env)
+    source = built["source"]
     try:
-        subprocess.run(
-            [*compose, "up", "-d", "--build", "--wait", "--wait-timeout", "180"],
-            cwd=context,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
+        docker.run(
+            *("compose", "-p", project, "up", "-d", "--build", "--wait", "--wait-timeout", "180"),
+            cwd=source,
         )
         with httpx.Client(base_url=f"http://127.0.0.1:{host_port}", timeout=60) as http:
             assert http.get("/ready").status_code == 200
@@ -38,30 +36,13 @@ def test_compose_up_builds_and_serves(
                 assert refused.status_code == 422, refused.text
                 assert refused.json()["error"]["type"] == "limit_exceeded"
             assert http.get("/v1/documents").json()["total"] == 1
-        containers = subprocess.run(
-            ["docker", "compose", "-p", project, "ps", "-q"],
-            cwd=context,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        memory = subprocess.run(
-            ["docker", "inspect", "--format", "{{.HostConfig.Memory}}", *containers],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        assert memory == [str(4 * 1024**3)]
-        assert (context / "rag_local_storage" / "rag.sqlite3").is_file()
-        images = subprocess.run(
-            ["docker", "image", "ls", project, "--format", "{{.Tag}}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        containers = docker.run("compose", "-p", project, "ps", "-q", cwd=source).stdout.split()
+        memory = docker.run("inspect", "--format", "{{.HostConfig.Memory}}", *containers)
+        assert memory.stdout.split() == [str(4 * 1024**3)]
+        assert (source / "rag_local_storage" / "rag.sqlite3").is_file()
+        images = docker.run("image", "ls", project, "--format", "{{.Tag}}").stdout.split()
         assert images == ["latest"]
     finally:
-        subprocess.run([*compose, "down"], cwd=context, env=env, capture_output=True)
-        subprocess.run(["docker", "image", "rm", f"{project}:latest"], capture_output=True)
-        subprocess.run(["rm", "-rf", str(context / "rag_local_storage")])
+        docker.run("compose", "-p", project, "down", cwd=source, check=False)
+        docker.run("image", "rm", f"{project}:latest", check=False)
+        shutil.rmtree(source / "rag_local_storage", ignore_errors=True)

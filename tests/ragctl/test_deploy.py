@@ -3,34 +3,33 @@ standing in for another server."""
 
 from __future__ import annotations
 
+import io
 import subprocess
+import tarfile
+import uuid
 from typing import Any
 
 import httpx
 from helpers import ingest_text, wait_until
 
+from ragctl.docker import Docker
 from rig.poller import Poller
+
+LOCAL = Docker()
 
 
 def _images(server: Any) -> list[str]:
-    out = subprocess.run(
-        server.docker("image", "ls", "--no-trunc", "--format", "{{.ID}}"),
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    out = server.docker.run("image", "ls", "--no-trunc", "--format", "{{.ID}}").stdout
     return sorted(set(out.split()))
 
 
 def _empty(server: Any) -> None:
     """Remove every container and image from the server engine (its volumes stay)."""
-    containers = subprocess.run(
-        server.docker("ps", "-aq"), capture_output=True, text=True, check=True
-    ).stdout.split()
+    containers = server.docker.run("ps", "-aq").stdout.split()
     if containers:
-        subprocess.run(server.docker("rm", "-f", *containers), check=True, capture_output=True)
+        server.docker.run("rm", "-f", *containers)
     if _images(server):
-        subprocess.run(server.docker("image", "rm", "-f", *_images(server)), capture_output=True)
+        server.docker.run("image", "rm", "-f", *_images(server), check=False)
 
 
 def _live(ecr: Any, server: Any) -> dict[str, Any]:
@@ -68,7 +67,7 @@ def test_deploy_to_an_empty_server_pulls_from_the_registry_and_keeps_data(
 
 def _push_derived(ecr: Any, ship_image: str, derived_image: Any, version: str, *lines: str) -> None:
     image = derived_image(*lines)
-    subprocess.run(["docker", "tag", image, f"{ship_image}:{version}"], check=True)
+    LOCAL.tag(image, f"{ship_image}:{version}")
     ecr.json("push", "--no-build", "--image", ship_image, "--version", version)
 
 
@@ -108,8 +107,7 @@ def test_deploy_to_several_targets_stops_at_the_first_failure(
 
 
 def _present(server: Any, ref: str) -> bool:
-    inspect = subprocess.run(server.docker("image", "inspect", ref), capture_output=True)
-    return inspect.returncode == 0
+    return bool(server.docker.image_exists(ref))
 
 
 def test_pruning_never_removes_a_version_in_the_history(
@@ -151,7 +149,7 @@ def test_reference_commands_with_the_aws_cli(
     remote = f"{pushed['repository']}:reference"
     host = remote.split("/")[0]
     (tmp_path / ".env").write_text("RAG_LOG_LEVEL=info\n")
-    server_docker = " ".join(server.docker())
+    server_docker = " ".join(server.docker.argv())
     script = f"""set -euo pipefail
 aws ecr get-login-password --region us-east-1 | docker login --username AWS --password-stdin {host}
 docker tag {built["ref"]} {remote}
@@ -181,16 +179,12 @@ docker push {remote}
         wait_until(ready, 120, "the reference container's /ready")
         assert any((tmp_path / "rag_local_storage").iterdir())  # the store is on the host
     finally:
-        subprocess.run(server.docker("rm", "-f", "rag-api-reference"), capture_output=True)
-        subprocess.run(["docker", "image", "rm", remote], capture_output=True)
+        server.docker.remove_container("rag-api-reference")
+        LOCAL.run("image", "rm", remote, check=False)
 
 
-def _dangling(docker: list[str]) -> str:
+def _dangling(docker: Docker) -> str:
     """A new untagged image on the engine `docker` talks to: what `image prune` removes."""
-    import io
-    import tarfile
-    import uuid
-
     data = uuid.uuid4().hex.encode()
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
@@ -198,22 +192,17 @@ def _dangling(docker: list[str]) -> str:
         info.size = len(data)
         tar.addfile(info, io.BytesIO(data))
     done = subprocess.run(
-        [*docker, "import", "-"], input=buffer.getvalue(), capture_output=True, check=True
+        docker.argv("import", "-"), input=buffer.getvalue(), capture_output=True, check=True
     )
     return done.stdout.decode().strip()
 
 
-def _has_image(docker: list[str], image_id: str) -> bool:
-    inspect = subprocess.run([*docker, "image", "inspect", image_id], capture_output=True)
-    return inspect.returncode == 0
-
-
 def test_prune_target_cleans_only_that_engine(ragctl: Any, server: Any) -> None:
-    local = _dangling(["docker"])
-    remote = _dangling(server.docker())
+    local = _dangling(LOCAL)
+    remote = _dangling(server.docker)
     try:
         ragctl.json("prune", "--target", server.host)
-        assert not _has_image(server.docker(), remote)
-        assert _has_image(["docker"], local)  # the operator's own engine is untouched
+        assert not server.docker.image_exists(remote)
+        assert LOCAL.image_exists(local)  # the operator's own engine is untouched
     finally:
-        subprocess.run(["docker", "image", "rm", local], capture_output=True)
+        LOCAL.run("image", "rm", local, check=False)

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ragctl.docker import Docker
+
+LOCAL = Docker()
+
 
 def test_df_reports_docker_usage_and_budget(ragctl: Any, built: dict[str, Any]) -> None:
     report = ragctl.json("df", "--image", built["image"])
@@ -25,7 +29,6 @@ def test_doctor_checks_pass_on_working_engine(ragctl: Any, built: dict[str, Any]
 def test_prune_keeps_newest_versions_latest_and_running(
     ragctl: Any, derived_image: Any, container_name: str
 ) -> None:
-    import subprocess
     import time
     import uuid
 
@@ -36,24 +39,17 @@ def test_prune_keeps_newest_versions_latest_and_running(
         # A real layer, unique per run: metadata-only or cached builds keep an older
         # creation time, and creation time is what orders versions.
         source = derived_image(f"RUN echo {n}-{run_id} > /version")
-        subprocess.run(["docker", "tag", source, f"{repo}:r{n}"], check=True)
+        LOCAL.tag(source, f"{repo}:r{n}")
         refs.append(f"{repo}:r{n}")
         time.sleep(1.1)  # distinct creation times order the versions
-    subprocess.run(["docker", "tag", refs[0], f"{repo}:latest"], check=True)
-    subprocess.run(
-        ["docker", "create", "--name", container_name, refs[1]], check=True, capture_output=True
-    )
+    LOCAL.tag(refs[0], f"{repo}:latest")
+    LOCAL.run("create", "--name", container_name, refs[1])
     try:
         report = ragctl.json("prune", "--image", repo, "--keep", "1")
         assert report["removed_images"] == [refs[2]]
-        left = subprocess.run(
-            ["docker", "image", "ls", repo, "--format", "{{.Tag}}"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
+        left = LOCAL.run("image", "ls", repo, "--format", "{{.Tag}}").stdout.split()
         assert sorted(left) == ["latest", "r1", "r2", "r4"]
     finally:
-        subprocess.run(["docker", "rm", "-f", container_name], capture_output=True)
+        LOCAL.remove_container(container_name)
         for tag in ("latest", "r1", "r2", "r3", "r4"):
-            subprocess.run(["docker", "image", "rm", f"{repo}:{tag}"], capture_output=True)
+            LOCAL.run("image", "rm", f"{repo}:{tag}", check=False)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
+import os
 from pathlib import Path
 from typing import Any
 
+from ragctl.docker import Docker
 from rig.ecr import PASSWORD, REGISTRY_HOST
+
+LOCAL = Docker()
 
 
 def _tag(image: str, ref: str) -> None:
-    subprocess.run(["docker", "tag", image, ref], check=True)
+    LOCAL.tag(image, ref)
 
 
 def test_push_creates_repository_with_immutable_tags_scan_and_lifecycle(
@@ -35,20 +38,8 @@ def test_push_creates_repository_with_immutable_tags_scan_and_lifecycle(
 def test_push_records_the_digest_the_registry_serves(pushed: dict[str, Any], ecr: Any) -> None:
     state = json.loads((_state_dir(ecr) / "pushes.json").read_text())
     assert state[pushed["repository"]][-1]["digest"] == pushed["digest"]
-    pulled = subprocess.run(
-        [
-            "docker",
-            "--config",
-            ecr.env["DOCKER_CONFIG"],
-            "manifest",
-            "inspect",
-            "-v",
-            pushed["ref"],
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    operator = Docker(env={**os.environ, "DOCKER_CONFIG": ecr.env["DOCKER_CONFIG"]})
+    pulled = operator.run("manifest", "inspect", "-v", pushed["ref"])
     assert json.loads(pulled.stdout)["Descriptor"]["digest"] == pushed["digest"]
 
 
@@ -84,7 +75,7 @@ def test_push_refuses_another_image_under_an_existing_version(
     try:
         refused = ecr("push", "--no-build", "--image", name, "--version", "v1", check=False)
     finally:
-        subprocess.run(["docker", "image", "rm", f"{name}:v1"], capture_output=True)
+        LOCAL.run("image", "rm", f"{name}:v1", check=False)
     assert refused.returncode == 1
     assert "already exists with a different image" in refused.stderr
     assert "hint:" in refused.stderr
@@ -121,15 +112,14 @@ def test_fresh_builder_reuses_the_pushed_layers_through_inline_cache(
 ) -> None:
     # The second engine has never built anything: only the base image (which a real build
     # server pulls from Docker Hub) is loaded into it.
-    save = subprocess.Popen(["docker", "save", "python:3.11-slim-bookworm"], stdout=subprocess.PIPE)
-    subprocess.run(server.docker("load"), stdin=save.stdout, check=True, capture_output=True)
-    save.wait()
-    env = {**ecr.env, "DOCKER_HOST": server.host}
-    done = type(ecr)(env)(
+    server.load("python:3.11-slim-bookworm")
+    done = ecr(
         "--json",
         "build",
-        "--context",
-        str(release_v2["context"]),
+        "--target",
+        server.host,
+        "--source",
+        str(release_v2["source"]),
         "--image",
         ship_image,
         "--version",

@@ -9,8 +9,8 @@ import pytest
 from ragctl.docker import Engine
 from ragctl.ecr import LOGIN_MARGIN_S, lifecycle_policy, needs_login
 from ragctl.errors import RagctlError
+from ragctl.history import Deployed, remember
 from ragctl.pushlog import PushLog, bytes_uploaded
-from ragctl.targets import Deployed, remember
 
 PUSH = """The push refers to repository [123456789012.dkr.ecr.us-east-1.amazonaws.com/rag-api]
 aaaaaaaaaaaa: Preparing
@@ -65,10 +65,10 @@ def test_remember_puts_new_version_first_once_and_caps_length() -> None:
         ("context:prod", ("--context", "prod")),
     ],
 )
-def test_engine_flags_for_each_target_kind(spec: str, flags: tuple[str, ...]) -> None:
+def test_engine_flags_for_each_kind_of_address(spec: str, flags: tuple[str, ...]) -> None:
     assert Engine(spec).flags == flags
 
 
-def test_engine_refuses_an_unknown_target() -> None:
-    with pytest.raises(RagctlError, match="unknown target"):
-        _ = Engine("server1").flags
+def test_engine_refuses_an_unknown_address_when_made() -> None:
+    with pytest.raises(RagctlError, match="unknown engine"):
+        Engine("server1")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 from helpers import wait_until
 
+from ragctl.docker import Docker
 from rig.poller import Poller
+
+LOCAL = Docker()
 
 
 def _ready(port: int, timeout: float = 120) -> None:
@@ -23,12 +25,7 @@ def _ready(port: int, timeout: float = 120) -> None:
 
 
 def _inspect(container: str, field: str) -> str:
-    return subprocess.run(
-        ["docker", "inspect", "-f", f"{{{{{field}}}}}", container],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+    return LOCAL.run("inspect", "-f", f"{{{{{field}}}}}", container).stdout.strip()
 
 
 def test_run_like_reference_with_missing_storage_dir(
@@ -36,24 +33,11 @@ def test_run_like_reference_with_missing_storage_dir(
 ) -> None:
     (tmp_path / ".env").write_text("RAG_LOG_LEVEL=info\n")
     assert not (tmp_path / "rag_local_storage").exists()  # Docker creates it, owned by root
-    subprocess.run(
-        [
-            "docker",
-            "run",
-            "-d",
-            "--name",
-            container_name,
-            "-p",
-            f"{host_port}:8000",
-            "--env-file",
-            ".env",
-            "-v",
-            "./rag_local_storage:/app/rag_local_storage",
-            built["ref"],
-        ],
+    LOCAL.run(
+        *("run", "-d", "--name", container_name, "-p", f"{host_port}:8000"),
+        *("--env-file", ".env", "-v", "./rag_local_storage:/app/rag_local_storage"),
+        built["ref"],
         cwd=tmp_path,
-        check=True,
-        capture_output=True,
     )
     _ready(host_port)
     with httpx.Client(base_url=f"http://127.0.0.1:{host_port}", timeout=60) as http:
@@ -62,12 +46,7 @@ def test_run_like_reference_with_missing_storage_dir(
         answer = http.post("/v1/query", json={"question": "Where do containers keep data?"})
         assert "volumes" in answer.json()["answer"]
     assert (tmp_path / "rag_local_storage" / "rag.sqlite3").is_file()
-    top = subprocess.run(
-        ["docker", "top", container_name],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.splitlines()[1:]
+    top = LOCAL.run("top", container_name).stdout.splitlines()[1:]
     assert top and all(line.split()[0] not in ("0", "root") for line in top), top
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ragctl.buildkit import BuildLog
-from ragctl.commands.verify import _banned
-from ragctl.docker import parse_size
+from ragctl.docker import Docker, parse_size
 from ragctl.retention import ImageTag, to_remove
+from ragctl.verification import _banned
 
 PLAIN = """#1 [internal] load build definition from Dockerfile
 #1 DONE 0.0s
@@ -51,7 +51,7 @@ def test_to_remove_keeps_newest_latest_and_protected() -> None:
         _tag("v2", "b", "2"),
         _tag("v1", "a", "1"),
     ]
-    assert [t.tag for t in to_remove(tags, 2, protected_ids={"b"})] == ["v3"]
+    assert [t.tag for t in to_remove(tags, 2, protected={"b"})] == ["v3"]
     assert to_remove(tags, 10, set()) == []
 
 
@@ -83,7 +83,7 @@ def test_parse_size(text: str, size: float) -> None:
 
 
 def test_cache_records_finds_cache_mounts_whatever_the_field_order() -> None:
-    from ragctl.commands.df import cache_records
+    from ragctl.disk import cache_records
 
     out = (
         "ID:\t\ta\nSize:\t\t6.191GB\nDescription:\tcached mount /root/.cache/uv from exec\n"
@@ -95,7 +95,7 @@ def test_cache_records_finds_cache_mounts_whatever_the_field_order() -> None:
 
 
 def test_read_history_names_a_damaged_label_instead_of_reading_it_as_empty() -> None:
-    from ragctl.targets import HISTORY_LABEL, read_history
+    from ragctl.history import HISTORY_LABEL, read_history
 
     assert read_history({}) == ([], "")
     history, damage = read_history({HISTORY_LABEL: '[{"version": "v1"'})
@@ -114,7 +114,7 @@ def test_with_login_retry_logs_in_again_whatever_the_refusal_says(
     from ragctl.errors import RagctlError
 
     forced: list[bool] = []
-    monkeypatch.setattr(ecr, "login", lambda creds, force=False: forced.append(force))
+    monkeypatch.setattr(ecr, "login", lambda docker, creds, force=False: forced.append(force))
     attempts: list[int] = []
 
     def push() -> str:
@@ -124,5 +124,5 @@ def test_with_login_retry_logs_in_again_whatever_the_refusal_says(
         return "pushed"
 
     creds = ecr.Credentials("registry.example:5000", "AWS", "secret", 0.0)
-    assert ecr.with_login_retry(creds, push) == "pushed"
+    assert ecr.with_login_retry(Docker(), creds, push) == "pushed"
     assert forced == [False, True] and len(attempts) == 2

@@ -1,4 +1,5 @@
-"""The files an image is built from (everything else stays out, see .dockerignore)."""
+"""The source an image is built from: these files of a checkout (everything else stays out,
+see .dockerignore)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 from ragctl.config import ROOT
 
-BUILD_CONTEXT = (
+SOURCE_FILES = (
     "Dockerfile",
     ".dockerignore",
     "compose.yaml",
@@ -22,11 +23,11 @@ BUILD_CONTEXT = (
 )
 
 
-def copy_build_context(destination: Path, root: Path = ROOT) -> Path:
-    """A copy of the build inputs, to build a variant (a code or dependency change)
-    without touching the checkout."""
+def copy_source(destination: Path, root: Path = ROOT) -> Path:
+    """A copy of the source, to build a variant (a code or dependency change) without
+    touching the checkout."""
     destination.mkdir(parents=True, exist_ok=True)
-    for name in BUILD_CONTEXT:
+    for name in SOURCE_FILES:
         source = root / name
         if source.is_dir():
             shutil.copytree(

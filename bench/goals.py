@@ -1,4 +1,4 @@
-"""The issue's targets, checked against a run's records: one row per target with the figure
+"""The issues' goals, checked against a run's records: one row per goal with the figure
 that decides it. A figure the run did not produce (e.g. PyTorch in the quick form) shows as
 "not measured"."""
 
@@ -21,7 +21,7 @@ class Figures:
 
 
 @dataclass(frozen=True)
-class Target:
+class Goal:
     goal: str
     check: Callable[[Figures], tuple[str, bool]]
 
@@ -92,7 +92,7 @@ def _recall(f: Figures) -> tuple[str, bool]:
 
 
 # nDCG@10 before CJK segmentation (bench/results/quality.json of 2026-11-29 07:35), for the
-# "no drop beyond 0.005" target on the English sets.
+# "no drop beyond 0.005" goal on the English sets.
 ENGLISH_BEFORE = {
     ("nfcorpus", "hybrid"): 0.356,
     ("nfcorpus", "dense"): 0.319,
@@ -132,24 +132,24 @@ def _heavy_layer(f: Figures) -> tuple[str, bool]:
     return text, rebuilt == 0
 
 
-TARGETS = [
-    Target(
+GOALS = [
+    Goal(
         "code-only rebuild <= 5 s",
         lambda f: (
             f"{f('code_only_rebuild', 'rag-api', 'seconds'):.2f} s",
             f("code_only_rebuild", "rag-api", "seconds") <= 5,
         ),
     ),
-    Target(
+    Goal(
         "light dependency change <= 60 s and >= 10x the baseline",
         lambda f: _light(f, "light_dependency_rebuild"),
     ),
-    Target(
+    Goal(
         "the same with PyTorch present",
         lambda f: _light(f, "heavy_light_dependency_rebuild"),
     ),
-    Target("with PyTorch, a light change never rebuilds the heavy layer", _heavy_layer),
-    Target(
+    Goal("with PyTorch, a light change never rebuilds the heavy layer", _heavy_layer),
+    Goal(
         "image <= 1 GB with the model (baseline with PyTorch: several GB)",
         lambda f: (
             f"{f('image_size', 'rag-api', 'bytes') / GB:.2f} GB; baseline with PyTorch "
@@ -157,15 +157,15 @@ TARGETS = [
             f("image_size", "rag-api", "bytes") <= GB,
         ),
     ),
-    Target(
+    Goal(
         "code-only push <= 1 MB uploaded",
         lambda f: (
             f"{f('push_code_only', 'rag-api', 'bytes') / 1e3:.1f} kB",
             f("push_code_only", "rag-api", "bytes") <= MB,
         ),
     ),
-    Target("disk after 10 updates flat from the 2nd, <= 2x image + uv cache", _disk),
-    Target(
+    Goal("disk after 10 updates flat from the 2nd, <= 2x image + uv cache", _disk),
+    Goal(
         "fresh builder with registry cache <= 25% of from scratch",
         lambda f: (
             f"{f('fresh_builder', 'registry_cache', 'seconds'):.1f} s vs "
@@ -174,36 +174,36 @@ TARGETS = [
             <= 0.25 * f("fresh_builder", "scratch", "seconds"),
         ),
     ),
-    Target("embedding >= 1.5x sentence-transformers", _embed),
-    Target("/v1/retrieve p50 <= 20 ms at 100k chunks, 1 client", _retrieve),
-    Target("hybrid >= 150 req/s with p95 <= 200 ms, 100k chunks, 16 clients", _hybrid_16),
-    Target("req/s with 16 clients never below 1 client, every mode (100k)", _never_falls),
-    Target(
+    Goal("embedding >= 1.5x sentence-transformers", _embed),
+    Goal("/v1/retrieve p50 <= 20 ms at 100k chunks, 1 client", _retrieve),
+    Goal("hybrid >= 150 req/s with p95 <= 200 ms, 100k chunks, 16 clients", _hybrid_16),
+    Goal("req/s with 16 clients never below 1 client, every mode (100k)", _never_falls),
+    Goal(
         "hybrid p50 <= 40 ms, 1M chunks, 1 client",
         lambda f: (
             f"{f('retrieve_1000k_chunks_1_client', 'hybrid', 'p50'):.1f} ms",
             f("retrieve_1000k_chunks_1_client", "hybrid", "p50") <= 40,
         ),
     ),
-    Target(
+    Goal(
         "RSS <= 3 GB at 1M chunks",
         lambda f: (
             f"{f('memory', '1000k_chunks', 'rss') / 1e9:.2f} GB",
             f("memory", "1000k_chunks", "rss") <= 3e9,
         ),
     ),
-    Target(
+    Goal(
         "cold start to /ready <= 15 s at 1M chunks",
         lambda f: (
             f"{f('cold_start_process', '1000k_chunks', 'to_ready'):.1f} s",
             f("cold_start_process", "1000k_chunks", "to_ready") <= 15,
         ),
     ),
-    Target("dense recall@10, HNSW vs exact, >= 0.98 at 100k and 1M", _recall),
-    Target("XQuAD zh nDCG@10 keyword and hybrid >= 0.95", _chinese),
-    Target("English sets' nDCG@10 drop no more than 0.005 (every mode)", _english_kept),
-    Target("XQuAD zh p50 keyword <= 4 ms, hybrid <= 20 ms (2x before)", _chinese_latency),
-    Target(
+    Goal("dense recall@10, HNSW vs exact, >= 0.98 at 100k and 1M", _recall),
+    Goal("XQuAD zh nDCG@10 keyword and hybrid >= 0.95", _chinese),
+    Goal("English sets' nDCG@10 drop no more than 0.005 (every mode)", _english_kept),
+    Goal("XQuAD zh p50 keyword <= 4 ms, hybrid <= 20 ms (2x before)", _chinese_latency),
+    Goal(
         "HTTP ingest >= 85% of the bare model's chunks/s (same chunks, same batch)",
         lambda f: (
             f"{f('ingest_http', 'rag-api', 'throughput'):.1f} vs "
@@ -217,12 +217,12 @@ TARGETS = [
 
 def table(records: list[Record]) -> str:
     figures = Figures(records)
-    lines = ["| target | measured | met |", "|---|---|---|"]
-    for target in TARGETS:
+    lines = ["| goal | measured | met |", "|---|---|---|"]
+    for goal in GOALS:
         try:
-            text, met = target.check(figures)
+            text, met = goal.check(figures)
             verdict = "yes" if met else "**no**"
         except KeyError:
             text, verdict = "not measured in this run", "-"
-        lines.append(f"| {target.goal} | {text} | {verdict} |")
+        lines.append(f"| {goal.goal} | {text} | {verdict} |")
     return "\n".join(lines)

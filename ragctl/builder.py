@@ -1,0 +1,114 @@
+"""Building the image with BuildKit, tagged with its version and `latest`, step by step."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragctl import config, retention
+from ragctl.buildkit import BuildLog, Step
+from ragctl.docker import Docker, local_free_bytes
+from ragctl.errors import RagctlError
+from ragctl.output import human_bytes, progress
+from ragctl.version import current_version
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    source: Path = config.ROOT
+    image: str = config.IMAGE
+    version: str | None = None  # None: the git version of `source`
+    ca_bundle: str | None = None
+    with_heavy: bool = False
+    cache_from: tuple[str, ...] = ()
+    min_free_gb: float = config.MIN_FREE_GB
+    cache_budget: str = config.BUILD_CACHE_BUDGET
+
+
+@dataclass
+class BuildReport:
+    image: str
+    version: str
+    tags: list[str]
+    seconds: float
+    size_bytes: int
+    steps: list[Step] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.image}:{self.version}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "image": self.image,
+            "version": self.version,
+            "ref": self.ref,
+            "tags": self.tags,
+            "seconds": round(self.seconds, 2),
+            "size_bytes": self.size_bytes,
+            "steps": [s.as_dict() for s in self.steps],
+            "cached_steps": sum(s.status == "cached" for s in self.steps),
+            "rebuilt_steps": sum(s.status == "done" for s in self.steps),
+        }
+
+
+def ensure_disk(docker: Docker, min_free_gb: float, cache_budget: str) -> None:
+    """Below the floor, apply the safe prune once; still short, refuse with a clear message."""
+    root = docker.root_dir()
+    needed = int(min_free_gb * 1e9)
+    if local_free_bytes(root) >= needed:
+        return
+    progress(
+        f"less than {min_free_gb:g} GB free on {root}: pruning dangling images and "
+        f"build cache beyond {cache_budget}"
+    )
+    retention.safe_prune(docker, cache_budget)
+    free = local_free_bytes(root)
+    if free < needed:
+        raise RagctlError(
+            f"only {human_bytes(free)} free on {root}, the build needs {min_free_gb:g} GB",
+            hint="free disk, or run `ragctl prune --deep` (the next build starts from scratch)",
+        )
+
+
+def build_args(options: BuildOptions, version: str) -> list[str]:
+    """`docker buildx build`'s arguments for `options`, tagged `version` and `latest`."""
+    image = options.image
+    args = [
+        *("buildx", "build", "--progress=plain", "--load"),
+        *("-f", str(options.source / "Dockerfile"), "-t", f"{image}:{version}"),
+        *("-t", f"{image}:latest", "--label", f"{config.VERSION_LABEL}={version}"),
+        *("--label", f"{config.REVISION_LABEL}={version.split('-')[0]}"),
+    ]
+    if options.ca_bundle:
+        if not Path(options.ca_bundle).is_file():
+            raise RagctlError(f"CA bundle {options.ca_bundle} does not exist")
+        args += ["--secret", f"id=ca_bundle,src={options.ca_bundle}"]
+    # Cache metadata in the image itself, so that a pushed image seeds a fresh builder's cache.
+    args += ["--build-arg", "BUILDKIT_INLINE_CACHE=1"]
+    if options.with_heavy:
+        args += ["--build-arg", "WITH_HEAVY=1"]
+    for cache in options.cache_from:
+        args += ["--cache-from", cache]
+    return [*args, str(options.source)]
+
+
+def build(docker: Docker, options: BuildOptions) -> BuildReport:
+    ensure_disk(docker, options.min_free_gb, options.cache_budget)
+    version = options.version or current_version(options.source)
+    log = BuildLog()
+
+    def on_line(line: str) -> None:
+        step = log.feed(line)
+        if step and not step.internal:
+            what = "cached " if step.status == "cached" else f"{step.status} {step.seconds:5.1f}s"
+            progress(f"{what:>12} [{step.stage}] {step.instruction[:90]}")
+
+    progress(f"building {options.image}:{version}")
+    started = time.monotonic()
+    docker.run(*build_args(options, version), on_line=on_line)
+    seconds = time.monotonic() - started
+    size = int(docker.image_inspect(f"{options.image}:{version}")["Size"])
+    return BuildReport(options.image, version, [version, "latest"], seconds, size, log.steps())

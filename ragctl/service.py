@@ -1,0 +1,180 @@
+"""The running rag-api service on an engine, however it was started: by `docker compose`
+(project rag-api, service rag-api) or by ragctl (container rag-api), and what it runs with.
+
+A replacement keeps what the live container was started with (volume, port, variables,
+networks) and, for a compose service, compose's own labels, so that `docker compose ps`,
+`logs`, `restart`, `down` and `up` go on managing it as theirs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ragctl import config
+from ragctl.docker import Docker
+from ragctl.history import Deployed, read_history, repository_of
+
+COMPOSE_PREFIX = "com.docker.compose."
+COMPOSE_IMAGE_LABEL = "com.docker.compose.image"  # the image ID compose compares on `up`
+# The image compose's service names (e.g. rag-api-rag-api:latest), kept across replacements:
+# it must point at what runs, or a later `docker compose up -d` would switch back to it.
+SERVICE_IMAGE_LABEL = "rag-api.compose-image"
+_DEFAULT_NETWORKS = {"bridge", "host", "none"}
+
+
+@dataclass(frozen=True)
+class Compose:
+    """Membership of a compose project: the labels compose finds its containers by."""
+
+    labels: dict[str, str]
+    image: str  # the service's image as compose names it
+
+    @property
+    def project(self) -> str:
+        return self.labels.get(f"{COMPOSE_PREFIX}project", "")
+
+    def labels_for(self, image_id: str) -> dict[str, str]:
+        return {**self.labels, COMPOSE_IMAGE_LABEL: image_id, SERVICE_IMAGE_LABEL: self.image}
+
+
+@dataclass(frozen=True)
+class Live:
+    """The service container found on an engine (empty fields when there is none)."""
+
+    name: str
+    exists: bool = False
+    running: bool = False
+    image_id: str | None = None
+    volume: str | None = None
+    port: int | None = None
+    env: list[str] = field(default_factory=list)
+    networks: dict[str, list[str]] = field(default_factory=dict)
+    history: list[Deployed] = field(default_factory=list)
+    # Why the history label could not be read ("" when it could): a damaged label must not
+    # read as "no earlier version".
+    history_damage: str = ""
+    compose: Compose | None = None
+
+
+def find(docker: Docker, name: str | None, project: str = config.COMPOSE_PROJECT) -> Live:
+    """The service: with `name`, that container; without, compose's service container of
+    `project` if there is one, else ragctl's default container."""
+    if name is None:
+        found = docker.container_names(
+            f"label={COMPOSE_PREFIX}project={project}",
+            f"label={COMPOSE_PREFIX}service={config.COMPOSE_SERVICE}",
+            f"label={COMPOSE_PREFIX}oneoff=False",
+        )
+        name = found[0] if found else config.CONTAINER
+    # After an interrupted switch only `-previous` may be left: it still holds the settings.
+    container = docker.container_inspect(name) or docker.container_inspect(f"{name}-previous")
+    if container is None:
+        return Live(name)
+    return _live(docker, name, container)
+
+
+def _live(docker: Docker, name: str, container: dict[str, Any]) -> Live:
+    labels: dict[str, str] = container["Config"].get("Labels") or {}
+    history, damage = read_history(labels)
+    if not history and not damage:
+        history = [_seed(docker, container)]
+    return Live(
+        name,
+        exists=True,
+        running=container["Name"].lstrip("/") == name and bool(container["State"]["Running"]),
+        image_id=container["Image"],
+        volume=_volume(container),
+        port=_port(container),
+        env=_user_env(docker, container),
+        networks=_networks(container),
+        history=history,
+        history_damage=damage,
+        compose=_compose(container, labels),
+    )
+
+
+def _seed(docker: Docker, container: dict[str, Any]) -> Deployed:
+    """A container no ragctl command started (compose, or a plain `docker run`): its image is
+    the first entry of the history, so that a rollback can return to it."""
+    image = docker.image_inspect(container["Image"])
+    ref = container["Config"]["Image"]
+    repository = repository_of(ref)
+    tag = ref.removeprefix(repository).removeprefix(":") if "@" not in ref else ""
+    labels = image["Config"].get("Labels") or {}
+    version = labels.get(config.VERSION_LABEL) or (
+        tag if tag and tag != "latest" else f"image-{image['Id'].removeprefix('sha256:')[:12]}"
+    )
+    started = container["Created"]
+    return Deployed(version, image["Id"], _timestamp(started), repository)
+
+
+def _timestamp(created: str) -> float:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(created[:26].rstrip("Z")).timestamp()
+    except ValueError:
+        return 0.0
+
+
+def _volume(container: dict[str, Any]) -> str | None:
+    mounts = [m for m in container["Mounts"] if m["Destination"] == config.CONTAINER_DATA]
+    if not mounts:
+        return None
+    return str(mounts[0].get("Name") if mounts[0]["Type"] == "volume" else mounts[0]["Source"])
+
+
+def _port(container: dict[str, Any]) -> int | None:
+    bindings = (container["HostConfig"].get("PortBindings") or {}).get("8000/tcp") or []
+    return int(bindings[0]["HostPort"]) if bindings and bindings[0].get("HostPort") else None
+
+
+def _user_env(docker: Docker, container: dict[str, Any]) -> list[str]:
+    """The variables given at `docker run` (the env file), not the image's own ENV."""
+    image = docker.image_inspect(container["Image"])
+    own = set(image["Config"].get("Env") or [])
+    return [line for line in container["Config"].get("Env") or [] if line not in own]
+
+
+def _networks(container: dict[str, Any]) -> dict[str, list[str]]:
+    """User-defined networks and the aliases the container answers to on each (a compose
+    network, or one an operator attached the service to, to reach its database)."""
+    short_id = container["Id"][:12]
+    found = (container.get("NetworkSettings") or {}).get("Networks") or {}
+    return {
+        network: [a for a in (settings.get("Aliases") or []) if a != short_id]
+        for network, settings in found.items()
+        if network not in _DEFAULT_NETWORKS
+    }
+
+
+def _compose(container: dict[str, Any], labels: dict[str, str]) -> Compose | None:
+    if f"{COMPOSE_PREFIX}project" not in labels:
+        return None
+    kept = {
+        key: value
+        for key, value in labels.items()
+        if key.startswith(COMPOSE_PREFIX) and key != COMPOSE_IMAGE_LABEL
+    }
+    return Compose(kept, labels.get(SERVICE_IMAGE_LABEL) or container["Config"]["Image"])
+
+
+@contextmanager
+def carried_env(lines: list[str]) -> Iterator[Path | None]:
+    """The live container's variables as a private env file for its successor, deleted after."""
+    if not lines:
+        yield None
+        return
+    descriptor, name = tempfile.mkstemp(prefix="ragctl-env-", text=True)
+    try:
+        with os.fdopen(descriptor, "w") as out:
+            out.write("".join(f"{line}\n" for line in lines))
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
