@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl import config, retention, service
+from ragctl import compose, config, retention, service
 from ragctl.docker import Docker, local_free_bytes
 from ragctl.errors import RagctlError
 from ragctl.history import Deployed, history_label, remember
@@ -148,3 +148,26 @@ def roll_out(
     seconds = time.monotonic() - started
     address = docker.engine.address
     return Outcome(address, wanted.version, wanted.ref, pulled, seconds, gap, removed)
+
+
+def _compose_may_start(docker: Docker, options: RolloutOptions, project: compose.Project) -> bool:
+    """Compose starts what compose.yaml describes: the default service, on this machine, with
+    the checkout's own volume and .env."""
+    env_file = options.env_file in (None, Path(".env"))
+    plain = options.name is None and options.volume is None and env_file
+    return plain and docker.engine.is_local and project.present
+
+
+def start_or_roll_out(
+    docker: Docker, wanted: Deployable, options: RolloutOptions, project: compose.Project
+) -> Outcome:
+    """`roll_out`, except that a service not yet running here is started by compose."""
+    live = service.find(docker, options.name, project.name)
+    if live.exists or not _compose_may_start(docker, options, project):
+        return roll_out(docker, wanted, options, pull=None)
+    started = time.monotonic()
+    tagged = f"{wanted.repository}:{wanted.version}"
+    compose.start(docker, project, tagged, options.port, options.ready_timeout)
+    removed = retention.apply(docker, wanted.repository, options.keep)
+    seconds = time.monotonic() - started
+    return Outcome(docker.engine.address, wanted.version, wanted.ref, False, seconds, 0.0, removed)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ragctl import builder, config, retention
+from ragctl import builder, compose, config, retention
 from ragctl.commands.common import (
     add_build_arguments,
     add_service_arguments,
@@ -19,7 +19,7 @@ from ragctl.commands.common import (
 )
 from ragctl.errors import RagctlError
 from ragctl.output import progress
-from ragctl.rollout import Deployable, roll_out
+from ragctl.rollout import Deployable, start_or_roll_out
 
 VOLUME = f"./{config.DATA_DIR}"
 
@@ -48,7 +48,8 @@ def main(args: argparse.Namespace) -> int:
     repository, _, version = image.rpartition(":")
     if not repository or "/" in version:
         raise RagctlError(f"--use-image {image}: name the image as IMAGE:VERSION")
-    outcome = roll_out(docker, Deployable(repository, version, image), options, pull=None)
+    project = compose.Project(build.source, options.compose_project)
+    outcome = start_or_roll_out(docker, Deployable(repository, version, image), options, project)
     progress(f"pruning build cache beyond {build.cache_budget}")
     retention.safe_prune(docker, build.cache_budget)
     build_report = report.as_dict() if report else None

@@ -156,3 +156,14 @@ def test_update_of_a_broken_change_keeps_the_compose_service_serving(checkout: C
     assert poller.failures == [] and poller.answers > 3
     (after,) = checkout.services()
     assert (after["ID"], after["State"]) == (before["ID"], "running")
+
+
+def test_update_on_a_fresh_machine_starts_a_service_compose_manages(checkout: Checkout) -> None:
+    checkout.script("update.sh", "--ready-timeout", "120")
+    (started,) = checkout.services()
+    assert started["State"] == "running"
+    assert httpx.get(checkout.url("/ready")).status_code == 200
+    checkout.compose("up", "-d", "--build", "--wait", "--wait-timeout", "180")  # no port fight
+    assert len(checkout.services()) == 1
+    checkout.compose("down")
+    assert checkout.services() == []
