@@ -122,7 +122,7 @@ def publish(out: Path, name: str, records: list[Record], quick: bool) -> Path:
         f"Machine: {facts['processor']}, {facts['cpu_count']} CPUs, {facts['platform']}, "
         f"Python {facts['python']}; run {facts['date']}.",
         "Medians, with (min-max) where a figure was repeated.",
-        "## Targets",
+        "## Goals",
         goals.table(records),
         "## Figures, side by side",
         side_by_side(records),

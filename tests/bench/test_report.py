@@ -58,5 +58,5 @@ def test_publish_writes_records_report_and_chart(tmp_path: Path) -> None:
     assert payload["quick"] is True and payload["machine"]["cpu_count"] >= 1
     assert report.read(tmp_path / "lifecycle.json") == records
     text = markdown.read_text()
-    assert "## Targets" in text and "(quick form)" in text and "](lifecycle.png)" in text
+    assert "## Goals" in text and "(quick form)" in text and "](lifecycle.png)" in text
     assert (tmp_path / "lifecycle.png").read_bytes().startswith(b"\x89PNG")
