@@ -6,10 +6,12 @@ import argparse
 
 from ragctl import builder, ecr, release
 from ragctl.commands.common import (
+    RemoteOptions,
     add_build_arguments,
     add_remote_arguments,
     add_target_arguments,
     build_options,
+    remote_options,
     targets,
 )
 from ragctl.docker import Docker
@@ -30,12 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser, many=False)
 
 
-def ecr_cache_source(docker: Docker, args: argparse.Namespace) -> str:
+def ecr_cache_source(docker: Docker, remote_at: RemoteOptions, version: str) -> str:
     """The pushed version as a cache source: its inline cache metadata lets a builder with an
     empty cache reuse every unchanged layer instead of rebuilding it."""
-    remote = release.connect(args.region, args.repository)
+    remote = remote_at.connect()
     ecr.login(docker, remote.creds)
-    version = args.cache_from_ecr
     if version == "last":
         version = release.last_pushed_version(remote)
     source = f"{remote.repository.uri}:{version}"
@@ -45,7 +46,8 @@ def ecr_cache_source(docker: Docker, args: argparse.Namespace) -> str:
 
 def main(args: argparse.Namespace) -> int:
     (docker,) = targets(args)
-    extra = (ecr_cache_source(docker, args),) if args.cache_from_ecr else ()
+    remote, version = remote_options(args), args.cache_from_ecr
+    extra = (ecr_cache_source(docker, remote, version),) if version else ()
     report = builder.build(docker, build_options(args, extra))
     cached = sum(s.status == "cached" for s in report.steps)
     result(

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
-from ragctl import config
+from ragctl import config, release
 from ragctl.builder import BuildOptions
 from ragctl.docker import Docker, Engine
 from ragctl.errors import RagctlError
@@ -23,6 +24,19 @@ def add_remote_arguments(parser: argparse.ArgumentParser) -> None:
         help="ECR repository name (default %(default)s, or $RAGCTL_ECR_REPOSITORY)",
     )
     parser.add_argument("--region", help="AWS region (default: boto3's, e.g. $AWS_REGION)")
+
+
+@dataclass(frozen=True)
+class RemoteOptions:
+    repository: str
+    region: str | None
+
+    def connect(self, create: bool = False, keep: int = config.ECR_KEEP) -> release.Remote:
+        return release.connect(self.region, self.repository, create=create, keep=keep)
+
+
+def remote_options(args: argparse.Namespace) -> RemoteOptions:
+    return RemoteOptions(args.repository, args.region)
 
 
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:

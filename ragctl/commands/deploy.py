@@ -11,6 +11,7 @@ from ragctl.commands.common import (
     add_remote_arguments,
     add_service_arguments,
     add_target_arguments,
+    remote_options,
     report_outcomes,
     rollout_options,
     targets,
@@ -29,7 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     options, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
-    remote = release.connect(args.region, args.repository)
+    remote = remote_options(args).connect()
     version = args.version or release.last_pushed_version(remote)
     found = release.resolve(remote, version)
     wanted = Deployable(found.uri, version, found.ref, DISK_FACTOR * found.compressed_bytes)

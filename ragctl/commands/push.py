@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import argparse
 
-from ragctl import builder, config, publish, release
-from ragctl.commands.common import add_build_arguments, add_remote_arguments, build_options
+from ragctl import builder, config, publish
+from ragctl.commands.common import (
+    add_build_arguments,
+    add_remote_arguments,
+    build_options,
+    remote_options,
+)
 from ragctl.docker import Docker
 from ragctl.output import human_bytes, result
 from ragctl.version import current_version
@@ -37,7 +42,7 @@ def main(args: argparse.Namespace) -> int:
     else:
         report = builder.build(docker, options)
         local, build_report = report.ref, report.as_dict()
-    remote = release.connect(args.region, args.repository, create=True, keep=args.keep_remote)
+    remote = remote_options(args).connect(create=True, keep=args.keep_remote)
     pushed = publish.push(docker, remote, local)
     result(
         {**pushed.as_dict(), "build": build_report},

@@ -7,9 +7,11 @@ import argparse
 
 from ragctl import config, release, service
 from ragctl.commands.common import (
+    RemoteOptions,
     add_remote_arguments,
     add_service_arguments,
     add_target_arguments,
+    remote_options,
     report_outcomes,
     rollout_options,
     targets,
@@ -45,19 +47,20 @@ def pick(history: list[Deployed], version: str | None, where: str) -> Deployed:
     )
 
 
-def _puller(args: argparse.Namespace, entry: Deployed) -> Pull | None:
+def _puller(remote: RemoteOptions, entry: Deployed) -> Pull | None:
     """From ECR for a version that came from there; a local build has nowhere to come from."""
     if "@" not in entry.ref:
         return None
 
     def pull(docker: Docker) -> None:
-        release.puller(release.connect(args.region, args.repository), entry.ref)(docker)
+        release.puller(remote.connect(), entry.ref)(docker)
 
     return pull
 
 
 def main(args: argparse.Namespace) -> int:
     options, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
+    remote = remote_options(args)
     outcomes: list[Outcome] = []
     for docker in engines:
         where = docker.engine.address
@@ -72,6 +75,6 @@ def main(args: argparse.Namespace) -> int:
         entry = pick(live.history, args.version, where)
         progress(f"{where}: rolling back to {entry.version} ({entry.digest[:19]})")
         wanted = Deployable(entry.tag_repository, entry.version, entry.ref)
-        outcomes.append(roll_out(docker, wanted, options, _puller(args, entry)))
+        outcomes.append(roll_out(docker, wanted, options, _puller(remote, entry)))
     report_outcomes(outcomes, "rolled back to", {})
     return 0

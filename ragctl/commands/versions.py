@@ -7,7 +7,13 @@ import time
 from typing import Any
 
 from ragctl import config, release, service
-from ragctl.commands.common import add_remote_arguments, add_target_arguments, targets
+from ragctl.commands.common import (
+    RemoteOptions,
+    add_remote_arguments,
+    add_target_arguments,
+    remote_options,
+    targets,
+)
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 from ragctl.output import human_bytes, progress, result
@@ -20,11 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-ecr", action="store_true", help="show only the targets")
 
 
-def _ecr(args: argparse.Namespace) -> tuple[list[dict[str, Any]], str | None]:
-    if args.no_ecr:
+def _ecr(remote_at: RemoteOptions | None) -> tuple[list[dict[str, Any]], str | None]:
+    if remote_at is None:
         return [], None
     try:
-        remote = release.connect(args.region, args.repository)
+        remote = remote_at.connect()
         return [v.__dict__ for v in release.remote_versions(remote)], remote.repository.uri
     except RagctlError as exc:
         progress(f"WARNING: ECR not listed: {exc.message}")
@@ -65,7 +71,7 @@ def _text(uri: str | None, remote: list[dict[str, Any]], found: list[dict[str, A
 
 
 def main(args: argparse.Namespace) -> int:
-    remote, uri = _ecr(args)
+    remote, uri = _ecr(None if args.no_ecr else remote_options(args))
     found = [_target(docker, args.name) for docker in targets(args)]
     result({"repository": uri, "ecr": remote, "targets": found}, _text(uri, remote, found))
     return 0
