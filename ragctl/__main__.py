@@ -27,7 +27,7 @@ from ragctl.output import set_json
 
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "build": (build, "build the image, tagged with the git version and latest"),
-    "update": (update, "build, replace the running container once the new one is ready, prune"),
+    "update": (update, "build, then deploy that build here (health-gated, with history), prune"),
     "push": (push, "build, then push the version to ECR (repository created when missing)"),
     "deploy": (deploy, "deploy a pushed version to Docker engines, health-gated, one by one"),
     "rollback": (rollback, "start a version from each target's deploy history"),
