@@ -102,12 +102,12 @@ def ensure_image(docker: Docker, wanted: Deployable, helper: str | None, pull: P
 
 
 def keep_tagged(docker: Docker, history: list[Deployed]) -> None:
-    """Tag every version of the history that is present, so no prune sees it as dangling
-    (a compose-built image loses its only tag, `latest`, to the next build)."""
+    """Tag a history entry known only by its image ID (a compose-built image, which loses its
+    only tag, `latest`, to the next build), so no prune sees it as dangling. Every other entry
+    was tagged with its version when it was deployed."""
     for entry in history:
-        tag = f"{entry.tag_repository}:{entry.version}"
-        if docker.image_exists(entry.ref) and not docker.image_exists(tag):
-            docker.tag(entry.ref, tag)
+        if entry.ref.startswith("sha256:") and docker.image_exists(entry.ref):
+            docker.tag(entry.ref, f"{entry.tag_repository}:{entry.version}")
 
 
 def _spec(docker: Docker, options: RolloutOptions, live: service.Live) -> ServiceSpec:
