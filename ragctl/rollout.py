@@ -123,9 +123,14 @@ def _spec(docker: Docker, options: RolloutOptions, live: service.Live) -> Servic
     return dataclasses.replace(spec, networks=live.networks, service_image=service_image)
 
 
-def _labels(live: service.Live, history: list[Deployed], image_id: str) -> dict[str, str]:
-    compose = live.compose.labels_for(image_id) if live.compose else {}
-    return {**compose, **history_label(history)}
+def _labels(
+    docker: Docker, live: service.Live, history: list[Deployed], ref: str
+) -> dict[str, str]:
+    """The history, and for a compose service compose's labels with the new image's ID."""
+    if live.compose is None:
+        return history_label(history)
+    image_id = docker.image_inspect(ref)["Id"]
+    return {**live.compose.labels_for(image_id), **history_label(history)}
 
 
 def roll_out(
@@ -139,7 +144,7 @@ def roll_out(
     history = remember(live.history, wanted.version, wanted.ref, options.keep, wanted.repository)
     keep_tagged(docker, history)
     spec = _spec(docker, options, live)
-    labels = _labels(live, history, docker.image_inspect(wanted.ref)["Id"])
+    labels = _labels(docker, live, history, wanted.ref)
     carried = live.env if options.env_file is None else []
     with service.carried_env(carried) as env_file:
         spec = dataclasses.replace(spec, env_file=options.env_file or env_file, labels=labels)
