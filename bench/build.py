@@ -31,13 +31,13 @@ def ragctl_json(*args: str, env: dict[str, str] | None = None) -> dict[str, Any]
     return data
 
 
-def touch_code(context: Path) -> None:
-    with (context / "src" / "retrieval.py").open("a") as source:
-        source.write(f"\n# change {uuid.uuid4()}\n")
+def touch_code(source: Path) -> None:
+    with (source / "src" / "retrieval.py").open("a") as out:
+        out.write(f"\n# change {uuid.uuid4()}\n")
 
 
-def add_dependency(context: Path, package: str) -> None:
-    text = (context / "pyproject.toml").read_text()
+def add_dependency(source: Path, package: str) -> None:
+    text = (source / "pyproject.toml").read_text()
     text = text.replace('    "prometheus-client', f'    "{package}",\n    "prometheus-client', 1)
-    (context / "pyproject.toml").write_text(text)
-    subprocess.run(["uv", "lock", "-q"], cwd=context, check=True)
+    (source / "pyproject.toml").write_text(text)
+    subprocess.run(["uv", "lock", "-q"], cwd=source, check=True)
