@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,10 +116,10 @@ def _seed(docker: Docker, container: dict[str, Any]) -> Deployed:
 
 
 def _timestamp(created: str) -> float:
-    from datetime import datetime
-
+    """Docker's RFC 3339 time (nanoseconds, UTC) as a Unix timestamp."""
     try:
-        return datetime.fromisoformat(created[:26].rstrip("Z")).timestamp()
+        moment = datetime.fromisoformat(created[:26].rstrip("Z"))
+        return moment.replace(tzinfo=UTC).timestamp()
     except ValueError:
         return 0.0
 
