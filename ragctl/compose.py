@@ -9,9 +9,10 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragctl import config
+from ragctl import config, service
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
+from ragctl.history import repository_of
 from ragctl.output import progress
 
 COMPOSE_FILE = "compose.yaml"
@@ -42,18 +43,15 @@ class Project:
 
 def start(docker: Docker, project: Project, image: str, port: int | None, timeout: float) -> str:
     """Start `image` (repository:version) as compose's service; returns its container."""
-    repository = image.rpartition(":")[0]
+    repository = repository_of(image)
     docker.tag(image, f"{repository}:latest")  # the image compose.yaml names
     composer = project.client(docker, repository, port)
     progress(f"starting {image} as {project.name}'s {config.COMPOSE_SERVICE} (docker compose)")
     project.compose(composer, "up", "-d", "--no-build", "--no-deps", config.COMPOSE_SERVICE)
-    names = docker.container_names(
-        f"label=com.docker.compose.project={project.name}",
-        f"label=com.docker.compose.service={config.COMPOSE_SERVICE}",
-    )
-    if names and docker.wait_container_ready(names[0], timeout):
-        return names[0]
-    logs = docker.logs_tail(names[0]) if names else ""
+    name = service.compose_container(docker, project.name)
+    if name and docker.wait_container_ready(name, timeout):
+        return name
+    logs = docker.logs_tail(name) if name else ""
     project.compose(composer, "rm", "--stop", "--force", config.COMPOSE_SERVICE)
     raise RagctlError(
         f"{image} never got ready; nothing was serving before, and nothing is now",

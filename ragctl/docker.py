@@ -157,7 +157,12 @@ class Docker:
 
     def image_ids(self, *refs: str) -> dict[str, str]:
         """The image ID of each ref that exists."""
-        return {ref: self.image_inspect(ref)["Id"] for ref in refs if self.image_exists(ref)}
+        found = {ref: self.run("image", "inspect", ref, check=False) for ref in refs}
+        return {
+            ref: str(json.loads(result.stdout)[0]["Id"])
+            for ref, result in found.items()
+            if result.returncode == 0
+        }
 
     def tag(self, source: str, ref: str) -> None:
         self.run("tag", source, ref)

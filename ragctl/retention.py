@@ -34,29 +34,25 @@ def tags(docker: Docker, image: str) -> list[ImageTag]:
     return sorted(found, key=lambda t: t.created, reverse=True)
 
 
-def _containers(docker: Docker, *filters: str) -> list[dict[str, object]]:
-    names = docker.container_names(*filters)
+def _containers(docker: Docker) -> list[dict[str, object]]:
+    names = docker.container_names()
     if not names:
         return []
     found: list[dict[str, object]] = json.loads(docker.run("container", "inspect", *names).stdout)
     return found
 
 
-def in_use_image_ids(docker: Docker) -> set[str]:
-    return {str(c["Image"]) for c in _containers(docker)}
-
-
-def history_image_ids(docker: Docker) -> set[str]:
-    """Images that some container's deploy history may roll back to: never pruned."""
-    refs = set()
-    for container in _containers(docker, f"label={HISTORY_LABEL}"):
-        labels = container["Config"]["Labels"]  # type: ignore[index]
-        refs |= {entry.ref for entry in read_history(labels)[0]}
-    return set(docker.image_ids(*refs).values())
-
-
 def protected_ids(docker: Docker) -> set[str]:
-    return in_use_image_ids(docker) | history_image_ids(docker)
+    """Images a container uses, and images some container's deploy history may roll back
+    to: never pruned."""
+    containers = _containers(docker)
+    refs = set()
+    for container in containers:
+        labels = container["Config"]["Labels"] or {}  # type: ignore[index]
+        if HISTORY_LABEL in labels:
+            refs |= {entry.ref for entry in read_history(labels)[0]}
+    in_use = {str(c["Image"]) for c in containers}
+    return in_use | set(docker.image_ids(*refs).values())
 
 
 def to_remove(all_tags: list[ImageTag], keep: int, protected: set[str]) -> list[ImageTag]:

@@ -136,8 +136,18 @@ def _labels(
 def roll_out(
     docker: Docker, wanted: Deployable, options: RolloutOptions, pull: Pull | None
 ) -> Outcome:
-    started = time.monotonic()
     live = service.find(docker, options.name, options.compose_project)
+    return _switch_to(docker, wanted, options, pull, live)
+
+
+def _switch_to(
+    docker: Docker,
+    wanted: Deployable,
+    options: RolloutOptions,
+    pull: Pull | None,
+    live: service.Live,
+) -> Outcome:
+    started = time.monotonic()
     pulled = ensure_image(docker, wanted, live.image_id, pull)
     tagged = f"{wanted.repository}:{wanted.version}"
     docker.tag(wanted.ref, tagged)  # never dangling, and named by its version where it runs
@@ -169,7 +179,7 @@ def start_or_roll_out(
     """`roll_out`, except that a service not yet running here is started by compose."""
     live = service.find(docker, options.name, project.name)
     if live.exists or not _compose_may_start(docker, options, project):
-        return roll_out(docker, wanted, options, pull=None)
+        return _switch_to(docker, wanted, options, None, live)
     started = time.monotonic()
     tagged = f"{wanted.repository}:{wanted.version}"
     compose.start(docker, project, tagged, options.port, options.ready_timeout)

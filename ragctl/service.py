@@ -63,16 +63,21 @@ class Live:
     compose: Compose | None = None
 
 
+def compose_container(docker: Docker, project: str) -> str | None:
+    """The container of `project`'s rag-api service (not a one-off `compose run`), if any."""
+    found = docker.container_names(
+        f"label={COMPOSE_PREFIX}project={project}",
+        f"label={COMPOSE_PREFIX}service={config.COMPOSE_SERVICE}",
+        f"label={COMPOSE_PREFIX}oneoff=False",
+    )
+    return found[0] if found else None
+
+
 def find(docker: Docker, name: str | None, project: str = config.COMPOSE_PROJECT) -> Live:
     """The service: with `name`, that container; without, compose's service container of
     `project` if there is one, else ragctl's default container."""
     if name is None:
-        found = docker.container_names(
-            f"label={COMPOSE_PREFIX}project={project}",
-            f"label={COMPOSE_PREFIX}service={config.COMPOSE_SERVICE}",
-            f"label={COMPOSE_PREFIX}oneoff=False",
-        )
-        name = found[0] if found else config.CONTAINER
+        name = compose_container(docker, project) or config.CONTAINER
     # After an interrupted switch only `-previous` may be left: it still holds the settings.
     container = docker.container_inspect(name) or docker.container_inspect(f"{name}-previous")
     if container is None:
@@ -82,9 +87,10 @@ def find(docker: Docker, name: str | None, project: str = config.COMPOSE_PROJECT
 
 def _live(docker: Docker, name: str, container: dict[str, Any]) -> Live:
     labels: dict[str, str] = container["Config"].get("Labels") or {}
+    image = docker.image_inspect(container["Image"])
     history, damage = read_history(labels)
     if not history and not damage:
-        history = [_seed(docker, container)]
+        history = [_seed(container, image)]
     return Live(
         name,
         exists=True,
@@ -92,7 +98,7 @@ def _live(docker: Docker, name: str, container: dict[str, Any]) -> Live:
         image_id=container["Image"],
         volume=_volume(container),
         port=_port(container),
-        env=_user_env(docker, container),
+        env=_user_env(container, image),
         networks=_networks(container),
         history=history,
         history_damage=damage,
@@ -100,10 +106,9 @@ def _live(docker: Docker, name: str, container: dict[str, Any]) -> Live:
     )
 
 
-def _seed(docker: Docker, container: dict[str, Any]) -> Deployed:
+def _seed(container: dict[str, Any], image: dict[str, Any]) -> Deployed:
     """A container no ragctl command started (compose, or a plain `docker run`): its image is
     the first entry of the history, so that a rollback can return to it."""
-    image = docker.image_inspect(container["Image"])
     ref = container["Config"]["Image"]
     repository = repository_of(ref)
     tag = ref.removeprefix(repository).removeprefix(":") if "@" not in ref else ""
@@ -136,9 +141,8 @@ def _port(container: dict[str, Any]) -> int | None:
     return int(bindings[0]["HostPort"]) if bindings and bindings[0].get("HostPort") else None
 
 
-def _user_env(docker: Docker, container: dict[str, Any]) -> list[str]:
+def _user_env(container: dict[str, Any], image: dict[str, Any]) -> list[str]:
     """The variables given at `docker run` (the env file), not the image's own ENV."""
-    image = docker.image_inspect(container["Image"])
     own = set(image["Config"].get("Env") or [])
     return [line for line in container["Config"].get("Env") or [] if line not in own]
 

@@ -18,6 +18,7 @@ from ragctl.commands.common import (
     targets,
 )
 from ragctl.errors import RagctlError
+from ragctl.history import repository_of
 from ragctl.output import progress
 from ragctl.rollout import Deployable, start_or_roll_out
 
@@ -45,9 +46,10 @@ def main(args: argparse.Namespace) -> int:
     if image is None:
         report = builder.build(docker, build)
         image = report.ref
-    repository, _, version = image.rpartition(":")
-    if not repository or "/" in version:
+    repository = repository_of(image)
+    if repository == image or "@" in image:
         raise RagctlError(f"--use-image {image}: name the image as IMAGE:VERSION")
+    version = image.removeprefix(f"{repository}:")
     project = compose.Project(build.source, options.compose_project)
     outcome = start_or_roll_out(docker, Deployable(repository, version, image), options, project)
     progress(f"pruning build cache beyond {build.cache_budget}")
