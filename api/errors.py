@@ -25,11 +25,12 @@ from src.errors import (
     RagError,
     StorageFullError,
     StoreError,
+    StoreUnavailableError,
     UnsupportedTypeError,
 )
 
 # Most specific first: LLMTimeoutError is an LLMError (EmbeddingTimeoutError likewise),
-# StorageFullError a StoreError.
+# StorageFullError and StoreUnavailableError are StoreErrors.
 STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
     (LimitExceededError, 422, "limit_exceeded"),
     (InvalidInputError, 422, "invalid_input"),
@@ -42,6 +43,7 @@ STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
     (EmbeddingTimeoutError, 504, "embedding_timeout"),
     (EmbeddingError, 502, "embedding_error"),
     (StorageFullError, 507, "storage_full"),
+    (StoreUnavailableError, 503, "store_unavailable"),
     (StoreError, 500, "store_error"),
 )
 

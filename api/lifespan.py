@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
@@ -12,10 +13,13 @@ from fastapi import FastAPI
 
 from api.auth import redact_access_log
 from src.config import Settings
-from src.errors import RagError
+from src.errors import RagError, StoreUnavailableError
 from src.service import RagService
+from src.store.pg_database import redacted
 
 log = logging.getLogger("rag_api")
+# First and longest pause between start-up's tries to reach the database, in seconds.
+DATABASE_RETRY_S = (1.0, 10.0)
 
 
 class ServiceHolder:
@@ -24,10 +28,26 @@ class ServiceHolder:
     def __init__(self) -> None:
         self.service: RagService | None = None
         self.problem = "loading the embedding model and the store"
+        self._stopping = threading.Event()
+        self._retry_s = DATABASE_RETRY_S[0]
+
+    def _wait_for_database(self, problem: StoreUnavailableError) -> bool:
+        """Start-up found the database unreachable: say so on /ready, then try again
+        (backing off to DATABASE_RETRY_S[1]) unless the service is shutting down."""
+        self.problem = f"waiting for the database: {problem.message}"
+        log.warning("%s; retrying in %.0f s", self.problem, self._retry_s)
+        stopping = self._stopping.wait(self._retry_s)
+        self._retry_s = min(self._retry_s * 2, DATABASE_RETRY_S[1])
+        return not stopping
+
+    def stop_waiting(self) -> None:
+        self._stopping.set()
 
     async def load(self, settings: Settings) -> None:
         try:
-            self.service = await asyncio.to_thread(RagService.open, settings)
+            self.service = await asyncio.to_thread(
+                RagService.open, settings, self._wait_for_database
+            )
         except RagError as exc:
             self.problem = f"start-up failed: {exc.message}" + (
                 f" ({exc.hint})" if exc.hint else ""
@@ -37,9 +57,13 @@ class ServiceHolder:
             self.problem = f"start-up failed: {type(exc).__name__}: {exc}"
             log.exception("start-up failed")
         else:
-            log.info(
-                "ready: model %s, store %s", self.service.embedder.name, settings.database_path
-            )
+            log.info("ready: model %s, store %s", self.service.embedder.name, _where(settings))
+
+
+def _where(settings: Settings) -> str:
+    if settings.postgres:
+        return f"postgres {redacted(settings.database_url.get_secret_value())}"
+    return str(settings.database_path)
 
 
 def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -53,6 +77,7 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
         try:
             yield
         finally:
+            holder.stop_waiting()
             await loading
             if holder.service is not None:
                 await holder.service.aclose()

@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     )
     embed_threads: int = Field(0, ge=0, le=256, validation_alias=_env("RAG_EMBED_THREADS"))
     embed_batch_size: int = Field(4, ge=1, le=1024, validation_alias=_env("RAG_EMBED_BATCH_SIZE"))
+    database_url: SecretStr = Field(SecretStr(""), validation_alias=_env("RAG_DATABASE_URL"))
+    database_pool_size: int = Field(
+        10, ge=1, le=1000, validation_alias=_env("RAG_DATABASE_POOL_SIZE")
+    )
+    job_lease_s: float = Field(30.0, ge=1, le=3600, validation_alias=_env("RAG_JOB_LEASE_S"))
     keyword_user_dict: Path | None = Field(None, validation_alias=_env("RAG_KEYWORD_USER_DICT"))
     default_top_k: int = Field(5, ge=1, le=100, validation_alias=_env("RAG_DEFAULT_TOP_K"))
     llm_base_url: str = Field("", validation_alias=_env("LLM_BASE_URL"))
@@ -118,6 +123,10 @@ class Settings(BaseSettings):
     @property
     def embedding_remote(self) -> bool:
         return bool(self.embedding_base_url and self.embedding_model)
+
+    @property
+    def postgres(self) -> bool:
+        return bool(self.database_url.get_secret_value())
 
     @property
     def database_path(self) -> Path:

@@ -56,3 +56,7 @@ class StoreError(RagError):
 
 class StorageFullError(StoreError):
     """The store's disk is full: the write was rolled back, nothing was stored."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store's database cannot be reached right now: nothing was read or written."""

@@ -11,7 +11,7 @@ from typing import Any, Literal, TypeVar
 
 from src.config import Settings
 from src.embedding import Embedder, OnnxEmbedder, measuring_tokenizer, spans_of
-from src.errors import InvalidInputError
+from src.errors import InvalidInputError, StoreUnavailableError
 from src.generation import (
     ChatModel,
     Message,
@@ -27,8 +27,11 @@ from src.parsing.limits import MB
 from src.parsing.pool import ParserPool
 from src.remote_embedding import RemoteEmbedder
 from src.retrieval import Retriever
+from src.shared_jobs import SharedJobRunner
 from src.store import SQLiteStore, Store
 from src.store.ann import AnnParams
+from src.store.pg_database import Database
+from src.store.postgres import PostgresStore
 from src.store.segmentation import Segmenter
 
 EXTRACTIVE_MODEL = "rag-api-extractive"
@@ -37,6 +40,8 @@ T = TypeVar("T")
 # Blocking work runs in thread pools sized on purpose, one per kind of work, so a flood
 # of uploads cannot hold the threads that searches need, and the other way round.
 Lane = Literal["search", "ingest"]
+# Told why the database cannot be reached at start-up; True: try again.
+DatabaseWait = Callable[[StoreUnavailableError], bool]
 
 
 @dataclass(frozen=True)
@@ -107,31 +112,30 @@ class RagService:
             parser.extract,
             settings.max_document_chars,
         )
-        self.jobs = JobRunner(store, self.ingestor, settings.max_queued_jobs)
+        self.jobs: JobRunner | SharedJobRunner
+        if isinstance(store, PostgresStore):
+            self.jobs = SharedJobRunner(
+                store, self.ingestor, settings.max_queued_jobs, settings.job_lease_s
+            )
+        else:
+            self.jobs = JobRunner(store, self.ingestor, settings.max_queued_jobs)
         self._lanes: dict[Lane, ThreadPoolExecutor] = {
             "search": ThreadPoolExecutor(settings.search_threads, "search"),
             "ingest": ThreadPoolExecutor(settings.ingest_threads, "ingest"),
         }
 
     @classmethod
-    def open(cls, settings: Settings) -> RagService:
-        """Load the model and open the store: the slow part of start-up."""
+    def open(cls, settings: Settings, wait: DatabaseWait | None = None) -> RagService:
+        """Load the model and open the store: the slow part of start-up. `wait` is told
+        each time the database cannot be reached yet and says whether to try again."""
         # The parser workers start first: they import their libraries while the model loads.
         parser = ParserPool(_parse_limits(settings), settings.parse_workers)
-        embedder = load_embedder(settings)
-        settings.storage_dir.mkdir(parents=True, exist_ok=True)
-        store = SQLiteStore(
-            settings.database_path,
-            embedder.dimension,
-            AnnParams(
-                embedder.dimension,
-                expansion_search=settings.ann_ef_search,
-                exact=settings.dense_exact,
-            ),
-            settings.ann_save_seconds,
-            segmenter=Segmenter(settings.keyword_user_dict),
-            model=embedder.name,
-        )
+        try:
+            embedder = load_embedder(settings)
+            store = open_store(settings, embedder, wait or _never_wait)
+        except BaseException:
+            parser.close()
+            raise
         llm = None
         if settings.llm_configured:
             llm = ChatModel(
@@ -255,6 +259,42 @@ class RagService:
     @property
     def model_name(self) -> str:
         return self.llm.model if self.llm else EXTRACTIVE_MODEL
+
+
+def _never_wait(problem: StoreUnavailableError) -> bool:
+    return False
+
+
+def open_store(settings: Settings, embedder: Embedder, wait: DatabaseWait) -> Store:
+    """The configured store: Postgres when RAG_DATABASE_URL is set, else the embedded one."""
+    segmenter = Segmenter(settings.keyword_user_dict)
+    if not settings.postgres:
+        settings.storage_dir.mkdir(parents=True, exist_ok=True)
+        return SQLiteStore(
+            settings.database_path,
+            embedder.dimension,
+            AnnParams(
+                embedder.dimension,
+                expansion_search=settings.ann_ef_search,
+                exact=settings.dense_exact,
+            ),
+            settings.ann_save_seconds,
+            segmenter=segmenter,
+            model=embedder.name,
+        )
+    while True:
+        database = Database(settings.database_url.get_secret_value(), settings.database_pool_size)
+        try:
+            return PostgresStore(
+                database, embedder.dimension, settings.ann_ef_search, segmenter, embedder.name
+            )
+        except StoreUnavailableError as exc:
+            database.close()
+            if not wait(exc):
+                raise
+        except BaseException:
+            database.close()
+            raise
 
 
 def _parse_limits(settings: Settings) -> ParseLimits:

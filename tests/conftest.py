@@ -16,6 +16,11 @@ from typing import Any
 import httpx
 import pytest
 from helpers import wait_until
+from postgres_server import IMAGE as POSTGRES_IMAGE
+from postgres_server import PostgresServer
+
+from ragctl.docker import Docker
+from ragctl.errors import RagctlError
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = Path(os.environ.get("RAG_TEST_MODEL_DIR", ROOT / "models" / "all-MiniLM-L6-v2"))
@@ -132,6 +137,31 @@ def services(
     yield make
     for service in started:
         service.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A Postgres with pgvector in a container, for the whole session. Under CI=true a
+    missing engine or image fails the tests that need it; elsewhere they are skipped."""
+    docker = Docker()
+    try:
+        present = docker.ok("image", "inspect", POSTGRES_IMAGE)
+    except RagctlError:
+        present = False
+    if not present:
+        reason = f"no Docker engine with {POSTGRES_IMAGE} (run ../shared/ci/pgvector-image.sh)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    server = PostgresServer.start(docker, free_port())
+    yield server
+    server.remove()
+
+
+@pytest.fixture()
+def pg_url(postgres: PostgresServer) -> str:
+    """The URL of a new, empty database: one per test."""
+    return postgres.new_database()
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from api.deps import HolderDep
+from src.errors import RagError
 
 router = APIRouter(tags=["health"])
 
@@ -18,7 +19,10 @@ def ready(holder: HolderDep) -> JSONResponse:
     service = holder.service
     if service is None:
         return JSONResponse({"status": "not_ready", "reason": holder.problem}, status_code=503)
-    documents, chunks = service.store.counts()
+    try:
+        documents, chunks = service.store.counts()
+    except RagError as exc:  # the database is away: not ready until it is back
+        return JSONResponse({"status": "not_ready", "reason": exc.message}, status_code=503)
     return JSONResponse(
         {
             "status": "ready",

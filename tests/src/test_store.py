@@ -1,18 +1,24 @@
-"""The SQLite store: atomic documents, dedupe, delete, filters and schema migrations."""
+"""The stores: atomic documents, dedupe, delete, filters (the embedded SQLite store and the
+Postgres one alike), and the SQLite store's schema migrations (Postgres's own are in
+tests/src/store/test_postgres.py)."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
 from src.errors import NotFoundError, StoreError
 from src.models import ChunkRow, Filters, SourceDocument
-from src.store import SQLiteStore
+from src.store import SQLiteStore, Store
 from src.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from src.store.pg_database import Database
+from src.store.postgres import PostgresStore
 from src.store.properties import EmbeddingSpace
 
 DIM = 8
@@ -33,33 +39,39 @@ def _vectors(n: int, seed: int) -> np.ndarray:  # type: ignore[type-arg]
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def _add(store: SQLiteStore, text: str, n: int = 3, seed: int = 0, **metadata: object) -> str:
+def _add(store: Store, text: str, n: int = 3, seed: int = 0, **metadata: object) -> str:
     chunks = [ChunkRow(i, f"{text} part {i}", i * 10, i * 10 + 9) for i in range(n)]
     record, _ = store.add_document(_source(text, **metadata), chunks, _vectors(n, seed))
     return record.id
 
 
-@pytest.fixture()
-def store(tmp_path: Path) -> SQLiteStore:
-    return SQLiteStore(tmp_path / "rag.sqlite3", DIM)
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    opened: Store
+    if request.param == "sqlite":
+        opened = SQLiteStore(tmp_path / "rag.sqlite3", DIM)
+    else:
+        opened = PostgresStore(Database(request.getfixturevalue("pg_url"), 4), DIM, model="m")
+    yield opened
+    opened.close()
 
 
-def test_add_document_same_hash_returns_existing(store: SQLiteStore) -> None:
+def test_add_document_same_hash_returns_existing(store: Store) -> None:
     first = _add(store, "alpha")
     record, created = store.add_document(_source("alpha"), [ChunkRow(0, "x", 0, 1)], _vectors(1, 5))
     assert not created and record.id == first
     assert store.counts() == (1, 3)
 
 
-def test_add_document_failure_rolls_back_everything(store: SQLiteStore) -> None:
+def test_add_document_failure_rolls_back_everything(store: Store) -> None:
     chunks = [ChunkRow(0, "a", 0, 1), ChunkRow(0, "duplicate position", 1, 2)]
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises((sqlite3.IntegrityError, psycopg.IntegrityError)):
         store.add_document(_source("broken"), chunks, _vectors(2, 1))
     assert store.counts() == (0, 0)
     assert store.keyword_search("duplicate position", 5, Filters()) == []
 
 
-def test_delete_document_leaves_no_chunks(store: SQLiteStore) -> None:
+def test_delete_document_leaves_no_chunks(store: Store) -> None:
     keep, gone = _add(store, "keep", seed=1), _add(store, "gone", seed=2)
     store.delete_document(gone)
     assert store.counts() == (1, 3)
@@ -70,7 +82,7 @@ def test_delete_document_leaves_no_chunks(store: SQLiteStore) -> None:
         store.get_document(gone)
 
 
-def test_search_filters_by_metadata_and_id(store: SQLiteStore) -> None:
+def test_search_filters_by_metadata_and_id(store: Store) -> None:
     red = _add(store, "red apple", seed=1, colour="red", size=3)
     _add(store, "green apple", seed=2, colour="green", size=3)
     metadata = Filters(metadata=(("colour", "red"), ("size", 3)))
@@ -180,7 +192,7 @@ def test_open_corrupt_file_gives_store_error(tmp_path: Path) -> None:
         SQLiteStore(path, DIM)
 
 
-def test_keyword_search_with_and_without_filters_agree(store: SQLiteStore) -> None:
+def test_keyword_search_with_and_without_filters_agree(store: Store) -> None:
     first = _add(store, "keyword ranking sample", seed=1)
     _add(store, "another ranking text", seed=2)
     plain = store.keyword_search("keyword ranking", 10, Filters())

@@ -1,0 +1,189 @@
+"""Background ingestion shared by replicas (the Postgres store): a job is queued in the
+database with its parsed documents, and whichever replica claims it runs it (see
+src/store/pg_jobs.py for the claim and the lease). The same interface as src/jobs.py's
+JobRunner, which the embedded store uses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import uuid
+import zlib
+from typing import Any
+
+from src.errors import BusyError, RagError
+from src.ingest import Ingestor, PreparedDocument
+from src.models import ChunkRow, JobRecord, JobStatus, SourceDocument
+from src.store.pg_jobs import ClaimedJob, JobQueue
+from src.store.postgres import PostgresStore
+
+log = logging.getLogger(__name__)
+POLL_S = 1.0
+PROGRESS_EVERY_CHUNKS = 32
+
+
+class LeaseLostError(RagError):
+    """Another replica took this job over (this one stalled past its lease)."""
+
+
+def encode(documents: list[PreparedDocument]) -> bytes:
+    return zlib.compress(
+        json.dumps(
+            [
+                {
+                    "source": d.source.__dict__,
+                    "chunks": [[c.position, c.text, c.start, c.end] for c in d.chunks],
+                    "prefix": d.prefix,
+                }
+                for d in documents
+            ]
+        ).encode()
+    )
+
+
+def decode(payload: bytes) -> list[PreparedDocument]:
+    return [
+        PreparedDocument(
+            SourceDocument(**item["source"]),
+            [ChunkRow(*chunk) for chunk in item["chunks"]],
+            item["prefix"],
+        )
+        for item in json.loads(zlib.decompress(payload))
+    ]
+
+
+class SharedJobRunner:
+    def __init__(
+        self, store: PostgresStore, ingestor: Ingestor, max_queued: int, lease_s: float
+    ) -> None:
+        self._store = store
+        self._queue = JobQueue(store.database)
+        self._ingestor = ingestor
+        self._max_queued = max_queued
+        self._lease_s = lease_s
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._work, name="ingest-jobs", daemon=True)
+        self._thread.start()
+
+    def submit(self, documents: list[PreparedDocument]) -> JobRecord:
+        # Queued jobs hold their parsed text in the database: the queue is bounded.
+        if self._queue.queued() >= self._max_queued:
+            raise BusyError(
+                f"{self._max_queued} ingestion jobs are already queued",
+                hint="retry when GET /v1/jobs/{id} shows earlier jobs finished, "
+                "or raise RAG_MAX_QUEUED_JOBS",
+            )
+        total = sum(len(d.chunks) for d in documents)
+        job = self._store.create_job(total, encode(documents))
+        self._wake.set()
+        return job
+
+    def get(self, job_id: str) -> JobRecord:
+        return self._store.get_job(job_id)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
+    def _work(self) -> None:
+        while not self._stop.is_set():
+            try:
+                claimed = self._queue.claim(self._owner, self._lease_s)
+            except RagError as exc:  # the database is away: try again later
+                log.warning("cannot claim ingest jobs: %s", exc.message)
+                claimed = None
+            if claimed is None:
+                self._wake.wait(POLL_S)
+                self._wake.clear()
+                continue
+            self._run_leased(claimed)
+
+    def _run_leased(self, job: ClaimedJob) -> None:
+        lease = _Lease(self._queue, job.id, self._owner, self._lease_s)
+        try:
+            self._run(job, lease)
+        except LeaseLostError:
+            log.warning("ingest job %s was taken over by another replica", job.id)
+            return
+        except RagError as exc:
+            self._finish(job.id, JobStatus.FAILED, exc.message)
+        except Exception as exc:
+            log.exception("ingest job %s failed", job.id)
+            self._finish(job.id, JobStatus.FAILED, f"internal error: {type(exc).__name__}")
+        else:
+            self._finish(job.id, JobStatus.SUCCEEDED)
+        finally:
+            lease.stop()
+
+    def _finish(self, job_id: str, status: JobStatus, error: str = "") -> None:
+        try:
+            self._queue.finish(job_id, self._owner, status, error)
+        except RagError as exc:  # its lease lapses and another run records the outcome
+            log.error(
+                "job %s ended (%s) but the database could not record it: %s",
+                job_id,
+                status.value,
+                exc.message,
+            )
+
+    def _run(self, job: ClaimedJob, lease: _Lease) -> None:
+        documents = decode(job.payload)
+        results: list[dict[str, Any]] = list(job.documents)
+        done = sum(len(d.chunks) for d in documents[: len(results)])
+        reported = done
+
+        def progress(chunks: int) -> None:
+            nonlocal done, reported
+            lease.check()
+            done += chunks
+            if done - reported >= PROGRESS_EVERY_CHUNKS:
+                self._store.update_job(job.id, embedded_chunks=done)
+                reported = done
+
+        for document in documents[len(results) :]:  # an earlier run finished the others
+            result = self._ingestor.ingest(document, progress)
+            lease.check()
+            results.append(
+                {
+                    "id": result.document.id,
+                    "title": result.document.title,
+                    "chunk_count": result.document.chunk_count,
+                    "duplicate": result.duplicate,
+                }
+            )
+            self._store.update_job(job.id, embedded_chunks=done, documents=results)
+
+
+class _Lease:
+    """Renews a job's lease in the background while it runs; check() raises once it is lost."""
+
+    def __init__(self, queue: JobQueue, job_id: str, owner: str, lease_s: float) -> None:
+        self._queue, self._job_id, self._owner, self._lease_s = queue, job_id, owner, lease_s
+        self._lost = False
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="job-lease", daemon=True)
+        self._thread.start()
+
+    def _renew(self) -> None:
+        while not self._stopped.wait(self._lease_s / 3):
+            try:
+                if not self._queue.renew(self._job_id, self._owner, self._lease_s):
+                    self._lost = True
+                    return
+            except RagError as exc:  # keep trying: the lease may still hold when it is back
+                log.warning("cannot renew the lease of job %s: %s", self._job_id, exc.message)
+
+    def check(self) -> None:
+        if self._lost:
+            raise LeaseLostError(f"job {self._job_id} is no longer leased to this replica")
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()

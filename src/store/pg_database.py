@@ -1,0 +1,109 @@
+"""A Postgres database behind a connection pool, as the Postgres store and its job queue use
+it: every statement inside a transaction, and a database that cannot be reached always
+surfacing as one error (StoreUnavailableError: 503), never as a driver exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from src.embedding import Matrix
+from src.errors import StorageFullError, StoreUnavailableError
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+# How long a request waits for a pooled connection (or a new one) before answering 503.
+CONNECT_TIMEOUT_S = 5
+log = logging.getLogger("rag.postgres")
+
+
+def redacted(url: str) -> str:
+    """Where the database is, for logs and messages: user, host, port and database, never
+    the password (the URL's or a `password=` option's)."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "<an unparsable RAG_DATABASE_URL>"
+    user = params.get("user", "")
+    where = (
+        f"{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
+    )
+    return f"{user}@{where}" if user else where
+
+
+def iso(moment: datetime) -> str:
+    """A timestamp as the API shows it (the embedded store's format)."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def vector_literal(vector: Matrix) -> str:
+    """pgvector's text form of one embedding."""
+    return "[" + ",".join(map(repr, np.asarray(vector, dtype=np.float32).tolist())) + "]"
+
+
+def parse_vector(text: str) -> Matrix:
+    return np.array(text[1:-1].split(","), dtype=np.float32)
+
+
+class Database:
+    def __init__(self, url: str, pool_size: int) -> None:
+        self.url = url
+        self.where = redacted(url)
+        params = conninfo_to_dict(url)
+        params.setdefault("connect_timeout", str(CONNECT_TIMEOUT_S))
+        params.setdefault("application_name", "rag-api")
+        self._pool: ConnectionPool[Connection] = ConnectionPool(
+            make_conninfo("", **params),
+            min_size=1,
+            max_size=pool_size,
+            timeout=CONNECT_TIMEOUT_S,
+            check=ConnectionPool.check_connection,  # a connection broken by an outage is replaced
+            kwargs={"autocommit": True},
+            open=False,
+            name="rag-api",
+        )
+        self._pool.open(wait=False)
+
+    def close(self) -> None:
+        self._pool.close()
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A pooled connection in autocommit mode, for work that runs its own transactions."""
+        with self.errors_mapped(), self._pool.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A pooled connection inside one transaction: committed when the block ends,
+        rolled back when it raises."""
+        with self.errors_mapped(), self._pool.connection() as conn, conn.transaction():
+            yield conn
+
+    @contextmanager
+    def errors_mapped(self) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.errors.DiskFull as exc:  # an OperationalError too: caught first
+            raise StorageFullError(
+                "the database's disk is full: nothing was stored",
+                hint="free space on the database server, then retry",
+            ) from exc
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StoreUnavailableError(
+                f"the database at {self.where} cannot be reached: {_first_line(exc)}",
+                hint="retry when GET /ready answers 200; nothing was stored",
+            ) from exc
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

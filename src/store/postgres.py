@@ -1,0 +1,457 @@
+"""The server store: Postgres with pgvector, for several replicas sharing one knowledge base
+(chosen by RAG_DATABASE_URL; unset, the embedded SQLite store serves).
+
+Everything lives in the database, nothing beside it: a document, its chunks, their
+embeddings and their keyword terms are written in one transaction (after a crash or a killed
+connection a document is whole or absent), and every replica sees a write once it commits.
+Dense search is pgvector's HNSW index (cosine); keyword search is Postgres full-text search
+over the same terms the embedded store indexes (CJK runs segmented into words and bigrams,
+src/store/segmentation.py), ranked by ts_rank. Content-hash dedupe is a unique constraint,
+so two replicas storing the same file at once store it once.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import numpy as np
+
+from src.embedding import Matrix
+from src.errors import NotFoundError, StoreError
+from src.models import ChunkRow, DocumentRecord, Filters, Hit, JobRecord, JobStatus, SourceDocument
+from src.store.keyword import titled_text
+from src.store.pg_database import Connection, Database, iso, vector_literal
+from src.store.pg_migrations import MIGRATION_LOCK, migrate
+from src.store.properties import EmbeddingSpace
+from src.store.segmentation import Segmenter
+from src.store.terms import query_terms
+
+# The same rule as the embedded store: a filtered dense search over at most this many chunks
+# scans them exactly; past it, the HNSW walk goes on until top_k pass the filter.
+EXACT_MAX_CHUNKS = 20_000
+# pgvector's HNSW indexes vectors of up to 2,000 dimensions; wider ones are searched exactly.
+HNSW_MAX_DIMENSIONS = 2_000
+# pgvector's largest hnsw.ef_search.
+EF_SEARCH_MAX = 1_000
+# The text search configuration: English stemming; CJK terms pass through it as they are.
+TEXT_CONFIG = "english"
+_DOC_COLUMNS = (
+    "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
+    "created_at"
+)
+_JOB_COLUMNS = "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at"
+_JOB_FIELDS = frozenset({"status", "total_chunks", "embedded_chunks", "documents", "error"})
+
+
+def document_record(row: tuple[Any, ...]) -> DocumentRecord:
+    return DocumentRecord(
+        id=row[0],
+        title=row[1],
+        content_hash=row[2],
+        media_type=row[3],
+        source_name=row[4],
+        metadata=row[5],
+        char_count=row[6],
+        chunk_count=row[7],
+        created_at=iso(row[8]),
+    )
+
+
+def job_record(row: tuple[Any, ...]) -> JobRecord:
+    return JobRecord(
+        row[0], JobStatus(row[1]), row[2], row[3], row[4], row[5], iso(row[6]), iso(row[7])
+    )
+
+
+def _hit(row: tuple[Any, ...], score: float) -> Hit:
+    return Hit(
+        chunk_id=row[0],
+        document_id=row[1],
+        title=row[2],
+        position=row[3],
+        text=row[4],
+        start=row[5],
+        end=row[6],
+        score=score,
+    )
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+    """A condition on documents `d` that the filters allow, and its parameters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.document_ids:
+        clauses.append("d.id = ANY(%s)")
+        params.append(list(filters.document_ids))
+    for key, value in filters.metadata:
+        clauses.append("d.metadata @> %s::jsonb")  # exact type match, like json_extract = ?
+        params.append(json.dumps({key: value}))
+    return " AND ".join(clauses) or "true", params
+
+
+def _within(where: str, *conditions: str) -> str:
+    """A WHERE clause for chunks `c`: the conditions, and documents `d` matching `where`."""
+    if where:
+        conditions = (*conditions, f"c.document_id IN (SELECT d.id FROM documents d WHERE {where})")
+    return f"WHERE {' AND '.join(conditions)} " if conditions else ""
+
+
+class PostgresStore:
+    def __init__(
+        self,
+        database: Database,
+        dimension: int,
+        ef_search: int = 256,
+        segmenter: Segmenter | None = None,
+        model: str | None = None,
+    ) -> None:
+        """`model`: as for SQLiteStore, recorded by the first open and checked by the next."""
+        self.database = database
+        self._dimension = dimension
+        self._ef_search = ef_search
+        self._segmenter = segmenter or Segmenter()
+        with database.connection() as conn:
+            migrate(conn)
+        if model is not None:
+            self._claim(EmbeddingSpace(model, dimension))
+        self._reanalyse_if_needed()
+
+    def close(self) -> None:
+        self.database.close()
+
+    # -- properties ------------------------------------------------------------------------
+
+    @staticmethod
+    def _properties(conn: Connection) -> dict[str, str]:
+        return dict(conn.execute("SELECT name, value FROM properties").fetchall())
+
+    @staticmethod
+    def _set_properties(conn: Connection, values: dict[str, str]) -> None:
+        conn.cursor().executemany(
+            "INSERT INTO properties (name, value) VALUES (%s, %s) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            list(values.items()),
+        )
+
+    @property
+    def space(self) -> EmbeddingSpace | None:
+        with self.database.transaction() as conn:
+            found = self._properties(conn)
+        if "embedding_model" not in found:
+            return None
+        return EmbeddingSpace(found["embedding_model"], int(found["embedding_dimension"]))
+
+    def _claim(self, space: EmbeddingSpace) -> None:
+        """Record the model the vectors come from, sizing the embedding column and its HNSW
+        index for it; or refuse another model while the store holds any chunk."""
+        with self.database.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            found = self._properties(conn)
+            if found.get("embedding_model") == space.model and found.get(
+                "embedding_dimension"
+            ) == str(space.dimension):
+                return
+            if (
+                "embedding_model" in found
+                and conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchone()
+            ):
+                recorded = EmbeddingSpace(
+                    found["embedding_model"], int(found["embedding_dimension"])
+                )
+                raise StoreError(
+                    f"the database at {self.database.where} holds embeddings of {recorded}, but "
+                    f"the service is configured for {space}: one store never mixes models",
+                    hint="configure the store's model again, or use another database "
+                    "(python -m src.transfer copies documents; vectors keep their model)",
+                )
+            self._size_embeddings(conn, space.dimension)
+            self._set_properties(
+                conn,
+                {"embedding_model": space.model, "embedding_dimension": str(space.dimension)},
+            )
+
+    @staticmethod
+    def _size_embeddings(conn: Connection, dimension: int) -> None:
+        conn.execute("DROP INDEX IF EXISTS chunks_embedding")
+        conn.execute(f"ALTER TABLE chunks ALTER COLUMN embedding TYPE vector({int(dimension)})")
+        if dimension <= HNSW_MAX_DIMENSIONS:
+            conn.execute(
+                "CREATE INDEX chunks_embedding ON chunks USING hnsw (embedding vector_cosine_ops)"
+            )
+
+    def _reanalyse_if_needed(self) -> None:
+        """Keyword terms made with another text analysis (another user dictionary, another
+        segmentation version) are made again, all in one transaction: never half-indexed."""
+        with self.database.transaction() as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            if self._properties(conn).get("keyword_analysis") == self._segmenter.fingerprint:
+                return
+            last = 0
+            while rows := conn.execute(
+                "SELECT c.id, d.title, c.text FROM chunks c JOIN documents d "
+                "ON d.id = c.document_id WHERE c.id > %s ORDER BY c.id LIMIT 1000",
+                (last,),
+            ).fetchall():
+                conn.execute(
+                    "UPDATE chunks c SET terms = to_tsvector(%s::regconfig, u.analysed) "
+                    "FROM unnest(%s::bigint[], %s::text[]) AS u(id, analysed) WHERE c.id = u.id",
+                    (TEXT_CONFIG, [r[0] for r in rows], [self._analysed(r[1], r[2]) for r in rows]),
+                )
+                last = rows[-1][0]
+            self._set_properties(conn, {"keyword_analysis": self._segmenter.fingerprint})
+
+    def _analysed(self, title: str, text: str) -> str:
+        return self._segmenter.expand(titled_text(title, text))
+
+    # -- documents -------------------------------------------------------------------------
+
+    def add_document(
+        self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> tuple[DocumentRecord, bool]:
+        self._check_dimension(embeddings)
+        record = DocumentRecord(
+            id=uuid.uuid4().hex,
+            title=source.title,
+            content_hash=source.content_hash,
+            media_type=source.media_type,
+            source_name=source.source_name,
+            metadata=source.metadata,
+            char_count=len(source.text),
+            chunk_count=len(chunks),
+            created_at="",
+        )
+        return self.put_document(record, chunks, embeddings)
+
+    def put_document(
+        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> tuple[DocumentRecord, bool]:
+        """Store a document as it is recorded (its id and, when set, its creation time), or
+        find the one with its content hash: (stored record, created)."""
+        with self.database.transaction() as conn:
+            row = conn.execute(
+                f"INSERT INTO documents ({_DOC_COLUMNS}) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s::timestamptz, now())) "
+                f"ON CONFLICT (content_hash) DO NOTHING RETURNING {_DOC_COLUMNS}",
+                (
+                    record.id,
+                    record.title,
+                    record.content_hash,
+                    record.media_type,
+                    record.source_name,
+                    json.dumps(record.metadata),
+                    record.char_count,
+                    record.chunk_count,
+                    record.created_at or None,
+                ),
+            ).fetchone()
+            if row is None:  # stored already, perhaps by another replica a moment ago
+                existing = self._by_hash(conn, record.content_hash)
+                if existing is None:
+                    raise StoreError(f"document {record.id} conflicts with a stored one")
+                return existing, False
+            self._insert_chunks(conn, record, chunks, embeddings)
+        return document_record(row), True
+
+    def _insert_chunks(
+        self, conn: Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> None:
+        conn.execute(
+            "INSERT INTO chunks (document_id, position, text, start_char, end_char, embedding, "
+            "terms) SELECT %s, u.position, u.text, u.start_char, u.end_char, u.embedding::vector, "
+            "to_tsvector(%s::regconfig, u.analysed) FROM unnest(%s::int[], %s::text[], "
+            "%s::int[], %s::int[], %s::text[], %s::text[]) "
+            "AS u(position, text, start_char, end_char, embedding, analysed)",
+            (
+                record.id,
+                TEXT_CONFIG,
+                [c.position for c in chunks],
+                [c.text for c in chunks],
+                [c.start for c in chunks],
+                [c.end for c in chunks],
+                [vector_literal(v) for v in embeddings],
+                [self._analysed(record.title, c.text) for c in chunks],
+            ),
+        )
+
+    def _check_dimension(self, matrix: Matrix) -> None:
+        if matrix.ndim == 2 and matrix.shape[1] != self._dimension:
+            raise StoreError(
+                f"embeddings of {matrix.shape[1]} dimensions for a store of {self._dimension}"
+            )
+
+    @staticmethod
+    def _by_hash(conn: Connection, content_hash: str) -> DocumentRecord | None:
+        row = conn.execute(
+            f"SELECT {_DOC_COLUMNS} FROM documents WHERE content_hash = %s", (content_hash,)
+        ).fetchone()
+        return document_record(row) if row else None
+
+    def find_by_hash(self, content_hash: str) -> DocumentRecord | None:
+        with self.database.transaction() as conn:
+            return self._by_hash(conn, content_hash)
+
+    def get_document(self, document_id: str) -> DocumentRecord:
+        with self.database.transaction() as conn:
+            row = conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = %s", (document_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(
+                f"no document with id {document_id!r}",
+                hint="GET /v1/documents lists the stored ids",
+            )
+        return document_record(row)
+
+    def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
+        with self.database.transaction() as conn:
+            total = conn.execute("SELECT count(*) FROM documents").fetchone()
+            rows = conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents "
+                "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
+                (limit, offset),
+            ).fetchall()
+        return [document_record(row) for row in rows], int(total[0] if total else 0)
+
+    def delete_document(self, document_id: str) -> None:
+        with self.database.transaction() as conn:
+            deleted = conn.execute("DELETE FROM documents WHERE id = %s", (document_id,))
+            if deleted.rowcount == 0:
+                raise NotFoundError(
+                    f"no document with id {document_id!r}",
+                    hint="GET /v1/documents lists the stored ids",
+                )
+
+    def counts(self) -> tuple[int, int]:
+        with self.database.transaction() as conn:
+            row = conn.execute(
+                "SELECT count(*), coalesce(sum(chunk_count), 0) FROM documents"
+            ).fetchone()
+        return (int(row[0]), int(row[1])) if row else (0, 0)
+
+    # -- search ----------------------------------------------------------------------------
+
+    def dense_search(self, query: Matrix, k: int, filters: Filters) -> list[tuple[int, float]]:
+        vector = vector_literal(np.asarray(query).reshape(-1))
+        with self.database.transaction() as conn:
+            conn.execute(
+                "SELECT set_config('hnsw.ef_search', %s, true)",
+                (str(min(EF_SEARCH_MAX, max(self._ef_search, 2 * k))),),
+            )
+            if filters.empty:
+                return self._ann(conn, vector, k)
+            where, params = _filter_sql(filters)
+            allowed = self._allowed_chunks(conn, where, params)
+            if allowed > EXACT_MAX_CHUNKS:
+                # Walks on past candidates the filter drops until k pass it (pgvector 0.8).
+                conn.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
+                found = self._ann(conn, vector, k, where, params)
+                if len(found) == min(k, allowed):
+                    return found
+            return self._exact(conn, vector, k, where, params)
+
+    @staticmethod
+    def _allowed_chunks(conn: Connection, where: str, params: list[Any]) -> int:
+        row = conn.execute(
+            f"SELECT coalesce(sum(chunk_count), 0) FROM documents d WHERE {where}", params
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _ann(
+        conn: Connection, vector: str, k: int, where: str = "", params: list[Any] | None = None
+    ) -> list[tuple[int, float]]:
+        rows = conn.execute(
+            "SELECT c.id, 1 - (c.embedding <=> %s::vector) FROM chunks c "
+            + _within(where)
+            + "ORDER BY c.embedding <=> %s::vector LIMIT %s",
+            [vector, *(params or []), vector, k],
+        ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    @staticmethod
+    def _exact(
+        conn: Connection, vector: str, k: int, where: str, params: list[Any]
+    ) -> list[tuple[int, float]]:
+        # A materialised CTE cannot be read through the HNSW index: every allowed chunk is
+        # scored, so the top k are exact and always k when k are allowed.
+        rows = conn.execute(
+            "WITH allowed AS MATERIALIZED (SELECT c.id, c.embedding FROM chunks c "
+            + _within(where)
+            + ") "
+            "SELECT id, 1 - (embedding <=> %s::vector) AS score FROM allowed "
+            "ORDER BY score DESC, id LIMIT %s",
+            [*params, vector, k],
+        ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def keyword_search(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
+        # Letters and digits only (query_terms), OR-ed: the user's text is never query syntax.
+        words = query_terms(self._segmenter.expand(query))
+        if not words or k <= 0:
+            return []
+        where, params = ("", []) if filters.empty else _filter_sql(filters)
+        with self.database.transaction() as conn:
+            rows = conn.execute(
+                "SELECT c.id, ts_rank(c.terms, q, 1) AS score "
+                "FROM chunks c, to_tsquery(%s::regconfig, %s) AS q "
+                + _within(where, "c.terms @@ q")
+                + "ORDER BY score DESC, c.id LIMIT %s",
+                [TEXT_CONFIG, " | ".join(words), *params, k],
+            ).fetchall()
+        return [(int(r[0]), float(r[1])) for r in rows]
+
+    def hydrate(self, scored: list[tuple[int, float]]) -> list[Hit]:
+        if not scored:
+            return []
+        with self.database.transaction() as conn:
+            rows = conn.execute(
+                "SELECT c.id, d.id, d.title, c.position, c.text, c.start_char, c.end_char "
+                "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(%s)",
+                ([chunk_id for chunk_id, _ in scored],),
+            ).fetchall()
+        by_id = {row[0]: row for row in rows}
+        # A chunk deleted between search and hydrate is simply dropped.
+        return [_hit(by_id[c], s) for c, s in scored if c in by_id]
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    def create_job(self, total_chunks: int, payload: bytes | None = None) -> JobRecord:
+        with self.database.transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO jobs (id, status, total_chunks, payload) VALUES (%s, %s, %s, %s) "
+                f"RETURNING {_JOB_COLUMNS}",
+                (uuid.uuid4().hex, JobStatus.QUEUED.value, total_chunks, payload),
+            ).fetchone()
+        assert row is not None
+        return job_record(row)
+
+    def update_job(self, job_id: str, **changes: Any) -> None:
+        unknown = set(changes) - _JOB_FIELDS
+        if unknown:
+            raise ValueError(f"not job fields: {sorted(unknown)}")
+        values = {
+            k: json.dumps(v) if k == "documents" else getattr(v, "value", v)
+            for k, v in changes.items()
+        }
+        assignments = ", ".join(f"{column} = %s" for column in values)
+        with self.database.transaction() as conn:
+            conn.execute(
+                f"UPDATE jobs SET {assignments}, updated_at = now() WHERE id = %s",
+                [*values.values(), job_id],
+            )
+
+    def get_job(self, job_id: str) -> JobRecord:
+        with self.database.transaction() as conn:
+            row = conn.execute(
+                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = %s", (job_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no job with id {job_id!r}")
+        return job_record(row)
+
+    def fail_unfinished_jobs(self, reason: str) -> int:
+        # Other replicas run jobs too: an unfinished job is picked up again by the queue
+        # (src/store/pg_jobs.py) once its runner's lease lapses, never failed wholesale.
+        return 0

@@ -1,0 +1,75 @@
+"""A real Postgres with pgvector for tests: the `pgvector/pgvector:pg17` image (on these
+machines, the stand-in ../shared/ci/pgvector-image.sh builds) run on the local engine, on a
+fixed host port so that a stop and a start (an outage) keep its address."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+from helpers import wait_until
+
+from ragctl.docker import Docker
+
+IMAGE = "pgvector/pgvector:pg17"
+PASSWORD = "test-secret-pw"
+
+
+@dataclass
+class PostgresServer:
+    docker: Docker
+    name: str
+    port: int
+
+    @classmethod
+    def start(cls, docker: Docker, port: int) -> PostgresServer:
+        name = f"rag-test-pg-{uuid.uuid4().hex[:8]}"
+        docker.run(
+            "run", "-d", "--name", name, "-e", f"POSTGRES_PASSWORD={PASSWORD}",
+            "-p", f"127.0.0.1:{port}:5432", IMAGE,
+        )  # fmt: skip
+        server = cls(docker, name, port)
+        server.wait_ready()
+        return server
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql://postgres:{PASSWORD}@127.0.0.1:{self.port}/{database}"
+
+    def _answers(self) -> bool:
+        try:
+            with psycopg.connect(self.url(), connect_timeout=2) as conn:
+                conn.execute("SELECT 1")
+            return True
+        except psycopg.OperationalError:
+            return False
+
+    def wait_ready(self) -> None:
+        wait_until(self._answers, 120, "Postgres")
+
+    def new_database(self) -> str:
+        """The URL of a new, empty database on this server."""
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url(), autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url(name)
+
+    def stop(self) -> None:
+        self.docker.run("stop", "-t", "5", self.name)
+
+    def resume(self) -> None:
+        self.docker.run("start", self.name)
+        self.wait_ready()
+
+    @contextmanager
+    def outage(self) -> Iterator[None]:
+        self.stop()
+        try:
+            yield
+        finally:
+            self.resume()
+
+    def remove(self) -> None:
+        self.docker.run("rm", "-f", "-v", self.name, check=False)
