@@ -46,3 +46,36 @@ def test_compose_up_builds_and_serves(
         docker.run("compose", "-p", project, "down", cwd=source, check=False)
         docker.run("image", "rm", f"{project}:latest", check=False)
         shutil.rmtree(source / "rag_local_storage", ignore_errors=True)
+
+
+def test_compose_postgres_profile_serves_from_postgres(
+    built: dict[str, Any], host_port: int
+) -> None:
+    project = f"rag-api-test-{uuid.uuid4().hex[:6]}"
+    env = {
+        **os.environ,
+        "RAG_PUBLISHED_PORT": str(host_port),
+        "RAG_IMAGE": project,
+        "RAG_DATABASE_URL": "postgresql://rag:rag@postgres:5432/rag",
+    }
+    docker = Docker(env=env)
+    source = built["source"]
+    compose = ("compose", "-p", project, "--profile", "postgres")
+    try:
+        docker.run(*compose, "up", "-d", "--build", "--wait", "--wait-timeout", "240", cwd=source)
+        with httpx.Client(base_url=f"http://127.0.0.1:{host_port}", timeout=60) as http:
+            created = http.post("/v1/documents", json={"text": f"Stored in Postgres {project}."})
+            assert created.status_code == 201, created.text
+        rows = docker.run(
+            *compose, "exec", "-T", "postgres",
+            "psql", "-U", "rag", "-d", "rag", "-tAc", "SELECT title FROM documents",
+            cwd=source,
+        ).stdout  # fmt: skip
+        assert project in rows
+        assert not (source / "rag_local_storage" / "rag.sqlite3").exists()
+        volumes = docker.run("volume", "ls", "-q", "--filter", f"name={project}").stdout
+        assert f"{project}_rag_postgres_data" in volumes.split()
+    finally:
+        docker.run(*compose, "down", "-v", cwd=source, check=False)
+        docker.run("image", "rm", f"{project}:latest", check=False)
+        shutil.rmtree(source / "rag_local_storage", ignore_errors=True)
