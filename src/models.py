@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -46,6 +47,21 @@ class DocumentRecord:
     char_count: int
     chunk_count: int
     created_at: str
+
+    @classmethod
+    def of(cls, source: SourceDocument, chunk_count: int, created_at: str = "") -> DocumentRecord:
+        """The record of a new document, under a new id."""
+        return cls(
+            id=uuid.uuid4().hex,
+            title=source.title,
+            content_hash=source.content_hash,
+            media_type=source.media_type,
+            source_name=source.source_name,
+            metadata=source.metadata,
+            char_count=len(source.text),
+            chunk_count=chunk_count,
+            created_at=created_at,
+        )
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""The storage interface: what a server database (e.g. Postgres + pgvector) would implement."""
+"""The storage interface: the embedded SQLite store and the Postgres one both implement it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from src.embedding import Matrix
@@ -13,14 +14,31 @@ from src.models import (
     JobRecord,
     SourceDocument,
 )
+from src.store.properties import EmbeddingSpace
 
 
 class Store(Protocol):
+    @property
+    def space(self) -> EmbeddingSpace | None:
+        """The embedding model the stored vectors come from (None: none recorded yet)."""
+        ...
+
     def add_document(
         self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
     ) -> tuple[DocumentRecord, bool]:
         """Store a document and its chunks atomically; (record, created). A document with
         the same content hash is not stored again: the existing record comes back."""
+        ...
+
+    def put_document(
+        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> tuple[DocumentRecord, bool]:
+        """add_document for a document recorded elsewhere: its id and creation time are
+        kept (a copy between stores)."""
+        ...
+
+    def export_documents(self) -> Iterator[tuple[DocumentRecord, list[ChunkRow], Matrix]]:
+        """Every document with its chunks and their embeddings, oldest first."""
         ...
 
     def find_by_hash(self, content_hash: str) -> DocumentRecord | None: ...

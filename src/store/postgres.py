@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from src.embedding import Matrix
 from src.errors import NotFoundError, StoreError
 from src.models import ChunkRow, DocumentRecord, Filters, Hit, JobRecord, JobStatus, SourceDocument
 from src.store.keyword import titled_text
-from src.store.pg_database import Connection, Database, iso, vector_literal
+from src.store.pg_database import Connection, Database, iso, parse_vector, vector_literal
 from src.store.pg_migrations import MIGRATION_LOCK, migrate
 from src.store.properties import EmbeddingSpace
 from src.store.segmentation import Segmenter
@@ -91,6 +92,23 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses) or "true", params
 
 
+def recorded_space(url: str) -> EmbeddingSpace | None:
+    """The model whose vectors the database at `url` holds, read without opening a store."""
+    database = Database(url, 1)
+    try:
+        with database.connection() as conn:
+            migrate(conn)
+            return _space(PostgresStore.properties(conn))
+    finally:
+        database.close()
+
+
+def _space(found: dict[str, str]) -> EmbeddingSpace | None:
+    if "embedding_model" not in found:
+        return None
+    return EmbeddingSpace(found["embedding_model"], int(found["embedding_dimension"]))
+
+
 def _within(where: str, *conditions: str) -> str:
     """A WHERE clause for chunks `c`: the conditions, and documents `d` matching `where`."""
     if where:
@@ -124,7 +142,7 @@ class PostgresStore:
     # -- properties ------------------------------------------------------------------------
 
     @staticmethod
-    def _properties(conn: Connection) -> dict[str, str]:
+    def properties(conn: Connection) -> dict[str, str]:
         return dict(conn.execute("SELECT name, value FROM properties").fetchall())
 
     @staticmethod
@@ -138,28 +156,17 @@ class PostgresStore:
     @property
     def space(self) -> EmbeddingSpace | None:
         with self.database.transaction() as conn:
-            found = self._properties(conn)
-        if "embedding_model" not in found:
-            return None
-        return EmbeddingSpace(found["embedding_model"], int(found["embedding_dimension"]))
+            return _space(self.properties(conn))
 
     def _claim(self, space: EmbeddingSpace) -> None:
         """Record the model the vectors come from, sizing the embedding column and its HNSW
         index for it; or refuse another model while the store holds any chunk."""
         with self.database.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            found = self._properties(conn)
-            if found.get("embedding_model") == space.model and found.get(
-                "embedding_dimension"
-            ) == str(space.dimension):
+            recorded = _space(self.properties(conn))
+            if recorded == space:
                 return
-            if (
-                "embedding_model" in found
-                and conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchone()
-            ):
-                recorded = EmbeddingSpace(
-                    found["embedding_model"], int(found["embedding_dimension"])
-                )
+            if recorded is not None and conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchone():
                 raise StoreError(
                     f"the database at {self.database.where} holds embeddings of {recorded}, but "
                     f"the service is configured for {space}: one store never mixes models",
@@ -186,7 +193,7 @@ class PostgresStore:
         segmentation version) are made again, all in one transaction: never half-indexed."""
         with self.database.transaction() as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            if self._properties(conn).get("keyword_analysis") == self._segmenter.fingerprint:
+            if self.properties(conn).get("keyword_analysis") == self._segmenter.fingerprint:
                 return
             last = 0
             while rows := conn.execute(
@@ -211,17 +218,7 @@ class PostgresStore:
         self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
     ) -> tuple[DocumentRecord, bool]:
         self._check_dimension(embeddings)
-        record = DocumentRecord(
-            id=uuid.uuid4().hex,
-            title=source.title,
-            content_hash=source.content_hash,
-            media_type=source.media_type,
-            source_name=source.source_name,
-            metadata=source.metadata,
-            char_count=len(source.text),
-            chunk_count=len(chunks),
-            created_at="",
-        )
+        record = DocumentRecord.of(source, len(chunks))
         return self.put_document(record, chunks, embeddings)
 
     def put_document(
@@ -253,6 +250,26 @@ class PostgresStore:
                 return existing, False
             self._insert_chunks(conn, record, chunks, embeddings)
         return document_record(row), True
+
+    def export_documents(self) -> Iterator[tuple[DocumentRecord, list[ChunkRow], Matrix]]:
+        """Every document with its chunks and their embeddings, oldest first."""
+        with self.database.transaction() as conn:
+            ids = [r[0] for r in conn.execute("SELECT id FROM documents ORDER BY created_at, id")]
+        for document_id in ids:
+            with self.database.transaction() as conn:
+                row = conn.execute(
+                    f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = %s", (document_id,)
+                ).fetchone()
+                chunks = conn.execute(
+                    "SELECT position, text, start_char, end_char, embedding::text FROM chunks "
+                    "WHERE document_id = %s ORDER BY position",
+                    (document_id,),
+                ).fetchall()
+            if row is None:  # deleted meanwhile
+                continue
+            vectors = [parse_vector(c[4]) for c in chunks]
+            matrix = np.stack(vectors) if vectors else np.zeros((0, self._dimension), np.float32)
+            yield document_record(row), [ChunkRow(*c[:4]) for c in chunks], matrix
 
     def _insert_chunks(
         self, conn: Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix

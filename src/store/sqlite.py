@@ -270,32 +270,48 @@ class SQLiteStore:
     def add_document(
         self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
     ) -> tuple[DocumentRecord, bool]:
+        return self.put_document(DocumentRecord.of(source, len(chunks), _now()), chunks, embeddings)
+
+    def put_document(
+        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> tuple[DocumentRecord, bool]:
         self._check_dimension(embeddings)
         with self._transaction() as conn:
             existing = conn.execute(
                 f"SELECT {_DOC_COLUMNS} FROM documents WHERE content_hash = ?",
-                (source.content_hash,),
+                (record.content_hash,),
             ).fetchone()
             if existing:
                 return _document(existing), False
-            record = DocumentRecord(
-                id=uuid.uuid4().hex,
-                title=source.title,
-                content_hash=source.content_hash,
-                media_type=source.media_type,
-                source_name=source.source_name,
-                metadata=source.metadata,
-                char_count=len(source.text),
-                chunk_count=len(chunks),
-                created_at=_now(),
-            )
             doc_rowid, chunk_ids = self._insert(conn, record, chunks, embeddings)
         if self._bulk_load:
             return record, True
         self._ann.add(chunk_ids, embeddings)
-        titled = [titled_text(source.title, chunk.text) for chunk in chunks]
+        titled = [titled_text(record.title, chunk.text) for chunk in chunks]
         self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
         return record, True
+
+    def export_documents(self) -> Iterator[tuple[DocumentRecord, list[ChunkRow], Matrix]]:
+        """Every document with its chunks and their embeddings, oldest first."""
+        conn = self._reader()
+        rowids = [r[0] for r in conn.execute("SELECT rowid FROM documents ORDER BY rowid")]
+        for rowid in rowids:
+            row = conn.execute(
+                f"SELECT {_DOC_COLUMNS} FROM documents WHERE rowid = ?", (rowid,)
+            ).fetchone()
+            if row is None:  # deleted meanwhile
+                continue
+            chunks = conn.execute(
+                "SELECT position, text, start_char, end_char, embedding FROM chunks "
+                "WHERE doc_rowid = ? ORDER BY position",
+                (rowid,),
+            ).fetchall()
+            vectors = np.frombuffer(b"".join(c[4] for c in chunks), dtype=np.float32)
+            yield (
+                _document(row),
+                [ChunkRow(*c[:4]) for c in chunks],
+                vectors.reshape(len(chunks), self._dimension),
+            )
 
     @staticmethod
     def _insert(

@@ -1,0 +1,162 @@
+"""Copy a knowledge base between stores: an embedded SQLite store into Postgres (moving to
+several replicas), or Postgres into a SQLite store (a backup you can run anywhere).
+
+    python -m src.transfer ./rag_local_storage postgresql://user:pass@host:5432/rag
+    python -m src.transfer postgresql://user:pass@host:5432/rag ./backup_storage
+
+Documents keep their ids, creation times, metadata, chunks and embeddings: nothing is
+embedded again, so the target holds the source's embedding model (a target that holds
+another model's vectors is refused). Each document is copied in one transaction and a
+document the target already holds (same content hash) is skipped, so a run that stopped
+half-way is resumed by running it again, and running it twice copies nothing twice. The
+run ends with a check that every source document is in the target with all its chunks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from src.config import get_settings
+from src.errors import RagError, StoreError
+from src.store import SQLiteStore, Store
+from src.store.migrations import migrate
+from src.store.pg_database import Database, redacted
+from src.store.postgres import PostgresStore, recorded_space
+from src.store.properties import EmbeddingSpace, read_space
+from src.store.segmentation import Segmenter
+from src.store.sqlite import connect
+
+PAGE = 500
+log = logging.getLogger("rag.transfer")
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Copied:
+    documents: int  # copied by this run
+    skipped: int  # already in the target
+    chunks: int  # copied by this run
+
+
+def is_database(location: str) -> bool:
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def open_location(location: str, space: EmbeddingSpace | None) -> Store:
+    """The store at a storage folder or a Postgres URL; `space`: the model its vectors are
+    of (None: as recorded; a store that records none is refused as a source)."""
+    segmenter = Segmenter(get_settings().keyword_user_dict)
+    if space is None:
+        space = _recorded_space(location)
+    if is_database(location):
+        database = Database(location, 4)
+        try:
+            return PostgresStore(database, space.dimension, segmenter=segmenter, model=space.model)
+        except BaseException:
+            database.close()
+            raise
+    path = Path(location) / "rag.sqlite3"
+    return SQLiteStore(path, space.dimension, segmenter=segmenter, model=space.model)
+
+
+def _recorded_space(location: str) -> EmbeddingSpace:
+    if is_database(location):
+        space = recorded_space(location)
+    else:
+        path = Path(location) / "rag.sqlite3"
+        if not path.is_file():
+            raise StoreError(f"no store at {path}", hint="name a RAG_STORAGE_DIR folder")
+        conn = connect(path)
+        try:
+            migrate(conn)
+            space = read_space(conn)
+        finally:
+            conn.close()
+    if space is None:
+        raise StoreError(f"{_shown(location)} records no embedding model: nothing to copy")
+    return space
+
+
+def _shown(location: str) -> str:
+    return redacted(location) if is_database(location) else location
+
+
+def transfer(source: Store, target: Store, progress: Progress | None = None) -> Copied:
+    total = source.counts()[0]
+    copied = skipped = chunks = 0
+    for record, rows, embeddings in source.export_documents():
+        _, created = target.put_document(record, rows, embeddings)
+        copied, skipped = copied + created, skipped + (not created)
+        chunks += len(rows) if created else 0
+        if progress:
+            progress(copied + skipped, total)
+    verify(source, target)
+    return Copied(copied, skipped, chunks)
+
+
+def _chunk_counts(store: Store) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    offset = 0
+    while page := store.list_documents(PAGE, offset)[0]:
+        counts.update((record.content_hash, record.chunk_count) for record in page)
+        offset += len(page)
+    return counts
+
+
+def verify(source: Store, target: Store) -> None:
+    """Every source document is in the target, with as many chunks."""
+    wanted, held = _chunk_counts(source), _chunk_counts(target)
+    missing = [h for h, n in wanted.items() if held.get(h) != n]
+    if missing:
+        raise StoreError(
+            f"{len(missing)} of {len(wanted)} documents are missing from the target or differ "
+            f"in chunks (first content hash: {missing[0]})",
+            hint="run the same command again: it copies what is missing",
+        )
+
+
+def _bar(done: int, total: int) -> None:
+    width = 30
+    filled = width * done // max(total, 1)
+    sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} documents")
+    if done >= total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m src.transfer", description=__doc__.split("\n\n")[0]
+    )
+    parser.add_argument("source", help="a storage folder (RAG_STORAGE_DIR) or a postgresql:// URL")
+    parser.add_argument("target", help="a storage folder or a postgresql:// URL")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    try:
+        source = open_location(args.source, None)
+        target = open_location(args.target, source.space)
+        try:
+            done = transfer(source, target, _bar)
+        finally:
+            source.close()
+            target.close()
+    except RagError as exc:
+        print(
+            f"transfer: error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""),
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"{done.documents} documents ({done.chunks} chunks) copied, {done.skipped} already there; "
+        f"{_shown(args.target)} holds every document of {_shown(args.source)}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
