@@ -48,34 +48,43 @@ def test_compose_up_builds_and_serves(
         shutil.rmtree(source / "rag_local_storage", ignore_errors=True)
 
 
-def test_compose_postgres_profile_serves_from_postgres(
+def test_compose_postgres_profile_takes_over_the_embedded_store(
     built: dict[str, Any], host_port: int
 ) -> None:
+    """The README's move: a service on its embedded store, then `--profile postgres up -d`
+    and `python -m src.transfer` in the image: the same documents, served from Postgres."""
     project = f"rag-api-test-{uuid.uuid4().hex[:6]}"
-    env = {
-        **os.environ,
-        "RAG_PUBLISHED_PORT": str(host_port),
-        "RAG_IMAGE": project,
-        "RAG_DATABASE_URL": "postgresql://rag:rag@postgres:5432/rag",
-    }
-    docker = Docker(env=env)
+    env = {**os.environ, "RAG_PUBLISHED_PORT": str(host_port), "RAG_IMAGE": project}
+    url = "postgresql://rag:rag@postgres:5432/rag"
+    docker, on_postgres = Docker(env=env), Docker(env={**env, "RAG_DATABASE_URL": url})
     source = built["source"]
     compose = ("compose", "-p", project, "--profile", "postgres")
+    wait = ("--wait", "--wait-timeout", "240")
     try:
-        docker.run(*compose, "up", "-d", "--build", "--wait", "--wait-timeout", "240", cwd=source)
+        docker.run("compose", "-p", project, "up", "-d", "--build", *wait, cwd=source)
         with httpx.Client(base_url=f"http://127.0.0.1:{host_port}", timeout=60) as http:
-            created = http.post("/v1/documents", json={"text": f"Stored in Postgres {project}."})
-            assert created.status_code == 201, created.text
-        rows = docker.run(
+            first = http.post("/v1/documents", json={"text": f"Stored in SQLite {project}."})
+            assert first.status_code == 201, first.text
+        on_postgres.run(*compose, "up", "-d", *wait, cwd=source)
+        on_postgres.run(
+            *compose, "run", "--rm", "rag-api",
+            "python", "-m", "src.transfer", "rag_local_storage", url,
+            cwd=source,
+        )  # fmt: skip
+        with httpx.Client(base_url=f"http://127.0.0.1:{host_port}", timeout=60) as http:
+            listed = http.get("/v1/documents").json()["items"]
+            assert [d["id"] for d in listed] == [first.json()["documents"][0]["id"]]
+            second = http.post("/v1/documents", json={"text": f"Stored in Postgres {project}."})
+            assert second.status_code == 201, second.text
+        rows = on_postgres.run(
             *compose, "exec", "-T", "postgres",
-            "psql", "-U", "rag", "-d", "rag", "-tAc", "SELECT title FROM documents",
+            "psql", "-U", "rag", "-d", "rag", "-tAc", "SELECT count(*) FROM documents",
             cwd=source,
         ).stdout  # fmt: skip
-        assert project in rows
-        assert not (source / "rag_local_storage" / "rag.sqlite3").exists()
+        assert rows.strip() == "2"
         volumes = docker.run("volume", "ls", "-q", "--filter", f"name={project}").stdout
         assert f"{project}_rag_postgres_data" in volumes.split()
     finally:
-        docker.run(*compose, "down", "-v", cwd=source, check=False)
+        on_postgres.run(*compose, "down", "-v", cwd=source, check=False)
         docker.run("image", "rm", f"{project}:latest", check=False)
         shutil.rmtree(source / "rag_local_storage", ignore_errors=True)
