@@ -2,7 +2,8 @@
 
 Suites: `lifecycle` (builds and updates, reference vs rag-api, each on a fresh engine),
 `ship` (push, deploy, rollback, fresh builder; the ECR rig), `serving` (embedding, ingest,
-retrieve under load, memory, cold start), `ann` (ANN libraries side by side), `quality`
+retrieve under load, memory, cold start), `postgres` (the same store served from SQLite and
+from Postgres + pgvector, side by side), `ann` (ANN libraries side by side), `quality`
 (nDCG@10 and Recall@100 on public BEIR sets, through the HTTP API), and `all`.
 Docker suites need root."""
 
@@ -66,6 +67,12 @@ def _serving(args: argparse.Namespace) -> list[Record]:
     return serving(image, args.sizes, args.reps, args.ingest_chunks, args.load_seconds, args.stores)
 
 
+def _postgres(args: argparse.Namespace) -> list[Record]:
+    from bench.postgres import postgres
+
+    return postgres(args.sizes, args.load_seconds, args.stores)
+
+
 def _ann(args: argparse.Namespace) -> list[Record]:
     from bench.ann import ann
 
@@ -82,6 +89,7 @@ SUITES = {
     "lifecycle": _lifecycle,
     "ship": _ship,
     "serving": _serving,
+    "postgres": _postgres,
     "ann": _ann,
     "quality": _quality,
 }

@@ -211,7 +211,7 @@ def _timed(
     return latencies, found
 
 
-def _recall(found: list[list[int]], truth: list[set[int]]) -> float:
+def recall(found: list[list[int]], truth: list[set[int]]) -> float:
     return sum(len(set(ids) & expected) for ids, expected in zip(found, truth, strict=True)) / (
         K * len(truth)
     )
@@ -252,11 +252,11 @@ def _measure(
                 Record(scenario, name, f"{mode}_p95", round(percentile(latencies, 95), 2), "ms"),
             ]
             if mode == "dense":  # the timed pass's results give the real queries' recall
-                recall = _recall(found, queries[0].truth)
-                records.append(Record(scenario, name, "recall_at_10", round(recall, 4), ""))
+                share = recall(found, queries[0].truth)
+                records.append(Record(scenario, name, "recall_at_10", round(share, 4), ""))
         _, found = _timed(candidate, "dense", queries[1].texts, queries[1].vectors)
-        recall = _recall(found, queries[1].truth)
-        records.append(Record(scenario, name, "recall_at_10_gaussian", round(recall, 4), ""))
+        share = recall(found, queries[1].truth)
+        records.append(Record(scenario, name, "recall_at_10_gaussian", round(share, 4), ""))
     finally:
         candidate.close()
     return records

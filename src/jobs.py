@@ -13,15 +13,35 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
+from typing import Any
 
 from src.errors import BusyError, RagError
 from src.ingest import Ingestor, PreparedDocument
-from src.models import JobRecord, JobStatus
+from src.models import IngestResult, JobRecord, JobStatus
 from src.store import Store
 
 log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted by a restart before it finished; upload the missing documents again"
 PROGRESS_EVERY_CHUNKS = 32
+
+
+def queue_full(max_queued: int) -> BusyError:
+    return BusyError(
+        f"{max_queued} ingestion jobs are already queued",
+        hint="retry when GET /v1/jobs/{id} shows earlier jobs finished, "
+        "or raise RAG_MAX_QUEUED_JOBS",
+    )
+
+
+def job_result(result: IngestResult) -> dict[str, Any]:
+    """What a job records of each document it stored (or found stored)."""
+    document = result.document
+    return {
+        "id": document.id,
+        "title": document.title,
+        "chunk_count": document.chunk_count,
+        "duplicate": result.duplicate,
+    }
 
 
 @dataclass
@@ -44,11 +64,7 @@ class JobRunner:
     def submit(self, documents: list[PreparedDocument]) -> JobRecord:
         # Each queued job holds its parsed text in memory: the queue is bounded.
         if self._queue.qsize() >= self._max_queued:
-            raise BusyError(
-                f"{self._max_queued} ingestion jobs are already queued",
-                hint="retry when GET /v1/jobs/{id} shows earlier jobs finished, "
-                "or raise RAG_MAX_QUEUED_JOBS",
-            )
+            raise queue_full(self._max_queued)
         job = self._store.create_job(sum(len(d.chunks) for d in documents))
         self._queue.put(_Job(job.id, documents))
         return job
@@ -98,14 +114,6 @@ class JobRunner:
                 reported = done
 
         for document in job.documents:
-            result = self._ingestor.ingest(document, progress)
-            results.append(
-                {
-                    "id": result.document.id,
-                    "title": result.document.title,
-                    "chunk_count": result.document.chunk_count,
-                    "duplicate": result.duplicate,
-                }
-            )
+            results.append(job_result(self._ingestor.ingest(document, progress)))
             self._store.update_job(job.id, embedded_chunks=done, documents=results)
         self._store.update_job(job.id, status=JobStatus.SUCCEEDED, embedded_chunks=done)

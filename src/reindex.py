@@ -38,6 +38,12 @@ Progress = Callable[[int, int], None]
 
 def reindex(settings: Settings, progress: Progress | None = None) -> int:
     """Re-embed every chunk of the store at settings.database_path; returns how many."""
+    if settings.postgres:
+        raise StoreError(
+            "reindex works on the embedded store, and RAG_DATABASE_URL names a database",
+            hint="copy the database to a storage folder (python -m src.transfer URL DIR), "
+            "reindex there with RAG_STORAGE_DIR=DIR, then copy it into an empty database",
+        )
     if not settings.database_path.is_file():
         raise StoreError(f"no store at {settings.database_path}", hint="check RAG_STORAGE_DIR")
     embedder = load_embedder(settings)

@@ -15,8 +15,9 @@ import uuid
 import zlib
 from typing import Any
 
-from src.errors import BusyError, RagError
+from src.errors import RagError
 from src.ingest import Ingestor, PreparedDocument
+from src.jobs import job_result, queue_full
 from src.models import ChunkRow, JobRecord, JobStatus, SourceDocument
 from src.store.pg_jobs import ClaimedJob, JobQueue
 from src.store.postgres import PostgresStore
@@ -74,11 +75,7 @@ class SharedJobRunner:
     def submit(self, documents: list[PreparedDocument]) -> JobRecord:
         # Queued jobs hold their parsed text in the database: the queue is bounded.
         if self._queue.queued() >= self._max_queued:
-            raise BusyError(
-                f"{self._max_queued} ingestion jobs are already queued",
-                hint="retry when GET /v1/jobs/{id} shows earlier jobs finished, "
-                "or raise RAG_MAX_QUEUED_JOBS",
-            )
+            raise queue_full(self._max_queued)
         total = sum(len(d.chunks) for d in documents)
         job = self._store.create_job(total, encode(documents))
         self._wake.set()
@@ -150,14 +147,7 @@ class SharedJobRunner:
         for document in documents[len(results) :]:  # an earlier run finished the others
             result = self._ingestor.ingest(document, progress)
             lease.check()
-            results.append(
-                {
-                    "id": result.document.id,
-                    "title": result.document.title,
-                    "chunk_count": result.document.chunk_count,
-                    "duplicate": result.duplicate,
-                }
-            )
+            results.append(job_result(result))
             self._store.update_job(job.id, embedded_chunks=done, documents=results)
 
 

@@ -16,11 +16,11 @@ from typing import Any
 import httpx
 import pytest
 from helpers import wait_until
-from postgres_server import IMAGE as POSTGRES_IMAGE
-from postgres_server import PostgresServer
 
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
+from rig.postgres import IMAGE as POSTGRES_IMAGE
+from rig.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = Path(os.environ.get("RAG_TEST_MODEL_DIR", ROOT / "models" / "all-MiniLM-L6-v2"))

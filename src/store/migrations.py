@@ -98,6 +98,13 @@ MIGRATIONS: tuple[str, ...] = (
 LATEST_VERSION = len(MIGRATIONS)
 
 
+def newer_schema(what: str, found: int, latest: int) -> StoreError:
+    return StoreError(
+        f"the {what} has schema version {found}, newer than this release knows ({latest})",
+        hint=f"run a rag-api release at least as new as the one that wrote this {what}",
+    )
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
@@ -106,11 +113,7 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
     """Bring the schema up to `target`; return the version it was at."""
     found = schema_version(conn)
     if found > LATEST_VERSION:
-        raise StoreError(
-            f"the store has schema version {found}, "
-            f"newer than this release knows ({LATEST_VERSION})",
-            hint="run a rag-api release at least as new as the one that wrote this store",
-        )
+        raise newer_schema("store", found, LATEST_VERSION)
     for version in range(found + 1, target + 1):
         script = MIGRATIONS[version - 1]
         try:

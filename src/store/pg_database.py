@@ -6,9 +6,10 @@ surfacing as one error (StoreUnavailableError: 503), never as a driver exception
 from __future__ import annotations
 
 import logging
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,8 @@ from src.errors import StorageFullError, StoreUnavailableError
 Connection = psycopg.Connection[tuple[Any, ...]]
 # How long a request waits for a pooled connection (or a new one) before answering 503.
 CONNECT_TIMEOUT_S = 5
+# A pooled connection idle for longer is probed before use.
+CHECK_AFTER_IDLE_S = 2.0
 log = logging.getLogger("rag.postgres")
 
 
@@ -37,11 +40,6 @@ def redacted(url: str) -> str:
         f"{params.get('host', 'localhost')}:{params.get('port', 5432)}/{params.get('dbname', '')}"
     )
     return f"{user}@{where}" if user else where
-
-
-def iso(moment: datetime) -> str:
-    """A timestamp as the API shows it (the embedded store's format)."""
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 def vector_literal(vector: Matrix) -> str:
@@ -65,27 +63,38 @@ class Database:
             min_size=1,
             max_size=pool_size,
             timeout=CONNECT_TIMEOUT_S,
-            check=ConnectionPool.check_connection,  # a connection broken by an outage is replaced
+            check=self._check,
             kwargs={"autocommit": True},
             open=False,
             name="rag-api",
         )
+        self._used: weakref.WeakKeyDictionary[Connection, float] = weakref.WeakKeyDictionary()
         self._pool.open(wait=False)
 
     def close(self) -> None:
         self._pool.close()
 
+    def _check(self, conn: Connection) -> None:
+        """Probe a pooled connection before it is handed out (one that an outage broke is
+        replaced), unless it answered moments ago: a probe is a round trip per request. A
+        database restart within those moments costs one request a 503, and then every
+        connection is probed (see errors_mapped)."""
+        if time.monotonic() - self._used.get(conn, 0.0) > CHECK_AFTER_IDLE_S:
+            ConnectionPool.check_connection(conn)
+
     @contextmanager
     def connection(self) -> Iterator[Connection]:
-        """A pooled connection in autocommit mode, for work that runs its own transactions."""
+        """A pooled connection in autocommit mode: each statement its own transaction (one
+        round trip), for reads and for work that runs its own transactions."""
         with self.errors_mapped(), self._pool.connection() as conn:
             yield conn
+            self._used[conn] = time.monotonic()
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A pooled connection inside one transaction: committed when the block ends,
         rolled back when it raises."""
-        with self.errors_mapped(), self._pool.connection() as conn, conn.transaction():
+        with self.connection() as conn, conn.transaction():
             yield conn
 
     @contextmanager
@@ -98,6 +107,9 @@ class Database:
                 hint="free space on the database server, then retry",
             ) from exc
         except (psycopg.OperationalError, PoolTimeout) as exc:
+            # Whatever broke this connection (a restart, a failover) may have broken the
+            # others in the pool too: each is probed before its next use.
+            self._used.clear()
             raise StoreUnavailableError(
                 f"the database at {self.where} cannot be reached: {_first_line(exc)}",
                 hint="retry when GET /ready answers 200; nothing was stored",

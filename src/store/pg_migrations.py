@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from src.errors import StoreError
+from src.store.migrations import newer_schema
 
 # pg_advisory_xact_lock's key for schema changes (any constant the application owns).
 MIGRATION_LOCK = 0x7261_6761_7069  # "ragapi"
@@ -80,11 +80,7 @@ def migrate(conn: psycopg.Connection[tuple[Any, ...]]) -> int:
         row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
         found = int(row[0]) if row and row[0] is not None else 0
         if found > LATEST_VERSION:
-            raise StoreError(
-                f"the database has schema version {found}, "
-                f"newer than this release knows ({LATEST_VERSION})",
-                hint="run a rag-api release at least as new as the one that wrote this database",
-            )
+            raise newer_schema("database", found, LATEST_VERSION)
         for version in range(found + 1, LATEST_VERSION + 1):
             conn.execute(MIGRATIONS[version - 1].encode())
             conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (version,))

@@ -20,12 +20,22 @@ from typing import Any
 import numpy as np
 
 from src.embedding import Matrix
-from src.errors import NotFoundError, StoreError
+from src.errors import StoreError
 from src.models import ChunkRow, DocumentRecord, Filters, Hit, JobRecord, JobStatus, SourceDocument
 from src.store.keyword import titled_text
-from src.store.pg_database import Connection, Database, iso, parse_vector, vector_literal
+from src.store.pg_database import Connection, Database, parse_vector, vector_literal
 from src.store.pg_migrations import MIGRATION_LOCK, migrate
 from src.store.properties import EmbeddingSpace
+from src.store.rows import (
+    DOC_COLUMNS,
+    JOB_COLUMNS,
+    document_record,
+    hit,
+    job_changes,
+    job_record,
+    no_document,
+    no_job,
+)
 from src.store.segmentation import Segmenter
 from src.store.terms import query_terms
 
@@ -38,45 +48,6 @@ HNSW_MAX_DIMENSIONS = 2_000
 EF_SEARCH_MAX = 1_000
 # The text search configuration: English stemming; CJK terms pass through it as they are.
 TEXT_CONFIG = "english"
-_DOC_COLUMNS = (
-    "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
-    "created_at"
-)
-_JOB_COLUMNS = "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at"
-_JOB_FIELDS = frozenset({"status", "total_chunks", "embedded_chunks", "documents", "error"})
-
-
-def document_record(row: tuple[Any, ...]) -> DocumentRecord:
-    return DocumentRecord(
-        id=row[0],
-        title=row[1],
-        content_hash=row[2],
-        media_type=row[3],
-        source_name=row[4],
-        metadata=row[5],
-        char_count=row[6],
-        chunk_count=row[7],
-        created_at=iso(row[8]),
-    )
-
-
-def job_record(row: tuple[Any, ...]) -> JobRecord:
-    return JobRecord(
-        row[0], JobStatus(row[1]), row[2], row[3], row[4], row[5], iso(row[6]), iso(row[7])
-    )
-
-
-def _hit(row: tuple[Any, ...], score: float) -> Hit:
-    return Hit(
-        chunk_id=row[0],
-        document_id=row[1],
-        title=row[2],
-        position=row[3],
-        text=row[4],
-        start=row[5],
-        end=row[6],
-        score=score,
-    )
 
 
 def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
@@ -155,7 +126,7 @@ class PostgresStore:
 
     @property
     def space(self) -> EmbeddingSpace | None:
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             return _space(self.properties(conn))
 
     def _claim(self, space: EmbeddingSpace) -> None:
@@ -228,9 +199,9 @@ class PostgresStore:
         find the one with its content hash: (stored record, created)."""
         with self.database.transaction() as conn:
             row = conn.execute(
-                f"INSERT INTO documents ({_DOC_COLUMNS}) "
+                f"INSERT INTO documents ({DOC_COLUMNS}) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s::timestamptz, now())) "
-                f"ON CONFLICT (content_hash) DO NOTHING RETURNING {_DOC_COLUMNS}",
+                f"ON CONFLICT (content_hash) DO NOTHING RETURNING {DOC_COLUMNS}",
                 (
                     record.id,
                     record.title,
@@ -258,7 +229,7 @@ class PostgresStore:
         for document_id in ids:
             with self.database.transaction() as conn:
                 row = conn.execute(
-                    f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = %s", (document_id,)
+                    f"SELECT {DOC_COLUMNS} FROM documents WHERE id = %s", (document_id,)
                 ).fetchone()
                 chunks = conn.execute(
                     "SELECT position, text, start_char, end_char, embedding::text FROM chunks "
@@ -301,31 +272,28 @@ class PostgresStore:
     @staticmethod
     def _by_hash(conn: Connection, content_hash: str) -> DocumentRecord | None:
         row = conn.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents WHERE content_hash = %s", (content_hash,)
+            f"SELECT {DOC_COLUMNS} FROM documents WHERE content_hash = %s", (content_hash,)
         ).fetchone()
         return document_record(row) if row else None
 
     def find_by_hash(self, content_hash: str) -> DocumentRecord | None:
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             return self._by_hash(conn, content_hash)
 
     def get_document(self, document_id: str) -> DocumentRecord:
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             row = conn.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = %s", (document_id,)
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE id = %s", (document_id,)
             ).fetchone()
         if row is None:
-            raise NotFoundError(
-                f"no document with id {document_id!r}",
-                hint="GET /v1/documents lists the stored ids",
-            )
+            raise no_document(document_id)
         return document_record(row)
 
     def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             total = conn.execute("SELECT count(*) FROM documents").fetchone()
             rows = conn.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents "
+                f"SELECT {DOC_COLUMNS} FROM documents "
                 "ORDER BY created_at DESC, id DESC LIMIT %s OFFSET %s",
                 (limit, offset),
             ).fetchall()
@@ -335,13 +303,10 @@ class PostgresStore:
         with self.database.transaction() as conn:
             deleted = conn.execute("DELETE FROM documents WHERE id = %s", (document_id,))
             if deleted.rowcount == 0:
-                raise NotFoundError(
-                    f"no document with id {document_id!r}",
-                    hint="GET /v1/documents lists the stored ids",
-                )
+                raise no_document(document_id)
 
     def counts(self) -> tuple[int, int]:
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             row = conn.execute(
                 "SELECT count(*), coalesce(sum(chunk_count), 0) FROM documents"
             ).fetchone()
@@ -351,22 +316,30 @@ class PostgresStore:
 
     def dense_search(self, query: Matrix, k: int, filters: Filters) -> list[tuple[int, float]]:
         vector = vector_literal(np.asarray(query).reshape(-1))
-        with self.database.transaction() as conn:
-            conn.execute(
-                "SELECT set_config('hnsw.ef_search', %s, true)",
-                (str(min(EF_SEARCH_MAX, max(self._ef_search, 2 * k))),),
-            )
+        ef_search = str(min(EF_SEARCH_MAX, max(self._ef_search, 2 * k)))
+        # Session settings, one round trip, set by every dense search for itself (SET LOCAL
+        # would need a transaction: two more round trips).
+        with self.database.connection() as conn:
             if filters.empty:
+                self._settings(conn, ef_search, "off")
                 return self._ann(conn, vector, k)
             where, params = _filter_sql(filters)
             allowed = self._allowed_chunks(conn, where, params)
             if allowed > EXACT_MAX_CHUNKS:
                 # Walks on past candidates the filter drops until k pass it (pgvector 0.8).
-                conn.execute("SELECT set_config('hnsw.iterative_scan', 'strict_order', true)")
+                self._settings(conn, ef_search, "strict_order")
                 found = self._ann(conn, vector, k, where, params)
                 if len(found) == min(k, allowed):
                     return found
             return self._exact(conn, vector, k, where, params)
+
+    @staticmethod
+    def _settings(conn: Connection, ef_search: str, iterative_scan: str) -> None:
+        conn.execute(
+            "SELECT set_config('hnsw.ef_search', %s, false), "
+            "set_config('hnsw.iterative_scan', %s, false)",
+            (ef_search, iterative_scan),
+        )
 
     @staticmethod
     def _allowed_chunks(conn: Connection, where: str, params: list[Any]) -> int:
@@ -409,7 +382,7 @@ class PostgresStore:
         if not words or k <= 0:
             return []
         where, params = ("", []) if filters.empty else _filter_sql(filters)
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             rows = conn.execute(
                 "SELECT c.id, ts_rank(c.terms, q, 1) AS score "
                 "FROM chunks c, to_tsquery(%s::regconfig, %s) AS q "
@@ -422,7 +395,7 @@ class PostgresStore:
     def hydrate(self, scored: list[tuple[int, float]]) -> list[Hit]:
         if not scored:
             return []
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             rows = conn.execute(
                 "SELECT c.id, d.id, d.title, c.position, c.text, c.start_char, c.end_char "
                 "FROM chunks c JOIN documents d ON d.id = c.document_id WHERE c.id = ANY(%s)",
@@ -430,7 +403,7 @@ class PostgresStore:
             ).fetchall()
         by_id = {row[0]: row for row in rows}
         # A chunk deleted between search and hydrate is simply dropped.
-        return [_hit(by_id[c], s) for c, s in scored if c in by_id]
+        return [hit(by_id[c], s) for c, s in scored if c in by_id]
 
     # -- jobs ------------------------------------------------------------------------------
 
@@ -438,20 +411,14 @@ class PostgresStore:
         with self.database.transaction() as conn:
             row = conn.execute(
                 "INSERT INTO jobs (id, status, total_chunks, payload) VALUES (%s, %s, %s, %s) "
-                f"RETURNING {_JOB_COLUMNS}",
+                f"RETURNING {JOB_COLUMNS}",
                 (uuid.uuid4().hex, JobStatus.QUEUED.value, total_chunks, payload),
             ).fetchone()
         assert row is not None
         return job_record(row)
 
     def update_job(self, job_id: str, **changes: Any) -> None:
-        unknown = set(changes) - _JOB_FIELDS
-        if unknown:
-            raise ValueError(f"not job fields: {sorted(unknown)}")
-        values = {
-            k: json.dumps(v) if k == "documents" else getattr(v, "value", v)
-            for k, v in changes.items()
-        }
+        values = job_changes(changes)
         assignments = ", ".join(f"{column} = %s" for column in values)
         with self.database.transaction() as conn:
             conn.execute(
@@ -460,12 +427,12 @@ class PostgresStore:
             )
 
     def get_job(self, job_id: str) -> JobRecord:
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             row = conn.execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = %s", (job_id,)
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = %s", (job_id,)
             ).fetchone()
         if row is None:
-            raise NotFoundError(f"no job with id {job_id!r}")
+            raise no_job(job_id)
         return job_record(row)
 
     def fail_unfinished_jobs(self, reason: str) -> int:

@@ -18,14 +18,13 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from src.embedding import Matrix
-from src.errors import NotFoundError, StorageFullError, StoreError
+from src.errors import StorageFullError, StoreError
 from src.models import (
     ChunkRow,
     DocumentRecord,
@@ -39,23 +38,24 @@ from src.store.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
 from src.store.keyword import KeywordIndex, titled_text
 from src.store.migrations import migrate
 from src.store.properties import EmbeddingSpace, read_space, write_space
+from src.store.rows import (
+    DOC_COLUMNS,
+    JOB_COLUMNS,
+    document_record,
+    hit,
+    job_changes,
+    job_record,
+    no_document,
+    no_job,
+    now,
+)
 from src.store.segmentation import Segmenter
 
-_DOC_COLUMNS = (
-    "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
-    "created_at"
-)
-_JOB_COLUMNS = "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at"
-_JOB_FIELDS = frozenset({"status", "total_chunks", "embedded_chunks", "documents", "error"})
 # A filtered dense search over at most this many chunks scans them exactly (measured: ~10 ms
 # for 20k at 384 dimensions); past it the HNSW candidates are filtered instead.
 EXACT_MAX_CHUNKS = 20_000
 # Rows per batch when reading embeddings back from the store.
 READ_BATCH = 4096
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def connect(path: Path) -> sqlite3.Connection:
@@ -78,46 +78,6 @@ def disk_full_as_error() -> Iterator[None]:
             "the store's disk is full: nothing was stored",
             hint="free space on the volume that holds RAG_STORAGE_DIR, then retry",
         ) from exc
-
-
-def _document(row: sqlite3.Row | tuple[Any, ...]) -> DocumentRecord:
-    return DocumentRecord(
-        id=row[0],
-        title=row[1],
-        content_hash=row[2],
-        media_type=row[3],
-        source_name=row[4],
-        metadata=json.loads(row[5]),
-        char_count=row[6],
-        chunk_count=row[7],
-        created_at=row[8],
-    )
-
-
-def _job(row: tuple[Any, ...]) -> JobRecord:
-    return JobRecord(
-        id=row[0],
-        status=JobStatus(row[1]),
-        total_chunks=row[2],
-        embedded_chunks=row[3],
-        documents=json.loads(row[4]),
-        error=row[5],
-        created_at=row[6],
-        updated_at=row[7],
-    )
-
-
-def _hit(row: tuple[Any, ...], score: float) -> Hit:
-    return Hit(
-        chunk_id=row[0],
-        document_id=row[1],
-        title=row[2],
-        position=row[3],
-        text=row[4],
-        start=row[5],
-        end=row[6],
-        score=score,
-    )
 
 
 class SQLiteStore:
@@ -270,7 +230,7 @@ class SQLiteStore:
     def add_document(
         self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
     ) -> tuple[DocumentRecord, bool]:
-        return self.put_document(DocumentRecord.of(source, len(chunks), _now()), chunks, embeddings)
+        return self.put_document(DocumentRecord.of(source, len(chunks), now()), chunks, embeddings)
 
     def put_document(
         self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
@@ -278,11 +238,11 @@ class SQLiteStore:
         self._check_dimension(embeddings)
         with self._transaction() as conn:
             existing = conn.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE content_hash = ?",
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE content_hash = ?",
                 (record.content_hash,),
             ).fetchone()
             if existing:
-                return _document(existing), False
+                return document_record(existing), False
             doc_rowid, chunk_ids = self._insert(conn, record, chunks, embeddings)
         if self._bulk_load:
             return record, True
@@ -297,7 +257,7 @@ class SQLiteStore:
         rowids = [r[0] for r in conn.execute("SELECT rowid FROM documents ORDER BY rowid")]
         for rowid in rowids:
             row = conn.execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE rowid = ?", (rowid,)
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE rowid = ?", (rowid,)
             ).fetchone()
             if row is None:  # deleted meanwhile
                 continue
@@ -308,7 +268,7 @@ class SQLiteStore:
             ).fetchall()
             vectors = np.frombuffer(b"".join(c[4] for c in chunks), dtype=np.float32)
             yield (
-                _document(row),
+                document_record(row),
                 [ChunkRow(*c[:4]) for c in chunks],
                 vectors.reshape(len(chunks), self._dimension),
             )
@@ -318,7 +278,7 @@ class SQLiteStore:
         conn: sqlite3.Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
     ) -> tuple[int, IdArray]:
         cursor = conn.execute(
-            f"INSERT INTO documents ({_DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO documents ({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 record.id,
                 record.title,
@@ -354,38 +314,35 @@ class SQLiteStore:
         row = (
             self._reader()
             .execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE content_hash = ?",
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE content_hash = ?",
                 (content_hash,),
             )
             .fetchone()
         )
-        return _document(row) if row else None
+        return document_record(row) if row else None
 
     def get_document(self, document_id: str) -> DocumentRecord:
         row = (
             self._reader()
             .execute(
-                f"SELECT {_DOC_COLUMNS} FROM documents WHERE id = ?",
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE id = ?",
                 (document_id,),
             )
             .fetchone()
         )
         if row is None:
-            raise NotFoundError(
-                f"no document with id {document_id!r}",
-                hint="GET /v1/documents lists the stored ids",
-            )
-        return _document(row)
+            raise no_document(document_id)
+        return document_record(row)
 
     def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
         conn = self._reader()
         total = int(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
         rows = conn.execute(
-            f"SELECT {_DOC_COLUMNS} FROM documents "
+            f"SELECT {DOC_COLUMNS} FROM documents "
             "ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?",
             (limit, offset),
         ).fetchall()
-        return [_document(row) for row in rows], total
+        return [document_record(row) for row in rows], total
 
     def delete_document(self, document_id: str) -> None:
         with self._transaction() as conn:
@@ -393,10 +350,7 @@ class SQLiteStore:
                 "SELECT rowid FROM documents WHERE id = ?", (document_id,)
             ).fetchone()
             if row is None:
-                raise NotFoundError(
-                    f"no document with id {document_id!r}",
-                    hint="GET /v1/documents lists the stored ids",
-                )
+                raise no_document(document_id)
             chunk_ids = np.fromiter(
                 (r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_rowid = ?", row)),
                 dtype=np.int64,
@@ -498,47 +452,43 @@ class SQLiteStore:
         )
         by_id = {row[0]: row for row in rows}
         # A chunk deleted between search and hydrate is simply dropped.
-        return [_hit(by_id[chunk_id], score) for chunk_id, score in scored if chunk_id in by_id]
+        return [hit(by_id[chunk_id], score) for chunk_id, score in scored if chunk_id in by_id]
 
     # -- jobs --------------------------------------------------------------------------
 
     def create_job(self, total_chunks: int) -> JobRecord:
-        now = _now()
-        job = JobRecord(uuid.uuid4().hex, JobStatus.QUEUED, total_chunks, 0, [], "", now, now)
+        created = now()
+        job = JobRecord(
+            uuid.uuid4().hex, JobStatus.QUEUED, total_chunks, 0, [], "", created, created
+        )
         with self._transaction() as conn:
             conn.execute(
-                f"INSERT INTO jobs ({_JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (job.id, job.status.value, total_chunks, 0, "[]", "", now, now),
+                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, job.status.value, total_chunks, 0, "[]", "", created, created),
             )
         return job
 
     def update_job(self, job_id: str, **changes: Any) -> None:
-        unknown = set(changes) - _JOB_FIELDS
-        if unknown:
-            raise ValueError(f"not job fields: {sorted(unknown)}")
-        values = {
-            k: json.dumps(v) if k == "documents" else getattr(v, "value", v)
-            for k, v in changes.items()
-        }
+        values = job_changes(changes)
         assignments = ", ".join(f"{column} = ?" for column in values)
         with self._transaction() as conn:
             conn.execute(
                 f"UPDATE jobs SET {assignments}, updated_at = ? WHERE id = ?",
-                [*values.values(), _now(), job_id],
+                [*values.values(), now(), job_id],
             )
 
     def get_job(self, job_id: str) -> JobRecord:
         row = (
             self._reader()
             .execute(
-                f"SELECT {_JOB_COLUMNS} FROM jobs WHERE id = ?",
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = ?",
                 (job_id,),
             )
             .fetchone()
         )
         if row is None:
-            raise NotFoundError(f"no job with id {job_id!r}")
-        return _job(row)
+            raise no_job(job_id)
+        return job_record(row)
 
     def fail_unfinished_jobs(self, reason: str) -> int:
         with self._transaction() as conn:
@@ -547,7 +497,7 @@ class SQLiteStore:
                 (
                     JobStatus.FAILED.value,
                     reason,
-                    _now(),
+                    now(),
                     JobStatus.QUEUED.value,
                     JobStatus.RUNNING.value,
                 ),

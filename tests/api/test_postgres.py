@@ -12,7 +12,8 @@ import psycopg
 import pytest
 from conftest import FakeEmbeddings, Service
 from helpers import ingest_text, wait_until
-from postgres_server import PASSWORD, PostgresServer
+
+from rig.postgres import PASSWORD, PostgresServer
 
 Replicas = tuple[Service, Service]
 

@@ -84,3 +84,14 @@ def test_reindex_interrupted_keeps_old_vectors_and_resumes(
     assert fake_embeddings.calls() - before == 1 + 2  # the probe, then the 4 chunks left
     assert _staged(old_store) == 0
     SQLiteStore(old_store, 64, model="fake-embed").close()
+
+
+def test_reindex_with_a_database_configured_is_refused_with_the_way_round(
+    tmp_path: Path, model_dir: Path
+) -> None:
+    settings = Settings(
+        storage_dir=tmp_path, model_dir=model_dir, database_url="postgresql://rag@db/rag"
+    )
+    with pytest.raises(StoreError, match="embedded store") as refused:
+        reindex(settings)
+    assert "src.transfer" in refused.value.hint

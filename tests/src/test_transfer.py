@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from postgres_server import PASSWORD
 
+from rig.postgres import PASSWORD
 from src.errors import StoreError
 from src.models import ChunkRow, Filters, SourceDocument
 from src.store import SQLiteStore, Store

@@ -10,8 +10,8 @@ from collections.abc import Iterator
 import numpy as np
 import psycopg
 import pytest
-from postgres_server import PASSWORD, PostgresServer
 
+from rig.postgres import PASSWORD, PostgresServer
 from src.errors import StoreError, StoreUnavailableError
 from src.models import ChunkRow, Filters, SourceDocument
 from src.store.pg_database import Database, redacted

@@ -1,21 +1,22 @@
-"""A real Postgres with pgvector for tests: the `pgvector/pgvector:pg17` image (on these
-machines, the stand-in ../shared/ci/pgvector-image.sh builds) run on the local engine, on a
-fixed host port so that a stop and a start (an outage) keep its address."""
+"""A real Postgres with pgvector for tests and benchmarks: the `pgvector/pgvector:pg17` image
+(on these machines, the stand-in ../shared/ci/pgvector-image.sh builds) run on a Docker
+engine, on a fixed host port so that a stop and a start (an outage) keep its address."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg
-from helpers import wait_until
 
 from ragctl.docker import Docker
 
 IMAGE = "pgvector/pgvector:pg17"
-PASSWORD = "test-secret-pw"
+PASSWORD = "test-secret-pw"  # noqa: S105 - a throwaway container's, on loopback
+READY_TIMEOUT_S = 120
 
 
 @dataclass
@@ -32,7 +33,11 @@ class PostgresServer:
             "-p", f"127.0.0.1:{port}:5432", IMAGE,
         )  # fmt: skip
         server = cls(docker, name, port)
-        server.wait_ready()
+        try:
+            server.wait_ready()
+        except BaseException:
+            server.remove()
+            raise
         return server
 
     def url(self, database: str = "postgres") -> str:
@@ -47,7 +52,12 @@ class PostgresServer:
             return False
 
     def wait_ready(self) -> None:
-        wait_until(self._answers, 120, "Postgres")
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not self._answers():
+            if time.monotonic() > deadline:
+                logs = self.docker.logs_tail(self.name)
+                raise TimeoutError(f"Postgres did not answer in {READY_TIMEOUT_S} s:\n{logs}")
+            time.sleep(0.2)
 
     def new_database(self) -> str:
         """The URL of a new, empty database on this server."""

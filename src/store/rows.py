@@ -1,0 +1,99 @@
+"""Rows as both stores read and write them: the column lists, records made from rows, and
+the changes a job update may make. SQLite hands back JSON as text and times as ISO strings;
+Postgres hands back jsonb as Python values and timestamptz as datetimes: both become the
+same records here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from src.errors import NotFoundError
+from src.models import DocumentRecord, Hit, JobRecord, JobStatus
+
+DOC_COLUMNS = (
+    "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
+    "created_at"
+)
+JOB_COLUMNS = "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at"
+JOB_FIELDS = frozenset({"status", "total_chunks", "embedded_chunks", "documents", "error"})
+
+
+def now() -> str:
+    return iso(datetime.now(UTC))
+
+
+def iso(moment: datetime | str) -> str:
+    """A time as the API shows it: UTC, ISO 8601, to the millisecond."""
+    if isinstance(moment, str):
+        return moment
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def document_record(row: Sequence[Any]) -> DocumentRecord:
+    """A document from a row of DOC_COLUMNS."""
+    return DocumentRecord(
+        id=row[0],
+        title=row[1],
+        content_hash=row[2],
+        media_type=row[3],
+        source_name=row[4],
+        metadata=_json(row[5]),
+        char_count=row[6],
+        chunk_count=row[7],
+        created_at=iso(row[8]),
+    )
+
+
+def job_record(row: Sequence[Any]) -> JobRecord:
+    """A job from a row of JOB_COLUMNS."""
+    return JobRecord(
+        id=row[0],
+        status=JobStatus(row[1]),
+        total_chunks=row[2],
+        embedded_chunks=row[3],
+        documents=_json(row[4]),
+        error=row[5],
+        created_at=iso(row[6]),
+        updated_at=iso(row[7]),
+    )
+
+
+def hit(row: Sequence[Any], score: float) -> Hit:
+    """A hit from a row of (chunk id, document id, title, position, text, start, end)."""
+    return Hit(
+        chunk_id=row[0],
+        document_id=row[1],
+        title=row[2],
+        position=row[3],
+        text=row[4],
+        start=row[5],
+        end=row[6],
+        score=score,
+    )
+
+
+def job_changes(changes: dict[str, Any]) -> dict[str, Any]:
+    """The column values of a job update, refusing anything but JOB_FIELDS."""
+    unknown = set(changes) - JOB_FIELDS
+    if unknown:
+        raise ValueError(f"not job fields: {sorted(unknown)}")
+    return {
+        k: json.dumps(v) if k == "documents" else getattr(v, "value", v) for k, v in changes.items()
+    }
+
+
+def no_document(document_id: str) -> NotFoundError:
+    return NotFoundError(
+        f"no document with id {document_id!r}", hint="GET /v1/documents lists the stored ids"
+    )
+
+
+def no_job(job_id: str) -> NotFoundError:
+    return NotFoundError(f"no job with id {job_id!r}")
