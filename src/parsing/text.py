@@ -38,8 +38,9 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalize_text(text: str) -> str:
-    # Lone surrogates (from JSON escapes or broken PDFs) cannot be stored as UTF-8.
-    text = _SURROGATE.sub("\ufffd", text)
+    # Lone surrogates (from JSON escapes or broken PDFs) cannot be stored as UTF-8, and no
+    # Postgres text can hold a NUL: both become U+FFFD, which keeps every offset.
+    text = _SURROGATE.sub("\ufffd", text).replace("\x00", "\ufffd")
     text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
     text = re.sub(r"[ \t\f\v]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 import psycopg
+from psycopg.abc import Buffer
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.types.string import StrDumperUnknown
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from src.embedding import Matrix
@@ -51,6 +53,19 @@ def parse_vector(text: str) -> Matrix:
     return np.array(text[1:-1].split(","), dtype=np.float32)
 
 
+class _NulSafeStr(StrDumperUnknown):
+    """Strings as parameters, with U+FFFD for NUL: no Postgres text can hold a NUL (SQLite
+    stores them, so older stores carry some), and a NUL a client sends in an id or a filter
+    must find nothing rather than fail the statement. U+FFFD keeps every offset."""
+
+    def dump(self, obj: str) -> Buffer | None:
+        return super().dump(obj.replace("\x00", "\ufffd"))
+
+
+def _configure(conn: Connection) -> None:
+    conn.adapters.register_dumper(str, _NulSafeStr)
+
+
 class Database:
     def __init__(self, url: str, pool_size: int) -> None:
         self.url = url
@@ -64,6 +79,7 @@ class Database:
             max_size=pool_size,
             timeout=CONNECT_TIMEOUT_S,
             check=self._check,
+            configure=_configure,
             kwargs={"autocommit": True},
             open=False,
             name="rag-api",

@@ -50,6 +50,11 @@ EF_SEARCH_MAX = 1_000
 TEXT_CONFIG = "english"
 
 
+def _json_text(value: object) -> str:
+    # jsonb refuses the escaped NUL as Postgres text refuses the character (pg_database.py).
+    return json.dumps(value).replace("\\u0000", "\\ufffd")
+
+
 def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     """A condition on documents `d` that the filters allow, and its parameters."""
     clauses: list[str] = []
@@ -59,7 +64,7 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         params.append(list(filters.document_ids))
     for key, value in filters.metadata:
         clauses.append("d.metadata @> %s::jsonb")  # exact type match, like json_extract = ?
-        params.append(json.dumps({key: value}))
+        params.append(_json_text({key: value}))
     return " AND ".join(clauses) or "true", params
 
 
@@ -188,15 +193,14 @@ class PostgresStore:
     def add_document(
         self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
     ) -> tuple[DocumentRecord, bool]:
-        self._check_dimension(embeddings)
-        record = DocumentRecord.of(source, len(chunks))
-        return self.put_document(record, chunks, embeddings)
+        return self.put_document(DocumentRecord.of(source, len(chunks)), chunks, embeddings)
 
     def put_document(
         self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
     ) -> tuple[DocumentRecord, bool]:
         """Store a document as it is recorded (its id and, when set, its creation time), or
         find the one with its content hash: (stored record, created)."""
+        self._check_dimension(embeddings)
         with self.database.transaction() as conn:
             row = conn.execute(
                 f"INSERT INTO documents ({DOC_COLUMNS}) "
@@ -208,7 +212,7 @@ class PostgresStore:
                     record.content_hash,
                     record.media_type,
                     record.source_name,
-                    json.dumps(record.metadata),
+                    _json_text(record.metadata),
                     record.char_count,
                     record.chunk_count,
                     record.created_at or None,

@@ -199,3 +199,18 @@ def test_keyword_search_with_and_without_filters_agree(store: Store) -> None:
     filtered = store.keyword_search("keyword ranking", 10, Filters(document_ids=(first,)))
     assert plain[0] == filtered[0]
     assert {h.document_id for h in store.hydrate(plain)} >= {first}
+
+
+def test_nul_characters_anywhere_never_fail_a_statement(store: Store) -> None:
+    """SQLite stores NUL; Postgres text cannot hold one (it gets U+FFFD): either way a
+    document carrying them is stored and found, and ids or filters carrying them find nothing."""
+    source = SourceDocument(
+        "a\x00b", "ti\x00tle", "hash-nul", "text/plain", "f\x00.txt", {"k": "v\x00"}
+    )
+    record, _ = store.add_document(source, [ChunkRow(0, "nul\x00 walrus", 0, 12)], _vectors(1, 3))
+    hits = store.hydrate(store.keyword_search("walrus", 5, Filters()))
+    assert [hit.document_id for hit in hits] == [record.id]
+    with pytest.raises(NotFoundError):
+        store.get_document("\x00")
+    assert store.keyword_search("walrus", 5, Filters(document_ids=("\x00",))) == []
+    assert store.dense_search(_vectors(1, 3)[0], 5, Filters(metadata=(("\x00", "\x00"),))) == []
