@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
 from rig.postgres import PASSWORD
@@ -51,6 +52,9 @@ def test_transfer_sqlite_to_postgres_copies_everything_without_embedding(
     hit = target.hydrate(target.dense_search(_vectors(3, 2)[1], 1, Filters()))[0]
     assert (hit.text, hit.score) == ("otter census 2 part 1", pytest.approx(1.0, abs=1e-5))
     assert target.keyword_search("census", 20, Filters(metadata=(("n", 4),))) != []
+    with psycopg.connect(pg_url) as conn:  # dropped for the copy, built once after it
+        indexes = conn.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'chunks'")
+        assert "chunks_embedding" in {row[0] for row in indexes}
     again = transfer(source, target)  # idempotent: nothing copied twice
     assert (again.documents, again.skipped) == (0, 5)
     source.close()
