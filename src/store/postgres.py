@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from src.embedding import Matrix
-from src.errors import StoreError
+from src.errors import StorageFullError, StoreError
 from src.models import ChunkRow, DocumentRecord, Filters, Hit, JobRecord, JobStatus, SourceDocument
 from src.store.keyword import titled_text
 from src.store.pg_database import Connection, Database, parse_vector, vector_literal
@@ -168,11 +168,13 @@ class PostgresStore:
         PostgresStore._index_embeddings(conn, dimension)
 
     @staticmethod
-    def _index_embeddings(conn: Connection, dimension: int) -> None:
+    def _index_embeddings(conn: Connection, dimension: int, parallel: bool = True) -> None:
         """The HNSW index, unless it exists (or the vectors are too wide for one)."""
         if dimension <= HNSW_MAX_DIMENSIONS:
             # Built in memory when it fits: many times faster than spilling to disk.
             conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+            if not parallel:
+                conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
             conn.execute(
                 "CREATE INDEX IF NOT EXISTS chunks_embedding ON chunks "
                 "USING hnsw (embedding vector_cosine_ops)"
@@ -188,8 +190,14 @@ class PostgresStore:
         try:
             yield
         finally:
-            with self.database.transaction() as conn:
-                self._index_embeddings(conn, self._dimension)
+            try:
+                with self.database.transaction() as conn:
+                    self._index_embeddings(conn, self._dimension)
+            except StorageFullError:
+                # Parallel workers share the graph through /dev/shm, which a container
+                # limits (Docker: 64 MB unless shm_size is raised): built by one process.
+                with self.database.transaction() as conn:
+                    self._index_embeddings(conn, self._dimension, parallel=False)
 
     def _reanalyse_if_needed(self) -> None:
         """Keyword terms made with another text analysis (another user dictionary, another
