@@ -6,8 +6,8 @@ embeddings and their keyword terms are written in one transaction (after a crash
 connection a document is whole or absent), and every replica sees a write once it commits.
 Dense search is pgvector's HNSW index (cosine); keyword search is Postgres full-text search
 over the same terms the embedded store indexes (CJK runs segmented into words and bigrams,
-src/store/segmentation.py), ranked by ts_rank. Content-hash dedupe is a unique constraint,
-so two replicas storing the same file at once store it once.
+src/store/segmentation.py), ranked by ts_rank (src/store/pg_keyword.py). Content-hash
+dedupe is a unique constraint, so two replicas storing the same file at once store it once.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from src.errors import StorageFullError, StoreError
 from src.models import ChunkRow, DocumentRecord, Filters, Hit, JobRecord, JobStatus, SourceDocument
 from src.store.keyword import titled_text
 from src.store.pg_database import Connection, Database, parse_vector, vector_literal
+from src.store.pg_keyword import TEXT_CONFIG, KeywordQuery
 from src.store.pg_migrations import MIGRATION_LOCK, migrate
 from src.store.properties import EmbeddingSpace
 from src.store.rows import (
@@ -49,8 +50,6 @@ HNSW_MAX_DIMENSIONS = 2_000
 BUILD_MEMORY = "512MB"
 # pgvector's largest hnsw.ef_search.
 EF_SEARCH_MAX = 1_000
-# The text search configuration: English stemming; CJK terms pass through it as they are.
-TEXT_CONFIG = "english"
 
 
 def _json_text(value: object) -> str:
@@ -109,6 +108,7 @@ class PostgresStore:
         self._dimension = dimension
         self._ef_search = ef_search
         self._segmenter = segmenter or Segmenter()
+        self._keyword = KeywordQuery()
         with database.connection() as conn:
             migrate(conn)
         if model is not None:
@@ -421,15 +421,9 @@ class PostgresStore:
         if not words or k <= 0:
             return []
         where, params = ("", []) if filters.empty else _filter_sql(filters)
+        within = f"AND c.document_id IN (SELECT d.id FROM documents d WHERE {where})"
         with self.database.connection() as conn:
-            rows = conn.execute(
-                "SELECT c.id, ts_rank(c.terms, q, 1) AS score "
-                "FROM chunks c, to_tsquery(%s::regconfig, %s) AS q "
-                + _within(where, "c.terms @@ q")
-                + "ORDER BY score DESC, c.id LIMIT %s",
-                [TEXT_CONFIG, " | ".join(words), *params, k],
-            ).fetchall()
-        return [(int(r[0]), float(r[1])) for r in rows]
+            return self._keyword.search(conn, words, k, within if where else "", params)
 
     def hydrate(self, scored: list[tuple[int, float]]) -> list[Hit]:
         if not scored:
