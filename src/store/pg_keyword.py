@@ -20,7 +20,10 @@ from src.store.pg_database import Connection
 # The text search configuration: English stemming; CJK terms pass through it as they are.
 TEXT_CONFIG = "english"
 # A word in more than this share of the chunks is common: it ranks but does not match.
-COMMON_SHARE = 0.01
+# Measured (nDCG@10 keyword, XQuAD zh / NFCorpus; p50 at 100k chunks in process):
+# everything matches 0.961 / 0.305, 72 ms; 5%: 0.962 / 0.310, 17 ms; 2%: 0.952 / 0.309,
+# 6 ms; 1%: 0.948 / 0.303, 5 ms.
+COMMON_SHARE = 0.05
 # Words a query of common words only is matched on (its rarest).
 FALLBACK_WORDS = 2
 STATS_SECONDS = 60.0
