@@ -185,3 +185,19 @@ def test_redacted_url_never_shows_the_password() -> None:
     ):
         shown = redacted(url)
         assert PASSWORD not in shown and "db.example" in shown and "rag" in shown
+
+
+def test_keyword_search_matches_rare_words_and_ranks_on_all(
+    store: PostgresStore, pg_url: str
+) -> None:
+    for n in range(40):
+        _add(store, f"harbour report number {n}", seed=n)
+    rare = _add(store, "harbour walrus sighting", seed=99)
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("ANALYZE chunks")  # what autovacuum does: the column's common words
+    fresh = _open(pg_url)  # reads the statistics afresh
+    found = fresh.hydrate(fresh.keyword_search("harbour walrus", 50, Filters()))
+    assert [hit.document_id for hit in found] == [rare]  # matched on the rare word only
+    common_only = fresh.keyword_search("harbour report", 50, Filters())
+    assert len(common_only) == 41  # no rare word: matched on the rarest ones
+    fresh.close()
