@@ -193,7 +193,8 @@ class RagApi:
         self._store.close()
 
 
-def _exact(chunks: Chunks, queries: Array) -> list[set[int]]:
+def exact_truth(chunks: Chunks, queries: Array) -> list[set[int]]:
+    """Each query's true top K chunk ids, by exact search over the same vectors."""
     return [
         {chunk_id for chunk_id, _ in exact_search(query, K, chunks.ids, chunks.vectors)}
         for query in queries
@@ -217,7 +218,7 @@ def recall(found: list[list[int]], truth: list[set[int]]) -> float:
     )
 
 
-def _disk(folder: Path) -> int:
+def disk_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
@@ -242,7 +243,7 @@ def _measure(
     records = [
         Record(scenario, name, "build", round(built, 1), "s"),
         Record(scenario, name, "open_and_first_query", round(opened, 2), "s"),
-        Record(scenario, name, "disk", _disk(folder), "B"),
+        Record(scenario, name, "disk", disk_bytes(folder), "B"),
     ]
     try:
         for mode in candidate.modes:
@@ -280,8 +281,8 @@ def compare(
     gaussian = fitted.sample(len(texts))
     gaussian_texts = [f"gaussian query {i}" for i in range(len(texts))]
     queries = [
-        Queries(texts, real, _exact(chunks, real)),
-        Queries(gaussian_texts, gaussian, _exact(chunks, gaussian)),
+        Queries(texts, real, exact_truth(chunks, real)),
+        Queries(gaussian_texts, gaussian, exact_truth(chunks, gaussian)),
     ]
     known = _Known(model, dict(zip(texts + gaussian_texts, [*real, *gaussian], strict=True)))
     candidates: list[Candidate] = [RagApi(storage, known)]

@@ -19,7 +19,6 @@ from rig.ecr import free_port
 from rig.postgres import PostgresServer
 from src.embedding import OnnxEmbedder
 from src.models import Filters
-from src.store.ann import exact_search
 from src.store.properties import EmbeddingSpace
 from src.transfer import open_location, transfer
 
@@ -49,7 +48,7 @@ def _compare(server: PostgresServer, storage: Path, size: int, seconds: int) -> 
     space = EmbeddingSpace(model.name, model.dimension)
     records = [_copy(storage, url, label, space)]
     records += _disk(storage, url, label)
-    records += _recall(storage, url, label, model)
+    records += _recall(storage, url, label, model, space)
     for variant in VARIANTS:
         settings = {"RAG_DATABASE_URL": url} if variant == "postgres" else {}
         process, http_url, _ = serving._start(storage, settings)
@@ -76,20 +75,20 @@ def _copy(storage: Path, url: str, label: str, space: EmbeddingSpace) -> Record:
 def _disk(storage: Path, url: str, label: str) -> list[Record]:
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT pg_database_size(current_database())").fetchone()
-    folder = sum(p.stat().st_size for p in storage.rglob("*") if p.is_file())
     return [
-        Record(f"postgres_{label}", "sqlite", "disk", folder, "B"),
+        Record(f"postgres_{label}", "sqlite", "disk", alternatives.disk_bytes(storage), "B"),
         Record(f"postgres_{label}", "postgres", "disk", int(row[0]) if row else 0, "B"),
     ]
 
 
-def _recall(storage: Path, url: str, label: str, model: OnnxEmbedder) -> list[Record]:
+def _recall(
+    storage: Path, url: str, label: str, model: OnnxEmbedder, space: EmbeddingSpace
+) -> list[Record]:
     """Dense recall@10 of each store against exact search over the same vectors, with the
     serving suite's real queries."""
     chunks = alternatives.read_chunks(storage / "rag.sqlite3", model.dimension)
     queries = model.embed(list(serving._queries(200)))
-    truth = [{c for c, _ in exact_search(q, K, chunks.ids, chunks.vectors)} for q in queries]
-    space = EmbeddingSpace(model.name, model.dimension)
+    truth = alternatives.exact_truth(chunks, queries)
     records = []
     for variant, location in zip(VARIANTS, (str(storage), url), strict=True):
         store = open_location(location, space)

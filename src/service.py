@@ -30,7 +30,6 @@ from src.retrieval import Retriever
 from src.shared_jobs import SharedJobRunner
 from src.store import SQLiteStore, Store
 from src.store.ann import AnnParams
-from src.store.pg_database import Database
 from src.store.postgres import PostgresStore
 from src.store.segmentation import Segmenter
 
@@ -283,18 +282,18 @@ def open_store(settings: Settings, embedder: Embedder, wait: DatabaseWait) -> St
             model=embedder.name,
         )
     while True:
-        database = Database(settings.database_url.get_secret_value(), settings.database_pool_size)
         try:
-            return PostgresStore(
-                database, embedder.dimension, settings.ann_ef_search, segmenter, embedder.name
+            return PostgresStore.connect(
+                settings.database_url.get_secret_value(),
+                settings.database_pool_size,
+                embedder.dimension,
+                settings.ann_ef_search,
+                segmenter,
+                embedder.name,
             )
         except StoreUnavailableError as exc:
-            database.close()
             if not wait(exc):
                 raise
-        except BaseException:
-            database.close()
-            raise
 
 
 def _parse_limits(settings: Settings) -> ParseLimits:

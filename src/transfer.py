@@ -26,7 +26,7 @@ from src.config import get_settings
 from src.errors import RagError, StoreError
 from src.store import SQLiteStore, Store
 from src.store.migrations import migrate
-from src.store.pg_database import Database, redacted
+from src.store.pg_database import redacted
 from src.store.postgres import PostgresStore, recorded_space
 from src.store.properties import EmbeddingSpace, read_space
 from src.store.segmentation import Segmenter
@@ -55,12 +55,9 @@ def open_location(location: str, space: EmbeddingSpace | None) -> Store:
     if space is None:
         space = _recorded_space(location)
     if is_database(location):
-        database = Database(location, 4)
-        try:
-            return PostgresStore(database, space.dimension, segmenter=segmenter, model=space.model)
-        except BaseException:
-            database.close()
-            raise
+        return PostgresStore.connect(
+            location, 4, space.dimension, segmenter=segmenter, model=space.model
+        )
     path = Path(location) / "rag.sqlite3"
     return SQLiteStore(path, space.dimension, segmenter=segmenter, model=space.model)
 

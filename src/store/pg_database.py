@@ -68,7 +68,6 @@ def _configure(conn: Connection) -> None:
 
 class Database:
     def __init__(self, url: str, pool_size: int) -> None:
-        self.url = url
         self.where = redacted(url)
         params = conninfo_to_dict(url)
         params.setdefault("connect_timeout", str(CONNECT_TIMEOUT_S))
@@ -94,7 +93,7 @@ class Database:
         """Probe a pooled connection before it is handed out (one that an outage broke is
         replaced), unless it answered moments ago: a probe is a round trip per request. A
         database restart within those moments costs one request a 503, and then every
-        connection is probed (see errors_mapped)."""
+        connection is probed (see _errors_mapped)."""
         if time.monotonic() - self._used.get(conn, 0.0) > CHECK_AFTER_IDLE_S:
             ConnectionPool.check_connection(conn)
 
@@ -102,7 +101,7 @@ class Database:
     def connection(self) -> Iterator[Connection]:
         """A pooled connection in autocommit mode: each statement its own transaction (one
         round trip), for reads and for work that runs its own transactions."""
-        with self.errors_mapped(), self._pool.connection() as conn:
+        with self._errors_mapped(), self._pool.connection() as conn:
             yield conn
             self._used[conn] = time.monotonic()
 
@@ -114,7 +113,7 @@ class Database:
             yield conn
 
     @contextmanager
-    def errors_mapped(self) -> Iterator[None]:
+    def _errors_mapped(self) -> Iterator[None]:
         try:
             yield
         except psycopg.errors.DiskFull as exc:  # an OperationalError too: caught first

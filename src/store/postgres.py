@@ -113,10 +113,26 @@ class PostgresStore:
             migrate(conn)
         if model is not None:
             self._claim(EmbeddingSpace(model, dimension))
-            with database.transaction() as conn:  # a bulk copy cut short dropped it
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-                self._index_embeddings(conn, dimension)
         self._reanalyse_if_needed()
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        pool_size: int,
+        dimension: int,
+        ef_search: int = 256,
+        segmenter: Segmenter | None = None,
+        model: str | None = None,
+    ) -> PostgresStore:
+        """The store in the database at `url`, on a pool of its own (closed again if the
+        store cannot be opened)."""
+        database = Database(url, pool_size)
+        try:
+            return cls(database, dimension, ef_search, segmenter, model)
+        except BaseException:
+            database.close()
+            raise
 
     def close(self) -> None:
         self.database.close()
@@ -147,6 +163,7 @@ class PostgresStore:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
             recorded = _space(self.properties(conn))
             if recorded == space:
+                self._index_embeddings(conn, space.dimension)  # a bulk copy cut short dropped it
                 return
             if recorded is not None and conn.execute("SELECT 1 FROM chunks LIMIT 1").fetchone():
                 raise StoreError(
@@ -169,16 +186,22 @@ class PostgresStore:
 
     @staticmethod
     def _index_embeddings(conn: Connection, dimension: int, parallel: bool = True) -> None:
-        """The HNSW index, unless it exists (or the vectors are too wide for one)."""
-        if dimension <= HNSW_MAX_DIMENSIONS:
-            # Built in memory when it fits: many times faster than spilling to disk.
-            conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-            if not parallel:
-                conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
-            conn.execute(
-                "CREATE INDEX IF NOT EXISTS chunks_embedding ON chunks "
-                "USING hnsw (embedding vector_cosine_ops)"
-            )
+        """The HNSW index, unless it exists (or the vectors are too wide for one). Looked up
+        first: CREATE INDEX IF NOT EXISTS would lock the table against writes even when the
+        index is there, at every replica's start."""
+        if dimension > HNSW_MAX_DIMENSIONS:
+            return
+        exists = conn.execute("SELECT to_regclass('chunks_embedding')").fetchone()
+        if exists and exists[0] is not None:
+            return
+        # Built in memory when it fits: many times faster than spilling to disk.
+        conn.execute(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+        if not parallel:
+            conn.execute("SET LOCAL max_parallel_maintenance_workers = 0")
+        conn.execute(
+            "CREATE INDEX IF NOT EXISTS chunks_embedding ON chunks "
+            "USING hnsw (embedding vector_cosine_ops)"
+        )
 
     @contextmanager
     def bulk_copy(self) -> Iterator[None]:
@@ -263,7 +286,7 @@ class PostgresStore:
 
     def export_documents(self) -> Iterator[tuple[DocumentRecord, list[ChunkRow], Matrix]]:
         """Every document with its chunks and their embeddings, oldest first."""
-        with self.database.transaction() as conn:
+        with self.database.connection() as conn:
             ids = [r[0] for r in conn.execute("SELECT id FROM documents ORDER BY created_at, id")]
         for document_id in ids:
             with self.database.transaction() as conn:
@@ -420,10 +443,13 @@ class PostgresStore:
         words = query_terms(self._segmenter.expand(query))
         if not words or k <= 0:
             return []
-        where, params = ("", []) if filters.empty else _filter_sql(filters)
-        within = f"AND c.document_id IN (SELECT d.id FROM documents d WHERE {where})"
+        params: list[Any] = []
+        within = ""  # unfiltered: no condition on documents
+        if not filters.empty:
+            where, params = _filter_sql(filters)
+            within = f"AND c.document_id IN (SELECT d.id FROM documents d WHERE {where})"
         with self.database.connection() as conn:
-            return self._keyword.search(conn, words, k, within if where else "", params)
+            return self._keyword.search(conn, words, k, within, params)
 
     def hydrate(self, scored: list[tuple[int, float]]) -> list[Hit]:
         if not scored:

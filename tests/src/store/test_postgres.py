@@ -201,3 +201,15 @@ def test_keyword_search_matches_rare_words_and_ranks_on_all(
     common_only = fresh.keyword_search("harbour report", 50, Filters())
     assert len(common_only) == 41  # no rare word: matched on the rarest ones
     fresh.close()
+
+
+def test_open_builds_a_dense_index_a_cut_short_copy_dropped(pg_url: str) -> None:
+    store = _open(pg_url)
+    _add(store, "indexed later", n=3)
+    store.close()
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("DROP INDEX chunks_embedding")  # what bulk_copy leaves if killed
+    _open(pg_url).close()
+    with psycopg.connect(pg_url) as conn:
+        found = conn.execute("SELECT to_regclass('chunks_embedding')").fetchone()
+    assert found == ("chunks_embedding",)
