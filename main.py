@@ -10,7 +10,7 @@ from api.deps import ApiKeyDoc
 from api.errors import install_error_handlers
 from api.lifespan import build_lifespan
 from api.middleware import BodyLimit, BodySizeLimit, RequestMetrics, UnexpectedErrors
-from api.routes import chat, documents, health, jobs, metrics, query, retrieve
+from api.routes import chat, documents, health, jobs, metrics, query, retrieve, ui
 from src.config import Settings, get_settings
 
 
@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(health.router)
     app.include_router(metrics.router)
+    app.include_router(ui.router)
     for module in (documents, jobs, retrieve, query, chat):
         app.include_router(module.router, prefix="/v1", dependencies=[ApiKeyDoc])
     return app

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from src.ingest import MAX_TITLE_CHARS
-from src.models import DocumentRecord, Filters, Hit, IngestResult, JobRecord, SearchMode
+from src.models import (
+    DocumentRecord,
+    Filters,
+    Hit,
+    IngestResult,
+    JobRecord,
+    SearchMode,
+    StoredChunk,
+)
 
 # Every field has a bound; a request over one is a 422 that names the field and the limit.
 MAX_QUERY_CHARS = 10_000
@@ -128,6 +136,32 @@ class DocumentPage(BaseModel):
     offset: int
 
 
+class ChunkOut(BaseModel):
+    chunk_id: int
+    position: int
+    text: str
+    start: int = Field(description="Where the chunk starts in the document's text.")
+    end: int
+
+    @classmethod
+    def of(cls, chunk: StoredChunk) -> ChunkOut:
+        return cls(
+            chunk_id=chunk.chunk_id,
+            position=chunk.position,
+            text=chunk.text,
+            start=chunk.start,
+            end=chunk.end,
+        )
+
+
+class ChunkPage(BaseModel):
+    document: DocumentOut
+    items: list[ChunkOut]
+    total: int
+    limit: int
+    offset: int
+
+
 class FiltersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     document_ids: list[DocumentId] = Field(default_factory=list, max_length=MAX_DOCUMENT_IDS)
@@ -181,6 +215,7 @@ class QueryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     top_k: TopK | None = None
+    mode: SearchMode = Field(SearchMode.HYBRID, description="How the passages are retrieved.")
     stream: bool = False
     filters: FiltersIn | None = None
 

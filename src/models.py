@@ -75,6 +75,17 @@ class ChunkRow:
 
 
 @dataclass(frozen=True)
+class StoredChunk:
+    """A chunk as stored, in its document's order."""
+
+    chunk_id: int
+    position: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Hit:
     chunk_id: int
     document_id: str

@@ -21,7 +21,16 @@ from src.generation import (
 )
 from src.ingest import Ingestor, PreparedDocument, Upload
 from src.jobs import JobRunner
-from src.models import AnswerMode, DocumentRecord, Filters, Hit, IngestResult, JobRecord, SearchMode
+from src.models import (
+    AnswerMode,
+    DocumentRecord,
+    Filters,
+    Hit,
+    IngestResult,
+    JobRecord,
+    SearchMode,
+    StoredChunk,
+)
 from src.parsing import ParseLimits
 from src.parsing.limits import MB
 from src.parsing.pool import ParserPool
@@ -198,6 +207,12 @@ class RagService:
     def get_document(self, document_id: str) -> DocumentRecord:
         return self.store.get_document(document_id)
 
+    def list_chunks(
+        self, document_id: str, limit: int, offset: int
+    ) -> tuple[DocumentRecord, list[StoredChunk]]:
+        document = self.store.get_document(document_id)
+        return document, self.store.list_chunks(document_id, limit, offset)
+
     def delete_document(self, document_id: str) -> None:
         self.store.delete_document(document_id)
 
@@ -223,11 +238,10 @@ class RagService:
         top_k: int,
         filters: Filters | None = None,
         history: list[Message] | None = None,
+        mode: SearchMode = SearchMode.HYBRID,
         **options: Any,
     ) -> Answer:
-        hits = await self.offload(
-            "search", self.retrieve, question, top_k, SearchMode.HYBRID, filters
-        )
+        hits = await self.offload("search", self.retrieve, question, top_k, mode, filters)
         if self.llm is None or not hits:
             text = await self.offload("search", extractive_answer, question, hits, self.embedder)
             return Answer(
@@ -243,11 +257,10 @@ class RagService:
         top_k: int,
         filters: Filters | None = None,
         history: list[Message] | None = None,
+        mode: SearchMode = SearchMode.HYBRID,
         **options: Any,
     ) -> AnswerStream:
-        hits = await self.offload(
-            "search", self.retrieve, question, top_k, SearchMode.HYBRID, filters
-        )
+        hits = await self.offload("search", self.retrieve, question, top_k, mode, filters)
         if self.llm is None or not hits:
             text = await self.offload("search", extractive_answer, question, hits, self.embedder)
             return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))

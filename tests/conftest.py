@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from helpers import wait_until
+from playwright.sync_api import Browser, sync_playwright
 
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
@@ -23,6 +24,8 @@ from rig.postgres import IMAGE as POSTGRES_IMAGE
 from rig.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
+# Debian's chromium: Playwright's own browser download cannot reach its host here.
+CHROMIUM = Path(os.environ.get("RAG_TEST_CHROMIUM", "/usr/bin/chromium"))
 MODEL_DIR = Path(os.environ.get("RAG_TEST_MODEL_DIR", ROOT / "models" / "all-MiniLM-L6-v2"))
 START_TIMEOUT_S = 90
 
@@ -158,6 +161,21 @@ def postgres() -> Iterator[PostgresServer]:
     server.remove()
 
 
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium driven by Playwright. Under CI=true a missing browser fails the
+    tests that need it; elsewhere they are skipped."""
+    if not CHROMIUM.is_file():
+        reason = f"no browser at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        yield launched
+        launched.close()
+
+
 @pytest.fixture()
 def pg_url(postgres: PostgresServer) -> str:
     """The URL of a new, empty database: one per test."""
@@ -181,8 +199,9 @@ class FakeLLM:
     url: str
     process: subprocess.Popen[bytes]
 
-    def set(self, mode: str = "ok", delay: float = 0.0) -> None:
-        httpx.post(f"{self.url}/control", json={"mode": mode, "delay": delay}).raise_for_status()
+    def set(self, mode: str = "ok", delay: float = 0.0, word_delay: float = 0.001) -> None:
+        body = {"mode": mode, "delay": delay, "word_delay": word_delay}
+        httpx.post(f"{self.url}/control", json=body).raise_for_status()
 
     def last(self) -> dict[str, Any]:
         data: dict[str, Any] = httpx.get(f"{self.url}/last").json()
@@ -192,7 +211,7 @@ class FakeLLM:
 @pytest.fixture(scope="session")
 def fake_llm() -> Iterator[FakeLLM]:
     port = free_port()
-    process = subprocess.Popen([sys.executable, str(ROOT / "tests" / "fake_llm.py"), str(port)])
+    process = subprocess.Popen([sys.executable, str(ROOT / "rig" / "fake_llm.py"), str(port)])
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: _answers(f"{url}/last"), 30, "the fake LLM")
     yield FakeLLM(url, process)

@@ -1,4 +1,4 @@
-"""Documents: upload (files or JSON text), list, show, delete."""
+"""Documents: upload (files or JSON text), list, show, their chunks, delete."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from starlette.datastructures import FormData, UploadFile
 from api.deps import ServiceDep
 from api.schemas import (
     MAX_OFFSET,
+    ChunkOut,
+    ChunkPage,
     DocumentOut,
     DocumentPage,
     IngestedOut,
@@ -176,6 +178,23 @@ def list_documents(
 @router.get("/documents/{document_id}")
 def get_document(document_id: str, service: ServiceDep) -> DocumentOut:
     return DocumentOut.of(service.get_document(document_id))
+
+
+@router.get("/documents/{document_id}/chunks")
+def list_chunks(
+    document_id: str,
+    service: ServiceDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+) -> ChunkPage:
+    document, chunks = service.list_chunks(document_id, limit, offset)
+    return ChunkPage(
+        document=DocumentOut.of(document),
+        items=[ChunkOut.of(c) for c in chunks],
+        total=document.chunk_count,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)

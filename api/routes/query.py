@@ -23,11 +23,11 @@ async def query(body: QueryIn, service: ServiceDep) -> Response:
     top_k = body.top_k or service.settings.default_top_k
     filters = body.filters.to_filters() if body.filters else None
     if body.stream:
-        stream = await service.stream_answer(body.question, top_k, filters)
+        stream = await service.stream_answer(body.question, top_k, filters, mode=body.mode)
         return StreamingResponse(
             _events(stream), media_type="text/event-stream", headers=SSE_HEADERS
         )
-    answer = await service.answer(body.question, top_k, filters)
+    answer = await service.answer(body.question, top_k, filters, mode=body.mode)
     out = QueryOut(
         answer=answer.text,
         mode=answer.mode,

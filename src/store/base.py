@@ -13,6 +13,7 @@ from src.models import (
     Hit,
     JobRecord,
     SourceDocument,
+    StoredChunk,
 )
 from src.store.properties import EmbeddingSpace
 
@@ -46,6 +47,10 @@ class Store(Protocol):
     def get_document(self, document_id: str) -> DocumentRecord: ...
 
     def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]: ...
+
+    def list_chunks(self, document_id: str, limit: int, offset: int) -> list[StoredChunk]:
+        """A page of one document's chunks in order (NotFoundError: no such document)."""
+        ...
 
     def delete_document(self, document_id: str) -> None: ...
 

@@ -22,13 +22,23 @@ import numpy as np
 
 from src.embedding import Matrix
 from src.errors import StorageFullError, StoreError
-from src.models import ChunkRow, DocumentRecord, Filters, Hit, JobRecord, JobStatus, SourceDocument
+from src.models import (
+    ChunkRow,
+    DocumentRecord,
+    Filters,
+    Hit,
+    JobRecord,
+    JobStatus,
+    SourceDocument,
+    StoredChunk,
+)
 from src.store.keyword import titled_text
 from src.store.pg_database import Connection, Database, parse_vector, vector_literal
 from src.store.pg_keyword import TEXT_CONFIG, KeywordQuery
 from src.store.pg_migrations import MIGRATION_LOCK, migrate
 from src.store.properties import EmbeddingSpace
 from src.store.rows import (
+    CHUNK_COLUMNS,
     DOC_COLUMNS,
     JOB_COLUMNS,
     document_record,
@@ -37,6 +47,7 @@ from src.store.rows import (
     job_record,
     no_document,
     no_job,
+    stored_chunk,
 )
 from src.store.segmentation import Segmenter
 from src.store.terms import query_terms
@@ -360,6 +371,18 @@ class PostgresStore:
                 (limit, offset),
             ).fetchall()
         return [document_record(row) for row in rows], int(total[0] if total else 0)
+
+    def list_chunks(self, document_id: str, limit: int, offset: int) -> list[StoredChunk]:
+        with self.database.connection() as conn:
+            found = conn.execute("SELECT 1 FROM documents WHERE id = %s", (document_id,))
+            if found.fetchone() is None:
+                raise no_document(document_id)
+            rows = conn.execute(
+                f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE document_id = %s "
+                "ORDER BY position LIMIT %s OFFSET %s",
+                (document_id, limit, offset),
+            ).fetchall()
+        return [stored_chunk(r) for r in rows]
 
     def delete_document(self, document_id: str) -> None:
         with self.database.transaction() as conn:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from src.errors import NotFoundError
-from src.models import DocumentRecord, Hit, JobRecord, JobStatus
+from src.models import DocumentRecord, Hit, JobRecord, JobStatus, StoredChunk
 
 DOC_COLUMNS = (
     "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
@@ -63,6 +63,14 @@ def job_record(row: Sequence[Any]) -> JobRecord:
         created_at=iso(row[6]),
         updated_at=iso(row[7]),
     )
+
+
+CHUNK_COLUMNS = "id, position, text, start_char, end_char"
+
+
+def stored_chunk(row: Sequence[Any]) -> StoredChunk:
+    """A chunk from a row of CHUNK_COLUMNS."""
+    return StoredChunk(chunk_id=row[0], position=row[1], text=row[2], start=row[3], end=row[4])
 
 
 def hit(row: Sequence[Any], score: float) -> Hit:

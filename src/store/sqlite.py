@@ -33,12 +33,14 @@ from src.models import (
     JobRecord,
     JobStatus,
     SourceDocument,
+    StoredChunk,
 )
 from src.store.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
 from src.store.keyword import KeywordIndex, titled_text
 from src.store.migrations import migrate
 from src.store.properties import EmbeddingSpace, read_space, write_space
 from src.store.rows import (
+    CHUNK_COLUMNS,
     DOC_COLUMNS,
     JOB_COLUMNS,
     document_record,
@@ -48,6 +50,7 @@ from src.store.rows import (
     no_document,
     no_job,
     now,
+    stored_chunk,
 )
 from src.store.segmentation import Segmenter
 
@@ -343,6 +346,18 @@ class SQLiteStore:
             (limit, offset),
         ).fetchall()
         return [document_record(row) for row in rows], total
+
+    def list_chunks(self, document_id: str, limit: int, offset: int) -> list[StoredChunk]:
+        conn = self._reader()
+        row = conn.execute("SELECT rowid FROM documents WHERE id = ?", (document_id,)).fetchone()
+        if row is None:
+            raise no_document(document_id)
+        rows = conn.execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE doc_rowid = ? "
+            "ORDER BY position LIMIT ? OFFSET ?",
+            (row[0], limit, offset),
+        ).fetchall()
+        return [stored_chunk(r) for r in rows]
 
     def delete_document(self, document_id: str) -> None:
         with self._transaction() as conn:

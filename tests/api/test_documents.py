@@ -106,6 +106,27 @@ def test_list_documents_paginates(client: httpx.Client) -> None:
     assert not {d["id"] for d in first["items"]} & {d["id"] for d in second["items"]}
 
 
+def test_list_chunks_returns_exact_spans_of_the_text(client: httpx.Client) -> None:
+    text = " ".join(f"Sentence {n} of a long sample about river deltas." for n in range(400))
+    text = _unique(text)
+    document = ingest_text(client, text)
+    first = client.get(f"/v1/documents/{document['id']}/chunks", params={"limit": 2}).json()
+    rest = client.get(
+        f"/v1/documents/{document['id']}/chunks", params={"offset": 2, "limit": 500}
+    ).json()
+    chunks = first["items"] + rest["items"]
+    assert first["total"] == document["chunk_count"] == len(chunks) > 2
+    assert first["document"]["id"] == document["id"]
+    assert [c["position"] for c in chunks] == list(range(len(chunks)))
+    assert all(text[c["start"] : c["end"]] == c["text"] for c in chunks)
+
+
+def test_list_chunks_of_unknown_document_returns_404(client: httpx.Client) -> None:
+    response = client.get("/v1/documents/no-such-document/chunks")
+    assert response.status_code == 404
+    assert "no-such-document" in response.json()["error"]["message"]
+
+
 def test_delete_document_removes_it_from_every_index(client: httpx.Client) -> None:
     word = f"xylophonist{uuid.uuid4().hex[:8]}"
     document = ingest_text(client, f"The {word} played a long concert in Vienna.")

@@ -29,6 +29,20 @@ def test_query_without_llm_returns_extractive_answer_with_citations(client: http
     assert body["citations"][cited - 1]["document_id"] == document_id
 
 
+def test_query_mode_chooses_the_retrieval(client: httpx.Client) -> None:
+    word = f"quokkaville{uuid.uuid4().hex[:8]}"
+    named = ingest_text(client, f"The town of {word} has a famous harbour.")["id"]
+    other = ingest_text(client, f"Fishing boats moor in a sheltered bay {uuid.uuid4().hex}.")["id"]
+    cited: dict[str, set[str]] = {}
+    for mode in ("keyword", "dense"):
+        body = {"question": word, "mode": mode, "filters": {"document_ids": [named, other]}}
+        response = client.post("/v1/query", json=body)
+        assert response.status_code == 200, response.text
+        cited[mode] = {c["document_id"] for c in response.json()["citations"]}
+    # Only the keyword index requires the word itself; the dense one ranks every chunk.
+    assert cited == {"keyword": {named}, "dense": {named, other}}
+
+
 def test_query_with_llm_sends_passages_and_returns_its_answer(
     llm_service: Service, llm: FakeLLM
 ) -> None:

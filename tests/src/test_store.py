@@ -82,6 +82,20 @@ def test_delete_document_leaves_no_chunks(store: Store) -> None:
         store.get_document(gone)
 
 
+def test_list_chunks_pages_in_document_order(store: Store) -> None:
+    _add(store, "other", n=2, seed=4)
+    document_id = _add(store, "ordered", n=5, seed=5)
+    first, rest = store.list_chunks(document_id, 2, 0), store.list_chunks(document_id, 10, 2)
+    assert [c.position for c in first + rest] == [0, 1, 2, 3, 4]
+    assert rest[0].text == "ordered part 2" and (rest[0].start, rest[0].end) == (20, 29)
+    assert store.list_chunks(document_id, 10, 5) == []
+
+
+def test_list_chunks_of_unknown_document_raises_not_found(store: Store) -> None:
+    with pytest.raises(NotFoundError):
+        store.list_chunks("no-such-document", 10, 0)
+
+
 def test_search_filters_by_metadata_and_id(store: Store) -> None:
     red = _add(store, "red apple", seed=1, colour="red", size=3)
     _add(store, "green apple", seed=2, colour="green", size=3)

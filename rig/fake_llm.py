@@ -1,9 +1,10 @@
 """A small OpenAI-compatible chat server for tests: real HTTP, scripted behaviour.
 
-    python tests/fake_llm.py PORT
+    python rig/fake_llm.py PORT
 
-POST /control {"mode": "ok" | "error" | "slow" | "garbage", "delay": seconds} changes how
-the next chat completions are answered; GET /last returns the last request body.
+POST /control {"mode": "ok" | "error" | "slow" | "garbage", "delay": seconds,
+"word_delay": seconds} changes how the next chat completions are answered (a stream sends
+one word per word_delay); GET /last returns the last request body.
 In "ok" mode the answer cites passage [1] and repeats the question.
 """
 
@@ -21,7 +22,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-STATE: dict[str, Any] = {"mode": "ok", "delay": 0.0, "last": None, "calls": 0}
+STATE: dict[str, Any] = {
+    "mode": "ok",
+    "delay": 0.0,
+    "word_delay": 0.001,
+    "last": None,
+    "calls": 0,
+}
 
 
 def _answer(body: dict[str, Any]) -> str:
@@ -31,7 +38,7 @@ def _answer(body: dict[str, Any]) -> str:
 
 async def control(request: Request) -> JSONResponse:
     STATE.update(await request.json())
-    return JSONResponse({"ok": True, **{k: STATE[k] for k in ("mode", "delay")}})
+    return JSONResponse({"ok": True, **{k: STATE[k] for k in ("mode", "delay", "word_delay")}})
 
 
 async def last(request: Request) -> JSONResponse:
@@ -82,7 +89,7 @@ async def _stream(model: str, text: str) -> Any:
             "choices": [{"index": 0, "delta": {"content": delta}, "finish_reason": None}],
         }
         yield f"data: {json.dumps(chunk)}\n\n"
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(float(STATE["word_delay"]))
     yield "data: [DONE]\n\n"
 
 
