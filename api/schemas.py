@@ -215,7 +215,10 @@ class QueryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
     top_k: TopK | None = None
-    mode: SearchMode = Field(SearchMode.HYBRID, description="How the passages are retrieved.")
+    # Not "mode": in the answer, "mode" says who wrote it (llm or extractive).
+    search_mode: SearchMode = Field(
+        SearchMode.HYBRID, description="How the passages are retrieved (as /v1/retrieve's mode)."
+    )
     stream: bool = False
     filters: FiltersIn | None = None
 

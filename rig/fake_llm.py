@@ -3,8 +3,9 @@
     python rig/fake_llm.py PORT
 
 POST /control {"mode": "ok" | "error" | "slow" | "garbage", "delay": seconds,
-"word_delay": seconds} changes how the next chat completions are answered (a stream sends
-one word per word_delay); GET /last returns the last request body.
+"word_delay": seconds, "answer": text or null} changes how the next chat completions are
+answered (a stream sends one word per word_delay; a set answer is sent as it is, else the
+answer repeats the question); GET /last returns the last request body.
 In "ok" mode the answer cites passage [1] and repeats the question.
 """
 
@@ -26,19 +27,24 @@ STATE: dict[str, Any] = {
     "mode": "ok",
     "delay": 0.0,
     "word_delay": 0.001,
+    "answer": None,
     "last": None,
     "calls": 0,
 }
 
 
 def _answer(body: dict[str, Any]) -> str:
+    if STATE["answer"]:
+        return str(STATE["answer"])
     question = body["messages"][-1]["content"]
     return f"According to the passages, the answer to '{question}' is in [1]."
 
 
 async def control(request: Request) -> JSONResponse:
     STATE.update(await request.json())
-    return JSONResponse({"ok": True, **{k: STATE[k] for k in ("mode", "delay", "word_delay")}})
+    return JSONResponse(
+        {"ok": True, **{k: STATE[k] for k in ("mode", "delay", "word_delay", "answer")}}
+    )
 
 
 async def last(request: Request) -> JSONResponse:

@@ -238,10 +238,10 @@ class RagService:
         top_k: int,
         filters: Filters | None = None,
         history: list[Message] | None = None,
-        mode: SearchMode = SearchMode.HYBRID,
+        search_mode: SearchMode = SearchMode.HYBRID,
         **options: Any,
     ) -> Answer:
-        hits = await self.offload("search", self.retrieve, question, top_k, mode, filters)
+        hits = await self.offload("search", self.retrieve, question, top_k, search_mode, filters)
         if self.llm is None or not hits:
             text = await self.offload("search", extractive_answer, question, hits, self.embedder)
             return Answer(
@@ -257,10 +257,10 @@ class RagService:
         top_k: int,
         filters: Filters | None = None,
         history: list[Message] | None = None,
-        mode: SearchMode = SearchMode.HYBRID,
+        search_mode: SearchMode = SearchMode.HYBRID,
         **options: Any,
     ) -> AnswerStream:
-        hits = await self.offload("search", self.retrieve, question, top_k, mode, filters)
+        hits = await self.offload("search", self.retrieve, question, top_k, search_mode, filters)
         if self.llm is None or not hits:
             text = await self.offload("search", extractive_answer, question, hits, self.embedder)
             return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))

@@ -200,7 +200,7 @@ class FakeLLM:
     process: subprocess.Popen[bytes]
 
     def set(self, mode: str = "ok", delay: float = 0.0, word_delay: float = 0.001) -> None:
-        body = {"mode": mode, "delay": delay, "word_delay": word_delay}
+        body = {"mode": mode, "delay": delay, "word_delay": word_delay, "answer": None}
         httpx.post(f"{self.url}/control", json=body).raise_for_status()
 
     def last(self) -> dict[str, Any]:

@@ -22,12 +22,13 @@ router = APIRouter(tags=["query"])
 async def query(body: QueryIn, service: ServiceDep) -> Response:
     top_k = body.top_k or service.settings.default_top_k
     filters = body.filters.to_filters() if body.filters else None
+    mode = body.search_mode
     if body.stream:
-        stream = await service.stream_answer(body.question, top_k, filters, mode=body.mode)
+        stream = await service.stream_answer(body.question, top_k, filters, search_mode=mode)
         return StreamingResponse(
             _events(stream), media_type="text/event-stream", headers=SSE_HEADERS
         )
-    answer = await service.answer(body.question, top_k, filters, mode=body.mode)
+    answer = await service.answer(body.question, top_k, filters, search_mode=mode)
     out = QueryOut(
         answer=answer.text,
         mode=answer.mode,

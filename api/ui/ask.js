@@ -29,6 +29,14 @@ async function passageContext(hit) {
   return [run.text.slice(0, from), h("mark", {}, run.text.slice(from, to)), run.text.slice(to)];
 }
 
+// On a wide screen the panel scrolls on its own: bring the passage near its top, leaving the
+// page where it is (scrollIntoView would move the page as well).
+function scrollPanelTo(panel, mark) {
+  if (panel.scrollHeight <= panel.clientHeight) return;
+  const above = mark.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+  panel.scrollTop += above - panel.clientHeight / 5;
+}
+
 async function openPassage(panel, hit, label) {
   const body = h("div", { class: "passage-text" }, h("mark", {}, hit.text));
   const heading = h("h2", { id: "passage-title", tabindex: "-1" }, hit.title || hit.document_id);
@@ -43,10 +51,10 @@ async function openPassage(panel, hit, label) {
     h("p", {}, h("a", { href: documentHref(hit.document_id, `at=${hit.position}`) },
       "Open the document at this passage")));
   panel.hidden = false;
-  heading.focus();
+  heading.focus(); // on a phone this scrolls down to the panel; on a wide screen it is in view
   try {
     body.replaceChildren(...(await passageContext(hit)));
-    body.querySelector("mark").scrollIntoView({ block: "nearest" });
+    scrollPanelTo(panel, body.querySelector("mark"));
   } catch (error) {
     body.after(errorBox(error));
   }
@@ -92,7 +100,9 @@ async function ask(output, request, open) {
   output.setAttribute("aria-busy", "true");
   let citations = [];
   let answer = "";
-  const body = { question: request.text, mode: request.mode, top_k: request.top_k, stream: true };
+  const body = {
+    question: request.text, search_mode: request.mode, top_k: request.top_k, stream: true,
+  };
   const response = await postJSON("/v1/query", body);
   for await (const { event, data } of events(response)) {
     if (event === "citations") {

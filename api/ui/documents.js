@@ -2,7 +2,7 @@
 
 import { ApiError, call, getJSON } from "./api.js";
 import {
-  date, documentHref, documentLink, errorBox, h, number, pager, sleep,
+  counted, date, documentHref, documentLink, errorBox, h, number, pager, sleep,
 } from "./dom.js";
 
 const PAGE_SIZE = 20;
@@ -13,7 +13,7 @@ function confirmDelete(document) {
   const dialog = window.document.getElementById("confirm-dialog");
   const name = document.title || document.source_name || document.id;
   window.document.getElementById("confirm-text").textContent =
-    `"${name}" and its ${number(document.chunk_count)} chunks will be removed from every ` +
+    `"${name}" and its ${counted(document.chunk_count, "chunk")} will be removed from every ` +
     "index: answers will no longer cite it.";
   dialog.returnValue = "";
   dialog.showModal();
@@ -40,7 +40,7 @@ function storedText(results) {
     index ? ", " : "",
     result.duplicate ? "duplicate of " : "stored as ",
     documentLink(result),
-    ` (${number(result.chunk_count)} chunks)`,
+    ` (${counted(result.chunk_count, "chunk")})`,
   ]);
 }
 
@@ -209,7 +209,8 @@ export async function documentView(main, id, params) {
     h("p", {}, h("a", { href: "#/documents" }, "← Documents")),
     h("h1", {}, document.title || document.id),
     facts(document), status,
-    h("button", { type: "button", class: "danger", onclick: remove }, "Delete this document"),
+    h("p", {}, h("button", { type: "button", class: "danger", onclick: remove },
+      "Delete this document")),
     h("h2", {}, "Chunks"),
     h("ol", { class: "chunks", start: offset + 1 }, page.items.map((c) => chunkItem(c, c.position === at))),
     pager(page.total, offset, page.items.length,

@@ -26,6 +26,11 @@ export function number(n) {
   return Number(n).toLocaleString("en");
 }
 
+// "1 chunk", "12 chunks".
+export function counted(n, noun) {
+  return `${number(n)} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 export function date(iso) {
   const moment = new Date(iso);
   return Number.isNaN(moment.getTime()) ? iso : moment.toLocaleString("en", {

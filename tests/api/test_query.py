@@ -29,13 +29,14 @@ def test_query_without_llm_returns_extractive_answer_with_citations(client: http
     assert body["citations"][cited - 1]["document_id"] == document_id
 
 
-def test_query_mode_chooses_the_retrieval(client: httpx.Client) -> None:
+def test_query_search_mode_chooses_the_retrieval(client: httpx.Client) -> None:
     word = f"quokkaville{uuid.uuid4().hex[:8]}"
     named = ingest_text(client, f"The town of {word} has a famous harbour.")["id"]
     other = ingest_text(client, f"Fishing boats moor in a sheltered bay {uuid.uuid4().hex}.")["id"]
     cited: dict[str, set[str]] = {}
     for mode in ("keyword", "dense"):
-        body = {"question": word, "mode": mode, "filters": {"document_ids": [named, other]}}
+        filters = {"document_ids": [named, other]}
+        body = {"question": word, "search_mode": mode, "filters": filters}
         response = client.post("/v1/query", json=body)
         assert response.status_code == 200, response.text
         cited[mode] = {c["document_id"] for c in response.json()["citations"]}

@@ -12,7 +12,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
-    ("script", "expected"), [("ragctl", "usage: ragctl"), ("update.sh", "usage: ragctl update")]
+    ("script", "expected"),
+    [
+        ("ragctl", "usage: ragctl"),
+        ("update.sh", "usage: ragctl update"),
+        ("screenshots.sh", "usage: scripts/screenshots.sh"),
+    ],
 )
 def test_script_runs_with_empty_home_and_system_path(
     script: str, expected: str, tmp_path: Path
