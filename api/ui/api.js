@@ -47,20 +47,45 @@ async function errorOf(response) {
   return new ApiError(response.status, "http_error", line);
 }
 
-async function send(path, init) {
+const UNREACHABLE = () => new ApiError(0, "network", "the service cannot be reached",
+  "check that it is running and reachable, then try again");
+
+// XMLHttpRequest, because fetch cannot report how much of a request body has been sent.
+function sendWithProgress(path, init, onProgress) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open(init.method || "GET", path);
+    for (const [name, value] of Object.entries(withKey(init.headers))) {
+      request.setRequestHeader(name, value);
+    }
+    request.upload.addEventListener("progress", (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    });
+    request.addEventListener("load", () => resolve(new Response(request.responseText, {
+      status: request.status,
+      statusText: request.statusText,
+      headers: { "Content-Type": request.getResponseHeader("Content-Type") || "" },
+    })));
+    request.addEventListener("error", () => reject(UNREACHABLE()));
+    request.send(init.body);
+  });
+}
+
+async function send(path, init, onProgress) {
+  if (onProgress) return sendWithProgress(path, init, onProgress);
   try {
     return await fetch(path, { ...init, headers: withKey(init.headers) });
   } catch {
-    throw new ApiError(0, "network", "the service cannot be reached",
-      "check that it is running and reachable, then try again");
+    throw UNREACHABLE();
   }
 }
 
 // fetch with the key. A 401 asks for a key (saying why the last one failed) and tries again;
-// any other error status throws an ApiError with the server's message and hint.
-export async function call(path, init = {}) {
+// any other error status throws an ApiError with the server's message and hint. With
+// onProgress, it is called with the share of the body sent so far (0 to 1).
+export async function call(path, init = {}, onProgress = null) {
   for (;;) {
-    const response = await send(path, init);
+    const response = await send(path, init, onProgress);
     if (response.ok) return response;
     const problem = await errorOf(response);
     if (response.status !== 401) throw problem;

@@ -61,15 +61,25 @@ async function followJob(accepted, row, status) {
   }
 }
 
+function sendingProgress(status) {
+  const bar = h("progress", { max: 1, value: 0, "aria-label": "upload progress" });
+  status.replaceChildren("uploading ", bar);
+  return (share) => {
+    bar.value = share;
+    if (share >= 1) status.replaceChildren("reading and embedding…");
+  };
+}
+
 async function uploadOne(file, list) {
-  const status = h("span", { class: "status" }, "uploading…");
+  const status = h("span", { class: "status" });
   const row = h("li", { class: "outcome", "data-outcome": "uploading" },
     h("span", { class: "name" }, file.name), status);
   list.append(row);
   const form = new FormData();
   form.append("files", file, file.name);
   try {
-    const response = await call("/v1/documents", { method: "POST", body: form });
+    const init = { method: "POST", body: form };
+    const response = await call("/v1/documents", init, sendingProgress(status));
     const body = await response.json();
     const results = response.status === 202 ? await followJob(body, row, status) : body.documents;
     row.dataset.outcome = results.every((r) => r.duplicate) ? "duplicate" : "stored";

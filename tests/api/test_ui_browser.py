@@ -216,3 +216,24 @@ def test_document_text_is_shown_as_text_never_run(page: Page, http: httpx.Client
     assert page.evaluate("window.pwned") is None
     assert page.locator("main img, main script, main b").count() == 0
     http.delete(f"/v1/documents/{document['id']}")
+
+
+def test_llm_failure_shows_the_servers_message_and_hint(
+    page: Page, http: httpx.Client, fake_llm: FakeLLM
+) -> None:
+    ingest_text(http, "Harbour seals haul out on sandbanks at low tide.", "Seals")
+    body = {"question": "Where do harbour seals rest?"}
+    fake_llm.set("error")
+    try:
+        refused = http.post("/v1/query", json=body)
+        page.goto("/#/ask")
+        page.get_by_label("Question").fill(body["question"])
+        page.get_by_role("button", name="Ask", exact=True).click()
+        error = page.locator("main .error")
+        expect(error).to_be_visible(timeout=WAIT_MS)
+    finally:
+        fake_llm.set("ok")
+    assert refused.status_code == 502
+    expect(error.locator("strong")).to_have_text(refused.json()["error"]["message"])
+    expect(error.locator(".hint")).to_have_text(refused.json()["error"]["hint"])
+    expect(error).to_contain_text("502")

@@ -36,6 +36,9 @@ def test_compose_up_builds_and_serves(
                 assert refused.status_code == 422, refused.text
                 assert refused.json()["error"]["type"] == "limit_exceeded"
             assert http.get("/v1/documents").json()["total"] == 1
+            # The web page ships in the image, byte for byte.
+            for path, name in (("/", "index.html"), ("/ui/app.js", "app.js")):
+                assert http.get(path).content == (source / "api" / "ui" / name).read_bytes()
         containers = docker.run("compose", "-p", project, "ps", "-q", cwd=source).stdout.split()
         memory = docker.run("inspect", "--format", "{{.HostConfig.Memory}}", *containers)
         assert memory.stdout.split() == [str(4 * 1024**3)]
