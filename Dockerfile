@@ -26,22 +26,22 @@ RUN --mount=type=secret,id=ca_bundle \
     python3 -m pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
 ENV UV_LINK_MODE=copy \
     UV_PYTHON_DOWNLOADS=never \
-    UV_PYTHON_PREFERENCE=only-system \
-    UV_CACHE_DIR=/root/.cache/uv
+    UV_PYTHON_PREFERENCE=only-system
 
 # ---- model: export the embedding model to ONNX (torch lives and dies here) -----------------
-# Reruns only when the export group's pins or the export code change. One step: torch's
-# ~6 GB environment exists only while it runs (packages come from the uv cache mount), so the
-# build cache keeps just the ~90 MB model, not a torch layer.
+# Reruns only when the export group's pins or the export code change, which is rare. One step
+# with no cache mount: torch's ~3 GB of downloads and ~6 GB environment exist only while it
+# runs (uv's cache for it is a temporary folder, removed when it ends), so the build cache
+# keeps just the ~90 MB model and no uv cache holds PyTorch wheels. An export change downloads
+# them again (bench lifecycle reports the time and the bytes).
 FROM uv AS model
 WORKDIR /build
-RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=secret,id=ca_bundle \
+RUN --mount=type=secret,id=ca_bundle \
     --mount=type=bind,source=requirements/export.txt,target=/build/requirements.txt \
     --mount=type=bind,source=model_export,target=/build/model_export \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
     uv venv /tmp/export && \
-    uv pip install --python /tmp/export/bin/python --no-deps -r requirements.txt && \
+    uv pip install --no-cache --python /tmp/export/bin/python --no-deps -r requirements.txt && \
     /tmp/export/bin/python -m model_export --out /opt/model && \
     rm -rf /tmp/export
 
@@ -54,25 +54,28 @@ RUN groupadd --system --gid 10001 app && \
     useradd --system --uid 10001 --gid app --home-dir /app --no-create-home app && \
     mkdir -p /app/rag_local_storage && chown app:app /app/rag_local_storage
 WORKDIR /app
+# The runtime's uv cache: a cache mount of its own (ragctl df and prune know it by this path),
+# so a light dependency change downloads only the packages that changed.
 ARG UV_LINK_MODE=copy \
     UV_COMPILE_BYTECODE=1 \
     UV_PYTHON_DOWNLOADS=never \
     UV_PYTHON_PREFERENCE=only-system \
-    UV_CACHE_DIR=/root/.cache/uv
+    UV_CACHE_DIR=/root/.cache/rag-uv-runtime
 COPY --from=model /opt/model /app/models/all-MiniLM-L6-v2
 ARG WITH_HEAVY=0
-# The heavy group first, in its own layer: a light dependency change never rebuilds it.
-RUN --mount=type=cache,target=/root/.cache/uv \
-    --mount=type=secret,id=ca_bundle \
+# The heavy group first, in its own layer: a light dependency change never rebuilds it. Like
+# the export, it keeps no uv cache (PyTorch's wheels would stay in it for good); only a change
+# to the heavy group's own pins downloads them again.
+RUN --mount=type=secret,id=ca_bundle \
     --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv \
     --mount=type=bind,source=requirements/heavy.txt,target=/tmp/heavy.txt \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
     uv venv /app/.venv && \
     if [ "$WITH_HEAVY" = 1 ]; then \
-      uv pip install --python /app/.venv/bin/python --no-deps -r /tmp/heavy.txt; \
+      uv pip install --no-cache --python /app/.venv/bin/python --no-deps -r /tmp/heavy.txt; \
     fi
 # On top of it: only what the heavy layer lacks (a light change rewrites this layer alone).
-RUN --mount=type=cache,target=/root/.cache/uv \
+RUN --mount=type=cache,target=/root/.cache/rag-uv-runtime \
     --mount=type=secret,id=ca_bundle \
     --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv \
     --mount=type=bind,source=pyproject.toml,target=/app/pyproject.toml \

@@ -48,7 +48,7 @@ def _lifecycle(args: argparse.Namespace) -> list[Record]:
         records += lifecycle(variant, args.reps, args.cycles)
     if args.heavy:  # the reference's "8 GB" case: PyTorch in the image
         for variant in ("reference", "rag-api"):
-            records += lifecycle(variant, args.heavy_reps, cycles=0, heavy=True)
+            records += lifecycle(variant, args.heavy_reps, args.cycles, heavy=True)
     return records
 
 

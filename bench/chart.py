@@ -22,11 +22,11 @@ def _build_values(records: list[Record], variant: str) -> list[float]:
     return [by_scenario.get(scenario, 0.0) for scenario, _ in BUILDS]
 
 
-def _disk(records: list[Record], variant: str) -> tuple[list[int], list[float]]:
+def _disk(records: list[Record], variant: str, scenario: str) -> tuple[list[int], list[float]]:
     points = sorted(
         (int(r.metric.removeprefix("after_")), r.value / 1e9)
         for r in records
-        if r.scenario == "update_disk" and r.variant == variant
+        if r.scenario == scenario and r.variant == variant and r.metric[6:].isdigit()
     )
     return [p[0] for p in points], [p[1] for p in points]
 
@@ -48,21 +48,15 @@ def draw(records: list[Record], path: Path) -> Path:
     builds.set_ylabel("seconds (median, log scale)")
     builds.set_title("Build time")
     builds.legend()
-    for variant in VARIANTS:
-        cycles, gigabytes = _disk(records, variant)
-        if cycles:
-            line = disk.plot(cycles, gigabytes, marker="o", label=variant)[0]
-            disk.set_xticks(cycles)
-            cache = [
-                r.value / 1e9 for r in records if (r.scenario, r.variant) == ("uv_cache", variant)
-            ]
-            if cache and cache[0] > 0:
-                disk.axhline(
-                    cache[0],
-                    linestyle="--",
-                    color=line.get_color(),
-                    label=f"{variant}: of which the uv cache",
-                )
+    for scenario, style, label in (
+        ("update_disk", "-", ""),
+        ("heavy_update_disk", ":", ", PyTorch"),
+    ):
+        for variant in VARIANTS:
+            cycles, gigabytes = _disk(records, variant, scenario)
+            if cycles:
+                disk.plot(cycles, gigabytes, style, marker="o", label=f"{variant}{label}")
+                disk.set_xticks(cycles)
     disk.set_xlabel("code-only update cycle")
     disk.set_ylabel("Docker root on disk (GB)")
     disk.set_ylim(bottom=0)

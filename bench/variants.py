@@ -32,7 +32,9 @@ class Variant(Protocol):
 
     def size(self, version: str) -> int: ...
 
-    def update(self, source: Path, version: str, port: int, data: Path) -> None: ...
+    def update(
+        self, source: Path, version: str, port: int, data: Path, heavy: bool = False
+    ) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -62,9 +64,11 @@ class Reference:
     def size(self, version: str) -> int:
         return image_size(self.docker, f"{self.image}:{version}")
 
-    def update(self, source: Path, version: str, port: int, data: Path) -> None:
+    def update(
+        self, source: Path, version: str, port: int, data: Path, heavy: bool = False
+    ) -> None:
         """The reference's scripts/update.sh, step by step (it tags one `latest` only)."""
-        self.build(source, "latest")
+        self.build(source, "latest", heavy)
         self.docker.run("stop", self.container, check=False)
         self.docker.run("rm", self.container, check=False)
         self.docker.run(
@@ -104,10 +108,13 @@ class RagApi:
     def size(self, version: str) -> int:
         return image_size(self.docker, f"{self.image}:{version}")
 
-    def update(self, source: Path, version: str, port: int, data: Path) -> None:
+    def update(
+        self, source: Path, version: str, port: int, data: Path, heavy: bool = False
+    ) -> None:
         self._ragctl(
             *("update", "--source", str(source), "--version", version),
             *("--name", self.container, "--port", str(port), "--data", str(data)),
+            *(["--with-heavy"] if heavy else []),
         )
 
     def stop(self) -> None:

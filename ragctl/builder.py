@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ragctl import config, retention
+from ragctl import config, disk
 from ragctl.buildkit import BuildLog, Step
 from ragctl.docker import Docker, local_free_bytes
 from ragctl.errors import RagctlError
@@ -24,7 +24,7 @@ class BuildOptions:
     with_heavy: bool = False
     cache_from: tuple[str, ...] = ()
     min_free_gb: float = config.MIN_FREE_GB
-    cache_budget: str = config.BUILD_CACHE_BUDGET
+    cache_allowance: str = config.BUILD_CACHE_ALLOWANCE
 
 
 @dataclass
@@ -40,6 +40,11 @@ class BuildReport:
     def ref(self) -> str:
         return f"{self.image}:{self.version}"
 
+    @property
+    def packages_prepared(self) -> int:
+        """Packages uv downloaded or built: 0 when every one came from its cache."""
+        return sum(s.prepared for s in self.steps)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "image": self.image,
@@ -51,20 +56,22 @@ class BuildReport:
             "steps": [s.as_dict() for s in self.steps],
             "cached_steps": sum(s.status == "cached" for s in self.steps),
             "rebuilt_steps": sum(s.status == "done" for s in self.steps),
+            "packages_prepared": self.packages_prepared,
         }
 
 
-def ensure_disk(docker: Docker, min_free_gb: float, cache_budget: str) -> None:
+def ensure_disk(docker: Docker, options: BuildOptions) -> None:
     """Below the floor, apply the safe prune once; still short, refuse with a clear message."""
     root = docker.root_dir()
+    min_free_gb = options.min_free_gb
     needed = int(min_free_gb * 1e9)
     if local_free_bytes(root) >= needed:
         return
     progress(
         f"less than {min_free_gb:g} GB free on {root}: pruning dangling images and "
-        f"build cache beyond {cache_budget}"
+        f"build cache beyond {options.cache_allowance}"
     )
-    retention.safe_prune(docker, cache_budget)
+    disk.safe_prune(docker, options.image, options.cache_allowance)
     free = local_free_bytes(root)
     if free < needed:
         raise RagctlError(
@@ -96,7 +103,7 @@ def build_args(options: BuildOptions, version: str) -> list[str]:
 
 
 def build(docker: Docker, options: BuildOptions) -> BuildReport:
-    ensure_disk(docker, options.min_free_gb, options.cache_budget)
+    ensure_disk(docker, options)
     version = options.version or current_version(options.source)
     log = BuildLog()
 
@@ -110,5 +117,8 @@ def build(docker: Docker, options: BuildOptions) -> BuildReport:
     started = time.monotonic()
     docker.run(*build_args(options, version), on_line=on_line)
     seconds = time.monotonic() - started
+    # The model layer exists now: a cache mount an earlier Dockerfile kept for its export
+    # (PyTorch's wheels, ~6 GB) serves no build any more.
+    disk.drop_earlier_mounts(docker)
     size = int(docker.image_inspect(f"{options.image}:{version}")["Size"])
     return BuildReport(options.image, version, [version, "latest"], seconds, size, log.steps())

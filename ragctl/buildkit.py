@@ -10,6 +10,8 @@ _STEP = re.compile(r"^#(\d+) \[([^\]]+)\] (.+)$")
 _DONE = re.compile(r"^#(\d+) DONE ([\d.]+)s$")
 _CACHED = re.compile(r"^#(\d+) CACHED$")
 _ERROR = re.compile(r"^#(\d+) ERROR")
+# uv's summary line: packages it had to download (or build), as opposed to those its cache held.
+_PREPARED = re.compile(r"^#(\d+) [\d.]+ Prepared (\d+) packages? in ")
 
 
 @dataclass
@@ -19,6 +21,7 @@ class Step:
     instruction: str
     status: str = "running"  # cached, done, error
     seconds: float = 0.0
+    prepared: int = 0  # packages uv downloaded or built in this step (not from its cache)
 
     @property
     def internal(self) -> bool:
@@ -43,6 +46,9 @@ class BuildLog:
             if step_id not in self._steps:
                 stage = match.group(2).split(" ")[0]
                 self._steps[step_id] = Step(step_id, stage, match.group(3).strip())
+            return None
+        if (match := _PREPARED.match(line)) and int(match.group(1)) in self._steps:
+            self._steps[int(match.group(1))].prepared += int(match.group(2))
             return None
         for pattern, status in ((_CACHED, "cached"), (_DONE, "done"), (_ERROR, "error")):
             if (match := pattern.match(line)) and int(match.group(1)) in self._steps:

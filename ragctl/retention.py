@@ -1,5 +1,5 @@
 """Which images stay on an engine: the newest versions, every version a deploy history may roll
-back to, whatever a container uses, and `latest`. Build cache is held to a budget."""
+back to, whatever a container uses, and `latest`. (Build cache: ragctl/disk.py.)"""
 
 from __future__ import annotations
 
@@ -90,9 +90,3 @@ def deep_clean(docker: Docker) -> list[str]:
     removed = remove_unprotected(docker)
     docker.run("builder", "prune", "-a", "-f")
     return removed
-
-
-def safe_prune(docker: Docker, cache_budget: str) -> None:
-    """Dangling images, and build cache beyond `cache_budget`, on this client's engine only."""
-    docker.run("image", "prune", "-f")
-    docker.run("builder", "prune", "-f", "--keep-storage", cache_budget)

@@ -51,6 +51,11 @@ class Server:
         )
         return int(out.stdout.split()[0])
 
+    def downloaded_bytes(self) -> int:
+        """Bytes the host has sent into this engine's namespace so far: everything its
+        builds download passes here (the client talks to it over a unix socket)."""
+        return int(Path(f"/sys/class/net/{HOST_IF}/statistics/tx_bytes").read_text())
+
     def stop(self) -> None:
         for process in reversed(self.processes):
             if process.poll() is None:

@@ -53,6 +53,7 @@ def main(args: argparse.Namespace) -> int:
     result(
         report.as_dict(),
         f"built {report.ref} in {report.seconds:.1f}s "
-        f"({cached}/{len(report.steps)} steps cached), {human_bytes(report.size_bytes)}",
+        f"({cached}/{len(report.steps)} steps cached, {report.packages_prepared} package(s) "
+        f"downloaded or built), {human_bytes(report.size_bytes)}",
     )
     return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ragctl import config, release
 from ragctl.builder import BuildOptions
-from ragctl.docker import Docker, Engine
+from ragctl.docker import Docker, Engine, parse_size
 from ragctl.errors import RagctlError
 from ragctl.output import result
 from ragctl.rollout import Outcome, RolloutOptions
@@ -68,14 +68,22 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
         default=config.MIN_FREE_GB,
         help="free disk needed on the Docker root before building",
     )
-    add_cache_budget(parser)
+    add_cache_allowance(parser)
 
 
-def add_cache_budget(parser: argparse.ArgumentParser) -> None:
+def _size(text: str) -> str:
+    if text.strip() != "0" and parse_size(text) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1GB, 500MB or 0")
+    return text
+
+
+def add_cache_allowance(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--cache-budget",
-        default=config.BUILD_CACHE_BUDGET,
-        help="build cache kept by the safe prune (default %(default)s)",
+        "--cache-allowance",
+        type=_size,
+        default=config.BUILD_CACHE_ALLOWANCE,
+        help="layer cache kept for the next build, beyond the runtime's uv cache, which is "
+        "always kept (default %(default)s)",
     )
 
 
@@ -88,7 +96,7 @@ def build_options(args: argparse.Namespace, cache_from: tuple[str, ...] = ()) ->
         with_heavy=args.with_heavy,
         cache_from=(*args.cache_from, *cache_from),
         min_free_gb=args.min_free_gb,
-        cache_budget=args.cache_budget,
+        cache_allowance=args.cache_allowance,
     )
 
 

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 
 from ragctl import config
 from ragctl.commands.common import add_target_arguments, targets
-from ragctl.disk import cache_mount_bytes
+from ragctl.disk import build_cache, runtime_cache_bytes
 from ragctl.docker import Docker, local_free_bytes
 from ragctl.errors import RagctlError
 from ragctl.output import human_bytes, result
@@ -65,15 +65,15 @@ def _buildkit(options: Options) -> Check:
 
 
 def _cache(options: Options) -> Check:
-    size = cache_mount_bytes(options.docker)
+    size = runtime_cache_bytes(build_cache(options.docker))
     if size == 0:
         return Check(
             "build cache",
             "warn",
-            "no uv cache mount in the builder yet",
+            "no runtime uv cache in the builder yet",
             "the next build downloads every package; later ones reuse them",
         )
-    return Check("build cache", "ok", f"uv cache mount holds {human_bytes(size)}")
+    return Check("build cache", "ok", f"the runtime uv cache holds {human_bytes(size)}")
 
 
 def _disk(options: Options) -> Check:

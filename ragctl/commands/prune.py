@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import argparse
 
-from ragctl import config, retention
-from ragctl.commands.common import add_cache_budget, add_target_arguments, targets
+from ragctl import config, disk, retention
+from ragctl.commands.common import add_cache_allowance, add_target_arguments, targets
 from ragctl.docker import Docker
 from ragctl.output import progress, result
 
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--image", default=config.image())
     parser.add_argument("--keep", type=int, default=config.HISTORY_KEEP)
-    add_cache_budget(parser)
+    add_cache_allowance(parser)
     add_target_arguments(parser, many=False)
 
 
@@ -42,10 +42,10 @@ def main(args: argparse.Namespace) -> int:
         deep(docker)
         return 0
     removed = retention.apply(docker, args.image, args.keep)
-    retention.safe_prune(docker, args.cache_budget)
+    disk.safe_prune(docker, args.image, args.cache_allowance)
     result(
         {"deep": False, "removed_images": removed},
         f"removed {len(removed)} old version(s), dangling images, and build cache beyond "
-        f"{args.cache_budget}",
+        f"{args.cache_allowance}",
     )
     return 0

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ragctl import builder, compose, config, retention
+from ragctl import builder, compose, config, disk
 from ragctl.commands.common import (
     add_build_arguments,
     add_service_arguments,
@@ -52,8 +52,8 @@ def main(args: argparse.Namespace) -> int:
     version = image.removeprefix(f"{repository}:")
     project = compose.Project(build.source, options.compose_project)
     outcome = start_or_roll_out(docker, Deployable(repository, version, image), options, project)
-    progress(f"pruning build cache beyond {build.cache_budget}")
-    retention.safe_prune(docker, build.cache_budget)
+    progress(f"pruning dangling images and build cache beyond {build.cache_allowance}")
+    disk.safe_prune(docker, repository, build.cache_allowance)
     build_report = report.as_dict() if report else None
     report_outcomes([outcome], "now runs", {"image": image, "build": build_report})
     return 0

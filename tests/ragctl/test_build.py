@@ -66,3 +66,5 @@ def test_light_dependency_lock_change_keeps_model_and_heavy_layers(
     light = [s for s in stages["deps"] if "uv sync" in s["instruction"]]
     assert heavy and all(s["status"] == "cached" for s in heavy), heavy
     assert light and all(s["status"] == "done" for s in light), light
+    # The runtime's uv cache held every package: a lock-only change downloads none.
+    assert report["packages_prepared"] == 0, light

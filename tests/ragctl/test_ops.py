@@ -2,20 +2,83 @@
 
 from __future__ import annotations
 
+import shutil
+import uuid
+from pathlib import Path
 from typing import Any
 
+from ragctl import disk
 from ragctl.docker import Docker
 
 LOCAL = Docker()
 
 
-def test_df_reports_docker_usage_and_budget(ragctl: Any, built: dict[str, Any]) -> None:
-    report = ragctl.json("df", "--image", built["image"])
-    assert report["free_bytes"] > 0
-    assert {"Images", "Containers", "Build Cache"} <= set(report["system_df"])
-    assert "v1" in report["image_versions"]
-    assert report["uv_cache_mount_bytes"] > 0
-    assert report["budget_bytes"] >= 2 * report["newest_image_bytes"]
+def _parts(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in report["parts"]}
+
+
+def test_df_explains_every_byte_against_the_budget(ragctl: Any, built: dict[str, Any]) -> None:
+    report = ragctl.json("df", "--image", built["image"], "--cache-allowance", "2GB")
+    parts = _parts(report)
+    assert report["docker_bytes"] == sum(p["bytes"] for p in report["parts"])
+    kept = next(p for p in report["parts"] if p["name"].endswith("version(s) kept"))
+    assert kept["bytes"] >= built["size_bytes"] and kept["kind"] == disk.NEEDED
+    runtime = parts["runtime uv cache"]["bytes"]
+    containers = parts["containers (their own layers)"]["bytes"]
+    assert runtime > 0
+    assert report["budget_bytes"] == kept["bytes"] + containers + runtime + 2e9
+    reclaimable = [p for p in report["parts"] if p["kind"] == disk.RECLAIMABLE]
+    assert reclaimable and all(p["reclaim"] == "ragctl prune" for p in reclaimable)
+    assert report["reclaimable_bytes"] == sum(p["bytes"] for p in reclaimable)
+    assert report["within_budget"] is (report["used_bytes"] <= report["budget_bytes"])
+    text = ragctl("df", "--image", built["image"]).stdout
+    assert "runtime uv cache" in text and "ragctl prune" in text
+
+
+def test_build_leaves_no_export_cache_and_no_pytorch_in_the_uv_cache(
+    built: dict[str, Any],
+) -> None:
+    cache = disk.build_cache(LOCAL)
+    assert [r.description for r in cache if r.earlier_mount] == []
+    # The runtime's own packages only: PyTorch's CUDA wheels alone are several GB.
+    assert 0 < disk.runtime_cache_bytes(cache) < 1.5e9
+
+
+def _build(ragctl: Any, source: Path, image: str) -> dict[str, Any]:
+    version = f"p{uuid.uuid4().hex[:6]}"
+    report: dict[str, Any] = ragctl.json(
+        "build", "--source", str(source), "--image", image, "--version", version
+    )
+    return report
+
+
+def test_routine_prune_keeps_what_the_next_builds_need(
+    ragctl: Any, built: dict[str, Any], tmp_path: Path
+) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(built["source"], source)
+    # No allowance at all: only what the last build used and the runtime uv cache may stay.
+    ragctl.json("prune", "--image", built["image"], "--cache-allowance", "0")
+    assert disk.runtime_cache_bytes(disk.build_cache(LOCAL)) > 0
+    with (source / "src" / "retrieval.py").open("a") as out:
+        out.write(f"\n# a code-only change {uuid.uuid4()}\n")
+    code = _build(ragctl, source, built["image"])
+    assert [s["instruction"] for s in code["steps"] if s["status"] == "done"] == [
+        "COPY --chown=root:root src/ ./src/"
+    ]
+    ragctl.json("prune", "--image", built["image"], "--cache-allowance", "0")
+    with (source / "uv.lock").open("a") as lock:
+        lock.write(f"\n# lock touched {uuid.uuid4()}\n")
+    light = _build(ragctl, source, built["image"])
+    model = [s for s in light["steps"] if s["stage"] == "model"]
+    assert model and all(s["status"] == "cached" for s in model)
+    # uv installed every package again from its cache: none was downloaded.
+    assert light["packages_prepared"] == 0, light["steps"]
+
+
+def test_cache_allowance_must_be_a_size(ragctl: Any) -> None:
+    done = ragctl("df", "--cache-allowance", "lots", check=False)
+    assert done.returncode == 2 and "not a size like 1GB" in done.stderr
 
 
 def test_doctor_checks_pass_on_working_engine(ragctl: Any, built: dict[str, Any]) -> None:

@@ -5,6 +5,16 @@ from __future__ import annotations
 import pytest
 
 from ragctl.buildkit import BuildLog
+from ragctl.disk import (
+    NEEDED,
+    OTHER,
+    PRUNE,
+    RECLAIMABLE,
+    CacheRecord,
+    Part,
+    cache_parts,
+    kept_images_bytes,
+)
 from ragctl.docker import Docker, parse_size
 from ragctl.retention import ImageTag, to_remove
 from ragctl.verification import _banned
@@ -22,6 +32,11 @@ PLAIN = """#1 [internal] load build definition from Dockerfile
 #11 [model 3/3] RUN /opt/export/bin/python -m model_export --out /opt/model
 #11 12.30 exporting
 #11 DONE 31.2s
+#13 [deps 4/4] RUN --mount=type=cache,target=/root/.cache/rag-uv-runtime uv sync
+#13 0.512 Resolved 70 packages in 3ms
+#13 4.870 Prepared 2 packages in 4.30s
+#13 5.210 Installed 61 packages in 310ms
+#13 DONE 5.9s
 #12 [runtime 9/9] COPY --chown=root:root src/ ./src/
 #12 ERROR: failed to compute cache key
 """
@@ -32,10 +47,12 @@ def test_build_log_reads_status_and_duration() -> None:
     for line in PLAIN.splitlines():
         log.feed(line)
     steps = {s.id: s for s in log.steps()}
-    assert set(steps) == {7, 9, 11, 12}  # [internal] steps left out
+    assert set(steps) == {7, 9, 11, 12, 13}  # [internal] steps left out
     assert steps[7].status == "cached" and steps[7].stage == "deps"
     assert steps[9].status == "done" and steps[9].seconds == 0.3
     assert steps[11].seconds == 31.2 and steps[12].status == "error"
+    # uv's count of packages it had to fetch (the other 59 came from its cache)
+    assert steps[13].prepared == 2 and steps[11].prepared == 0
 
 
 def _tag(tag: str, image_id: str, created: str) -> ImageTag:
@@ -126,3 +143,42 @@ def test_with_login_retry_logs_in_again_whatever_the_refusal_says(
     creds = ecr.Credentials("registry.example:5000", "AWS", "secret", 0.0)
     assert ecr.with_login_retry(Docker(), creds, push) == "pushed"
     assert forced == [False, True] and len(attempts) == 2
+
+
+def _record(kind: str, size: int, description: str = "", shared: bool = False) -> CacheRecord:
+    return CacheRecord(f"id-{description[:8]}-{size}", kind, size, description, shared)
+
+
+def test_cache_parts_keep_the_runtime_cache_and_name_what_can_go() -> None:
+    records = [
+        _record("exec.cachemount", 300, "cached mount /root/.cache/rag-uv-runtime from exec uv"),
+        _record(
+            "exec.cachemount",
+            6000,
+            "cached mount /root/.cache/uv from exec "
+            "/tmp/export/bin/python -m model_export --out /opt/model",
+        ),
+        _record("exec.cachemount", 50, "cached mount /root/.npm from exec npm ci"),
+        _record("regular", 700),
+        _record("regular", 400, shared=True),  # an image's layer too: counted there
+    ]
+    parts = {p.name: p for p in cache_parts(records, allowance=500)}
+    assert parts["runtime uv cache"] == Part("runtime uv cache", 300, NEEDED)
+    assert parts["build cache the next build reuses"].bytes == 500
+    beyond = parts["build cache beyond the allowance"]
+    assert (beyond.bytes, beyond.kind, beyond.reclaim) == (200, RECLAIMABLE, PRUNE)
+    earlier = parts["earlier builds' cache mounts (1)"]
+    assert (earlier.bytes, earlier.kind, earlier.reclaim) == (6000, RECLAIMABLE, PRUNE)
+    assert parts["other cache mounts (1)"].bytes == 50
+    assert parts["other cache mounts (1)"].kind == OTHER
+    assert [r.earlier_mount for r in records] == [False, True, False, False, False]
+
+
+def test_kept_images_count_shared_layers_once() -> None:
+    rows = [
+        {"Size": "600MB", "UniqueSize": "200kB"},
+        {"Size": "601MB", "UniqueSize": "1.2MB"},
+        {"Size": "600MB", "UniqueSize": "0B"},
+    ]
+    assert kept_images_bytes(rows) == pytest.approx(601e6 + 200e3)
+    assert kept_images_bytes([]) == 0
