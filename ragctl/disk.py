@@ -117,7 +117,7 @@ def kept_images_bytes(rows: list[dict[str, Any]]) -> int:
     return sizes[-1][0] + sum(unique for _, unique in sizes[:-1])
 
 
-def _image_parts(docker: Docker, image: str, keep: int) -> list[Part]:
+def _image_parts(docker: Docker, image: str, keep: int, all_images: int) -> list[Part]:
     rows = {r["ID"]: r for r in _images(docker)}  # one row per tag: several share an ID
     ours = retention.tags(docker, image)
     doomed = {t.image_id for t in retention.to_remove(ours, keep, retention.protected_ids(docker))}
@@ -125,13 +125,15 @@ def _image_parts(docker: Docker, image: str, keep: int) -> list[Part]:
     kept = [rows[i] for i in ours_ids - doomed if i in rows]
     old = [rows[i] for i in doomed if i in rows]
     dangling = [r for i, r in rows.items() if r["Repository"] == "<none>" and i not in ours_ids]
-    others = [r for i, r in rows.items() if i not in ours_ids and r not in dangling]
-    return [
+    parts = [
         Part(f"{len(kept)} version(s) kept", kept_images_bytes(kept), NEEDED),
         Part(f"{len(old)} version(s) beyond --keep {keep}", _uniques(old), RECLAIMABLE, PRUNE),
         Part(f"dangling images ({len(dangling)})", _uniques(dangling), RECLAIMABLE, PRUNE),
-        Part(f"other images ({len(others)})", _uniques(others), OTHER, "docker image rm IMAGE"),
     ]
+    others = len(rows) - len(kept) - len(old) - len(dangling)
+    # What Docker counts for all images, less ours: layers only other images hold.
+    rest = max(all_images - sum(p.bytes for p in parts), 0)
+    return [*parts, Part(f"other images ({others})", rest, OTHER, "docker image rm IMAGE")]
 
 
 def _uniques(rows: list[dict[str, Any]]) -> int:
@@ -176,7 +178,7 @@ def report(docker: Docker, image: str, keep: int, allowance: str) -> dict[str, A
     allowed = int(parse_size(allowance))
     records = build_cache(docker)
     system = _system_rows(docker)
-    images = _image_parts(docker, image, keep)
+    images = _image_parts(docker, image, keep, system.get("Images", 0))
     containers = Part("containers (their own layers)", system.get("Containers", 0), NEEDED)
     parts = [
         *images,
