@@ -161,9 +161,10 @@ def _updates(bench: Bench, cycles: int) -> list[Record]:
         records.append(bench.disk(f"after_{cycle}"))
     runtime_cache = disk.runtime_cache_bytes(disk.build_cache(bench.variant.docker))
     prefix = bench.prefix
-    return [
-        *records,
-        Record(f"{prefix}uv_cache", name, "bytes", runtime_cache, "B"),
-        summarize(f"{prefix}update", name, "seconds_to_new_version", seconds, "s"),
-        summarize(f"{prefix}update", name, "longest_client_gap", gaps, "s"),
-    ]
+    records.append(Record(f"{prefix}uv_cache", name, "bytes", runtime_cache, "B"))
+    if seconds:  # from the second cycle on
+        records += [
+            summarize(f"{prefix}update", name, "seconds_to_new_version", seconds, "s"),
+            summarize(f"{prefix}update", name, "longest_client_gap", gaps, "s"),
+        ]
+    return records
