@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,7 @@ def build_args(options: BuildOptions, version: str) -> list[str]:
         *("-f", str(options.source / "Dockerfile"), "-t", f"{image}:{version}"),
         *("-t", f"{image}:latest", "--label", f"{config.VERSION_LABEL}={version}"),
         *("--label", f"{config.REVISION_LABEL}={version.split('-')[0]}"),
+        *("--label", f"{config.BUILD_STARTED_LABEL}={datetime.now(UTC).isoformat()}"),
     ]
     if options.ca_bundle:
         if not Path(options.ca_bundle).is_file():

@@ -23,6 +23,9 @@ READY_TIMEOUT_S = 180.0
 CA_BUNDLE_ENV = "RAG_CA_BUNDLE"
 VERSION_LABEL = "org.opencontainers.image.version"
 REVISION_LABEL = "org.opencontainers.image.revision"
+# When the build that made an image started: the routine prune keeps every cache record that
+# build used (its cache hits included), so the next build of that source reuses them all.
+BUILD_STARTED_LABEL = "org.rag-api.build-started"
 BASE_IMAGE = "python:3.11-slim-bookworm"
 ECR_REPOSITORY = "rag-api"
 ECR_KEEP = 15  # version tags the repository's lifecycle policy keeps

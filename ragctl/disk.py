@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ragctl import retention
+from ragctl import config, retention
 from ragctl.docker import Docker, parse_size
 
 # The Dockerfile's cache mount for the runtime's uv (its `target=`): the one kept.
@@ -27,7 +27,8 @@ RUNTIME_UV_CACHE = "/root/.cache/rag-uv-runtime"
 # Cache mounts of earlier rag-api builds (the one the export and the runtime shared, holding
 # PyTorch's wheels), known by the commands that made them: BuildKit records carry no label.
 EARLIER_MOUNT_COMMANDS = ("model_export --out /opt/model", "uv sync --frozen --no-install-project")
-# A build started up to this long before its image's creation time: what it used is kept.
+# An image without the build-started label (an older ragctl's): its build is taken to have
+# started up to this long before the image's creation time.
 BUILD_MARGIN_S = 3600
 PRUNE = "ragctl prune"
 
@@ -217,11 +218,12 @@ def drop_earlier_mounts(docker: Docker) -> list[CacheRecord]:
 def prune_build_cache(docker: Docker, allowance: str, last_build: datetime | None) -> None:
     """Build cache beyond the allowance, never the runtime's uv cache nor a layer the last
     build used (the next code-only or light build finds all it needs): earlier builds' cache
-    mounts go, then layers no build has used since the last one, least recently used first."""
+    mounts go, then layers no build has used since `last_build` started, least recently used
+    first."""
     records = drop_earlier_mounts(docker)
     if last_build is None:
         return  # no build to tell what the next one needs: no layer is removed
-    unused_s = int((datetime.now(UTC) - last_build).total_seconds()) + BUILD_MARGIN_S
+    unused_s = max(int((datetime.now(UTC) - last_build).total_seconds()), 1)
     keep = int(parse_size(allowance)) + runtime_cache_bytes(records)
     docker.run(
         *("builder", "prune", "-f", "--filter", "type=regular"),
@@ -229,11 +231,20 @@ def prune_build_cache(docker: Docker, allowance: str, last_build: datetime | Non
     )
 
 
+def last_build_start(docker: Docker, image: str) -> datetime | None:
+    """When the build of `image`'s newest version started (None: no version yet)."""
+    versions = [t for t in retention.tags(docker, image) if t.tag != "latest"]
+    if not versions:
+        return None
+    labels = docker.image_inspect(versions[0].ref)["Config"].get("Labels") or {}
+    started = labels.get(config.BUILD_STARTED_LABEL)
+    if started:
+        return datetime.fromisoformat(started)
+    return datetime.fromisoformat(versions[0].created) - timedelta(seconds=BUILD_MARGIN_S)
+
+
 def safe_prune(docker: Docker, image: str, allowance: str) -> None:
     """Dangling images, and build cache beyond the allowance, on this client's engine only:
     nothing that makes the next code-only or light dependency build download again."""
     docker.run("image", "prune", "-f")
-    versions = [t for t in retention.tags(docker, image) if t.tag != "latest"]
-    prune_build_cache(
-        docker, allowance, datetime.fromisoformat(versions[0].created) if versions else None
-    )
+    prune_build_cache(docker, allowance, last_build_start(docker, image))

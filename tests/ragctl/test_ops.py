@@ -52,24 +52,31 @@ def _build(ragctl: Any, source: Path, image: str) -> dict[str, Any]:
     return report
 
 
+def _change(path: Path) -> None:
+    with path.open("a") as out:
+        out.write(f"\n# changed {uuid.uuid4()}\n")
+
+
 def test_routine_prune_keeps_what_the_next_builds_need(
     ragctl: Any, built: dict[str, Any], tmp_path: Path
 ) -> None:
-    source = tmp_path / "source"
+    source, image = tmp_path / "source", built["image"]
     shutil.copytree(built["source"], source)
-    # No allowance at all: only what the last build used and the runtime uv cache may stay.
-    ragctl.json("prune", "--image", built["image"], "--cache-allowance", "0")
-    assert disk.runtime_cache_bytes(disk.build_cache(LOCAL)) > 0
-    with (source / "src" / "retrieval.py").open("a") as out:
-        out.write(f"\n# a code-only change {uuid.uuid4()}\n")
-    code = _build(ragctl, source, built["image"])
-    assert [s["instruction"] for s in code["steps"] if s["status"] == "done"] == [
-        "COPY --chown=root:root src/ ./src/"
-    ]
-    ragctl.json("prune", "--image", built["image"], "--cache-allowance", "0")
-    with (source / "uv.lock").open("a") as lock:
-        lock.write(f"\n# lock touched {uuid.uuid4()}\n")
-    light = _build(ragctl, source, built["image"])
+    _change(source / "src" / "retrieval.py")
+    _build(ragctl, source, image)
+    before = disk.build_cache(LOCAL)
+    # No allowance at all: only what that build used and the runtime uv cache may stay.
+    ragctl.json("prune", "--image", image, "--cache-allowance", "0")
+    after = disk.build_cache(LOCAL)
+    assert {r.id for r in after} < {r.id for r in before}  # earlier builds' layers went
+    assert disk.runtime_cache_bytes(after) == disk.runtime_cache_bytes(before) > 0
+    _change(source / "src" / "retrieval.py")
+    code = _build(ragctl, source, image)
+    rebuilt = [s["instruction"] for s in code["steps"] if s["status"] == "done"]
+    assert rebuilt == ["COPY --chown=root:root src/ ./src/"]
+    ragctl.json("prune", "--image", image, "--cache-allowance", "0")
+    _change(source / "uv.lock")
+    light = _build(ragctl, source, image)
     model = [s for s in light["steps"] if s["stage"] == "model"]
     assert model and all(s["status"] == "cached" for s in model)
     # uv installed every package again from its cache: none was downloaded.
