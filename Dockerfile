@@ -79,19 +79,23 @@ RUN --mount=type=secret,id=ca_bundle \
     ls "$(/app/.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \
       > /app/.venv/heavy-layer.txt
 # On top of it: only what the heavy layer lacks (a light change rewrites this layer alone),
-# with bytecode compiled for what this step installed (uv would compile the heavy layer's too).
+# with bytecode. uv compiles all of site-packages, so with the heavy group only what this step
+# installed is compiled (compileall: ~2.5 s slower than uv's, measured; hence only then).
 RUN --mount=type=cache,target=/root/.cache/rag-uv-runtime \
     --mount=type=secret,id=ca_bundle \
     --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv \
     --mount=type=bind,source=pyproject.toml,target=/app/pyproject.toml \
     --mount=type=bind,source=uv.lock,target=/app/uv.lock \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
-    groups=""; if [ "$WITH_HEAVY" = 1 ]; then groups="--group heavy"; fi; \
-    UV_COMPILE_BYTECODE=0 UV_PROJECT_ENVIRONMENT=/app/.venv uv sync --frozen \
-      --no-install-project --no-default-groups $groups && \
-    cd "$(/app/.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" && \
-    ls | grep -vxF -f /app/.venv/heavy-layer.txt \
-      | xargs -r /app/.venv/bin/python -m compileall -q -j 0
+    if [ "$WITH_HEAVY" = 1 ]; then \
+      UV_COMPILE_BYTECODE=0 UV_PROJECT_ENVIRONMENT=/app/.venv uv sync --frozen \
+        --no-install-project --no-default-groups --group heavy && \
+      cd "$(/app/.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" && \
+      ls | grep -vxF -f /app/.venv/heavy-layer.txt \
+        | xargs -r /app/.venv/bin/python -m compileall -q -j 0; \
+    else \
+      UV_PROJECT_ENVIRONMENT=/app/.venv uv sync --frozen --no-install-project --no-default-groups; \
+    fi
 
 # ---- runtime: no compilers, no uv, no caches, no tests, no ops tooling ---------------------
 FROM deps AS runtime
