@@ -18,7 +18,9 @@ VARIANTS = ("reference", "rag-api")
 
 
 def _build_values(records: list[Record], variant: str) -> list[float]:
-    by_scenario = {r.scenario: r.value for r in records if r.variant == variant}
+    by_scenario = {
+        r.scenario: r.value for r in records if r.variant == variant and r.metric == "seconds"
+    }
     return [by_scenario.get(scenario, 0.0) for scenario, _ in BUILDS]
 
 
