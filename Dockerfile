@@ -40,8 +40,9 @@ RUN --mount=type=secret,id=ca_bundle \
     --mount=type=bind,source=requirements/export.txt,target=/build/requirements.txt \
     --mount=type=bind,source=model_export,target=/build/model_export \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
+    export UV_NO_CACHE=1 && \
     uv venv /tmp/export && \
-    uv pip install --no-cache --python /tmp/export/bin/python --no-deps -r requirements.txt && \
+    uv pip install --python /tmp/export/bin/python --no-deps -r requirements.txt && \
     /tmp/export/bin/python -m model_export --out /opt/model && \
     rm -rf /tmp/export
 
@@ -71,9 +72,10 @@ RUN --mount=type=secret,id=ca_bundle \
     --mount=type=bind,from=uv,source=/usr/local/bin/uv,target=/usr/local/bin/uv \
     --mount=type=bind,source=requirements/heavy.txt,target=/tmp/heavy.txt \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
+    export UV_NO_CACHE=1 && \
     uv venv /app/.venv && \
     if [ "$WITH_HEAVY" = 1 ]; then \
-      UV_COMPILE_BYTECODE=0 uv pip install --no-cache --python /app/.venv/bin/python \
+      UV_COMPILE_BYTECODE=0 uv pip install --python /app/.venv/bin/python \
         --no-deps -r /tmp/heavy.txt; \
     fi && \
     ls "$(/app/.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" \

@@ -113,11 +113,14 @@ class KeywordIndex:
             writer.commit()
         except BaseException:
             writer.rollback()
+            self._pending = False
             raise
         finally:
-            self._pending = False
             writer.wait_merging_threads()  # ends the writer: the folder's lock is released
         self._index.reload()
+        # Only now: a search that finds nothing pending (it reads the flag without the lock)
+        # must find the reloaded searcher, not the one from before this commit.
+        self._pending = False
 
     def flush(self) -> None:
         """Commit pending changes and make them visible to searches."""

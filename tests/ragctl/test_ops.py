@@ -22,7 +22,8 @@ def test_df_explains_every_byte_against_the_budget(ragctl: Any, built: dict[str,
     parts = _parts(report)
     assert report["docker_bytes"] == sum(p["bytes"] for p in report["parts"])
     kept = next(p for p in report["parts"] if p["name"].endswith("version(s) kept"))
-    assert kept["bytes"] >= built["size_bytes"] and kept["kind"] == disk.NEEDED
+    # `docker system df` prints sizes rounded to 4 digits ("623.2MB")
+    assert kept["bytes"] >= 0.999 * built["size_bytes"] and kept["kind"] == disk.NEEDED
     runtime = parts["runtime uv cache"]["bytes"]
     containers = parts["containers (their own layers)"]["bytes"]
     assert runtime > 0
