@@ -15,7 +15,7 @@ from api.auth import redact_access_log
 from src.config import Settings
 from src.errors import RagError, StoreUnavailableError
 from src.service import RagService
-from src.store.pg_database import redacted
+from src.wiring import open_service
 
 log = logging.getLogger("rag_api")
 # First and longest pause between start-up's tries to reach the database, in seconds.
@@ -45,9 +45,7 @@ class ServiceHolder:
 
     async def load(self, settings: Settings) -> None:
         try:
-            self.service = await asyncio.to_thread(
-                RagService.open, settings, self._wait_for_database
-            )
+            self.service = await asyncio.to_thread(open_service, settings, self._wait_for_database)
         except RagError as exc:
             self.problem = f"start-up failed: {exc.message}" + (
                 f" ({exc.hint})" if exc.hint else ""
@@ -57,13 +55,8 @@ class ServiceHolder:
             self.problem = f"start-up failed: {type(exc).__name__}: {exc}"
             log.exception("start-up failed")
         else:
-            log.info("ready: model %s, store %s", self.service.embedder.name, _where(settings))
-
-
-def _where(settings: Settings) -> str:
-    if settings.postgres:
-        return f"postgres {redacted(settings.database_url.get_secret_value())}"
-    return str(settings.database_path)
+            service = self.service
+            log.info("ready: model %s, store %s", service.embedding_model, service.where)
 
 
 def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

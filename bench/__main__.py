@@ -14,7 +14,15 @@ import os
 from pathlib import Path
 
 from bench import report
+from bench.ann import ann
+from bench.build import ragctl_json
+from bench.lifecycle import lifecycle
+from bench.postgres import postgres
+from bench.publish import publish
+from bench.quality import quality
 from bench.report import Record
+from bench.serving import serving
+from bench.ship import ship
 
 QUICK = {
     "reps": 1,
@@ -41,8 +49,6 @@ FULL = {
 
 
 def _lifecycle(args: argparse.Namespace) -> list[Record]:
-    from bench.lifecycle import lifecycle
-
     records: list[Record] = []
     for variant in ("reference", "rag-api"):
         records += lifecycle(variant, args.reps, args.cycles)
@@ -53,35 +59,24 @@ def _lifecycle(args: argparse.Namespace) -> list[Record]:
 
 
 def _ship(args: argparse.Namespace) -> list[Record]:
-    from bench.ship import ship
-
     return ship(args.image, args.reps)
 
 
 def _serving(args: argparse.Namespace) -> list[Record]:
-    from bench.build import ragctl_json
-    from bench.serving import serving
-
     # The service image on the local engine, for container cold starts (cached if built).
     image = ragctl_json("build", "--image", args.image, "--version", "serving")["ref"]
     return serving(image, args.sizes, args.reps, args.ingest_chunks, args.load_seconds, args.stores)
 
 
 def _postgres(args: argparse.Namespace) -> list[Record]:
-    from bench.postgres import postgres
-
     return postgres(args.sizes, args.load_seconds, args.stores)
 
 
 def _ann(args: argparse.Namespace) -> list[Record]:
-    from bench.ann import ann
-
     return ann(args.ann_size, args.ann_real, queries=500)
 
 
 def _quality(args: argparse.Namespace) -> list[Record]:
-    from bench.quality import quality
-
     return quality(args.quality_sets, args.quality_subset)
 
 
@@ -139,13 +134,13 @@ def main() -> int:
     if os.geteuid() != 0 and args.suite in ("lifecycle", "ship", "all"):
         raise SystemExit("the Docker suites start a second engine and the ECR rig: run as root")
     if args.suite in SUITES:
-        written = report.publish(args.out, args.suite, SUITES[args.suite](args), args.quick)
+        written = publish(args.out, args.suite, SUITES[args.suite](args), args.quick)
     else:
         for name, run in SUITES.items():
             if args.suite == "all":  # each suite's records are kept as soon as it is done
                 report.write(args.out, name, run(args), args.quick)
         records = [r for name in SUITES for r in report.read(args.out / f"{name}.json")]
-        written = report.publish(args.out, "all", records, args.quick)
+        written = publish(args.out, "all", records, args.quick)
     print(written.read_text())
     return 0
 

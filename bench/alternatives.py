@@ -24,13 +24,13 @@ import numpy as np
 
 from bench import fill
 from bench.report import Record, percentile
-from src.config import Settings
-from src.embedding import Matrix, OnnxEmbedder
-from src.models import Filters, SearchMode
+from src.embedding import OnnxEmbedder
+from src.models import Filters, Matrix, SearchMode
 from src.retrieval import Retriever
-from src.store import SQLiteStore
-from src.store.ann import exact_search
-from src.store.keyword import titled_text
+from src.store import Store, StoreOptions, open_store
+from src.store.sqlite.ann import exact_search
+from src.store.sqlite.connection import store_file
+from src.text.terms import titled_text
 
 Array = np.ndarray[Any, Any]
 K = 10
@@ -181,8 +181,8 @@ class RagApi:
         """Already filled (bench/fill.py): measured as it stands."""
 
     def open(self, folder: Path) -> None:
-        database = Settings(storage_dir=self._storage).database_path
-        self._store = SQLiteStore(database, self._embedder.dimension)
+        options = StoreOptions(self._embedder.dimension)
+        self._store: Store = open_store(self._storage, options).store
         self._retriever = Retriever(self._store, self._embedder)
 
     def search(self, mode: str, text: str, vector: Array) -> list[int]:
@@ -275,7 +275,7 @@ def compare(
     chunks, over the chunks stored in `storage`, asked `texts` (and as many Gaussian
     queries); `scratch` holds the others' copies."""
     model = OnnxEmbedder.load(model_dir, batch_size=32)
-    chunks = read_chunks(Settings(storage_dir=storage).database_path, model.dimension)
+    chunks = read_chunks(store_file(storage), model.dimension)
     real = model.embed(texts)
     fitted = fill.Gaussian(chunks.vectors[: fill.EMBEDDED], np.random.default_rng(5))
     gaussian = fitted.sample(len(texts))

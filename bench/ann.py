@@ -24,7 +24,7 @@ from bench import corpus, fill
 from bench.report import Record
 from bench.serving import MODEL_DIR, _queries, rss_bytes
 from src.embedding import OnnxEmbedder
-from src.store.ann import exact_search
+from src.store.sqlite.ann import exact_search
 
 Array = np.ndarray[Any, Any]
 CACHE = Path(__file__).resolve().parent / "results" / "tmp"

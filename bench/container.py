@@ -8,22 +8,23 @@ import uuid
 from pathlib import Path
 
 from bench.report import Record, summarize
-from ragctl.docker import Docker
+from ragctl.docker import Docker, Run
 from rig.ecr import free_port
 from rig.poller import wait_ok
 
 
 def _run_to_ready(image: str, storage: Path | None) -> float:
     name, port = f"rag-api-bench-cold-{uuid.uuid4().hex[:6]}", free_port()
-    volume = ["-v", f"{storage}:/app/rag_local_storage"] if storage else []
+    volumes = (f"{storage}:/app/rag_local_storage",) if storage else ()
+    publish = (f"127.0.0.1:{port}:8000",)
     started = time.monotonic()
     docker = Docker()
-    docker.run("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8000", *volume, image)
+    docker.start_container(Run(image, name=name, publish=publish, volumes=volumes))
     try:
         wait_ok(f"http://127.0.0.1:{port}/ready")
         return time.monotonic() - started
     finally:
-        docker.run("rm", "-f", "-v", name, check=False)
+        docker.remove_container(name, volumes=True)
 
 
 def cold_starts(image: str, storage: Path | None, reps: int, variant: str) -> Record:

@@ -30,7 +30,8 @@ from src.config import Settings
 from src.embedding import OnnxEmbedder, normalize_rows
 from src.ingest import Ingestor
 from src.parsing import extract_text
-from src.store import SQLiteStore
+from src.store import StoreOptions, open_store
+from src.store.sqlite.connection import store_file
 
 EMBEDDED = 5000  # chunks that get the model's own vectors; the rest are Gaussian samples
 
@@ -126,7 +127,7 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
     embedder = OnnxEmbedder.load(model_dir, batch_size=32)
     storage.mkdir(parents=True, exist_ok=True)
     # Indexes are built once at the end, on every core (per document they take hours at 1M).
-    store = SQLiteStore(settings.database_path, embedder.dimension, bulk_load=True)
+    store = open_store(storage, StoreOptions(embedder.dimension, bulk_load=True)).store
     ingestor = Ingestor(
         store,
         embedder,
@@ -137,7 +138,7 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
         max_chars=settings.max_document_chars,
     )
     vectors_for = _Vectors(embedder, embedded, np.random.default_rng(7))
-    stored = _stored_chunks(settings.database_path)
+    stored = _stored_chunks(store_file(storage))
     try:
         for title, text in documents():
             if stored >= target:
@@ -151,4 +152,4 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
         return stored
     finally:
         store.close()
-        SQLiteStore(settings.database_path, embedder.dimension).close()
+        open_store(storage, StoreOptions(embedder.dimension)).close()

@@ -1,8 +1,8 @@
 """Tuning hybrid fusion on one set's queries: the dense and keyword rankings of each query are
 fetched once through the API, then fused here with the service's own function
 (src.retrieval.reciprocal_rank_fusion) for every RRF constant and dense weight in a grid, and
-scored like bench/quality.py scores the service. The service's constants are the best on the
-set they were tuned on; the other sets are reported with them, untuned."""
+scored like bench/quality.py scores the service (bench/scoring.py). The service's constants are
+the best on the set they were tuned on; the other sets are reported with them, untuned."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import itertools
 
 import httpx
 
-from bench.quality import TOP_CHUNKS, BeirSet, ndcg_at_10, ranked, retrieve
 from bench.report import Record
+from bench.scoring import TOP_CHUNKS, BeirSet, ndcg_at_10, ranked, retrieve
 from src.retrieval import reciprocal_rank_fusion
 
 CONSTANTS = (5, 10, 20, 40, 60, 100)

@@ -13,35 +13,26 @@ own queries (ArguAna's are whole paragraphs) at the API's usual top_k, one clien
 from __future__ import annotations
 
 import json
-import math
 import random
 import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
+from bench.fusion import grid
 from bench.report import Record, percentile
+from bench.scoring import BeirSet, ndcg_at_10, ranked, recall_at_100, retrieve
 from bench.serving import ROOT, _start, _stop
 
 EVAL = ROOT.parent / "shared" / "eval"
 SETS = ("nfcorpus", "arguana", "xquad-zh")
 MODES = ("hybrid", "dense", "keyword")
-TOP_CHUNKS = 100
 UPLOADERS = 4
 LATENCY_QUERIES = 300
 LATENCY_TOP_K = 5
-
-
-@dataclass(frozen=True)
-class BeirSet:
-    name: str
-    corpus: dict[str, tuple[str, str]]  # id -> (title, text)
-    queries: dict[str, str]
-    qrels: dict[str, dict[str, int]]  # query id -> {document id: grade > 0}
 
 
 def _jsonl(path: Path) -> Iterator[dict[str, str]]:
@@ -96,36 +87,6 @@ def ingest(url: str, beir: BeirSet) -> dict[str, list[str]]:
     return stored
 
 
-def retrieve(http: httpx.Client, query: str, mode: str) -> list[tuple[int, str]]:
-    """The top chunks for `query`, best first, as (chunk id, service document id)."""
-    body = {"query": query, "top_k": TOP_CHUNKS, "mode": mode}
-    response = http.post("/v1/retrieve", json=body)
-    response.raise_for_status()
-    return [(hit["chunk_id"], hit["document_id"]) for hit in response.json()["results"]]
-
-
-def ranked(document_ids: list[str], stored: dict[str, list[str]], query_id: str) -> list[str]:
-    """BEIR ids in the order of their best chunk (given as its document's id, chunk by
-    chunk), without the query's own id (ArguAna's rule)."""
-    order: dict[str, None] = {}
-    for document_id in document_ids:
-        for beir_id in stored.get(document_id, []):
-            if beir_id != query_id:
-                order.setdefault(beir_id)
-    return list(order)
-
-
-def ndcg_at_10(ranking: list[str], grades: dict[str, int]) -> float:
-    dcg = sum(grades.get(d, 0) / math.log2(i + 2) for i, d in enumerate(ranking[:10]))
-    ideal = sorted(grades.values(), reverse=True)[:10]
-    best = sum(g / math.log2(i + 2) for i, g in enumerate(ideal))
-    return dcg / best if best else 0.0
-
-
-def recall_at_100(ranking: list[str], grades: dict[str, int]) -> float:
-    return len(set(ranking[:100]) & set(grades)) / len(grades) if grades else 0.0
-
-
 def evaluate(
     url: str, beir: BeirSet, mode: str, stored: dict[str, list[str]]
 ) -> tuple[float, float]:
@@ -171,8 +132,6 @@ def _records(
 def quality_of(beir: BeirSet, subset: bool = False) -> list[Record]:
     """Every mode, then dense search again with the index bypassed, on one fresh store; on a
     whole set also the hybrid fusion grid (bench/fusion.py)."""
-    from bench.fusion import grid
-
     records = []
     with tempfile.TemporaryDirectory(prefix="rag-quality-") as tmp:
         storage = Path(tmp)

@@ -111,30 +111,6 @@ def side_by_side(records: list[Record]) -> str:
     return "\n".join(lines)
 
 
-def publish(out: Path, name: str, records: list[Record], quick: bool) -> Path:
-    """JSON records, the chart, and a markdown report with goals and figures."""
-    from bench import chart, goals
-
-    write(out, name, records, quick)
-    facts = machine()
-    parts = [
-        f"# Benchmark results: `{name}`{' (quick form)' if quick else ''}",
-        f"Machine: {facts['processor']}, {facts['cpu_count']} CPUs, {facts['platform']}, "
-        f"Python {facts['python']}; run {facts['date']}.",
-        "Medians, with (min-max) where a figure was repeated.",
-        "## Goals",
-        goals.table(records),
-        "## Figures, side by side",
-        side_by_side(records),
-    ]
-    if any(r.scenario.endswith("cold_build") or r.scenario == "update_disk" for r in records):
-        png = chart.draw(records, out / f"{name}.png")
-        parts.append(f"![build times and disk over update cycles]({png.name})")
-    path = out / f"{name}.md"
-    path.write_text("\n\n".join(parts) + "\n")
-    return path
-
-
 def table(records: list[Record]) -> str:
     lines = [
         "| scenario | variant | metric | median | min-max | unit | runs |",

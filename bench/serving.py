@@ -123,12 +123,12 @@ def _bare_model_rate(documents: list[tuple[str, str]]) -> float:
     from src.embedding import OnnxEmbedder
     from src.ingest import Ingestor
     from src.parsing import extract_text
-    from src.store import SQLiteStore
+    from src.store import StoreOptions, open_store
 
     settings = Settings(model_dir=MODEL_DIR)
     embedder = OnnxEmbedder.load(MODEL_DIR, settings.embed_batch_size, settings.embed_threads)
     with tempfile.TemporaryDirectory(prefix="rag-bare-") as tmp:
-        store = SQLiteStore(Path(tmp) / "rag.sqlite3", embedder.dimension)
+        store = open_store(Path(tmp), StoreOptions(embedder.dimension)).store
         ingestor = Ingestor(
             store,
             embedder,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bench.build import ragctl_json
-from ragctl.docker import Docker
+from ragctl.docker import Build, Docker, Run
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_DOCKERFILE = ROOT / "bench" / "reference" / "Dockerfile"
@@ -51,14 +51,16 @@ class Reference:
     container: str = "rag-api-reference-bench"
 
     def build(self, source: Path, version: str, heavy: bool = False) -> float:
-        command = ["buildx", "build", "--progress=plain", "--load", "-f", str(REFERENCE_DOCKERFILE)]
         ca_bundle = os.environ.get("RAG_CA_BUNDLE")
-        if ca_bundle:
-            command += ["--secret", f"id=ca_bundle,src={ca_bundle}"]
-        if heavy:
-            command += ["--build-arg", "WITH_HEAVY=1"]
+        build = Build(
+            context=source,
+            dockerfile=REFERENCE_DOCKERFILE,
+            tags=(f"{self.image}:{version}",),
+            secrets={"ca_bundle": ca_bundle} if ca_bundle else {},
+            build_args={"WITH_HEAVY": "1"} if heavy else {},
+        )
         started = time.monotonic()
-        self.docker.run(*command, "-t", f"{self.image}:{version}", str(source))
+        self.docker.buildx_build(build)
         return time.monotonic() - started
 
     def size(self, version: str) -> int:
@@ -69,15 +71,20 @@ class Reference:
     ) -> None:
         """The reference's scripts/update.sh, step by step (it tags one `latest` only)."""
         self.build(source, "latest", heavy)
-        self.docker.run("stop", self.container, check=False)
-        self.docker.run("rm", self.container, check=False)
-        self.docker.run(
-            *("run", "-d", "--name", self.container, "-p", f"{port}:8000"),
-            *("-v", f"{data}:/app/rag_local_storage", "-v", f"{MODEL_DIR}:/app/model:ro"),
-            *("-e", "RAG_MODEL_DIR=/app/model", "-e", "RAG_STORAGE_DIR=/app/rag_local_storage"),
-            f"{self.image}:latest",
+        self.docker.stop_container(self.container, missing_ok=True)
+        self.docker.remove_container(self.container, force=False)
+        volumes = (f"{data}:/app/rag_local_storage", f"{MODEL_DIR}:/app/model:ro")
+        env = {"RAG_MODEL_DIR": "/app/model", "RAG_STORAGE_DIR": "/app/rag_local_storage"}
+        self.docker.start_container(
+            Run(
+                f"{self.image}:latest",
+                name=self.container,
+                publish=(f"{port}:8000",),
+                volumes=volumes,
+                env=env,
+            )
         )
-        self.docker.run("image", "prune", "-f")
+        self.docker.prune_dangling_images()
 
     def stop(self) -> None:
         self.docker.remove_container(self.container)

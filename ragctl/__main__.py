@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -23,7 +22,7 @@ from ragctl.commands import (
     versions,
 )
 from ragctl.errors import RagctlError
-from ragctl.output import set_json
+from ragctl.output import Printer, Report, printer
 
 COMMANDS: dict[str, tuple[ModuleType, str]] = {
     "build": (build, "build the image, tagged with the git version and latest"),
@@ -58,33 +57,32 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    set_json(args.json)
+    out = printer(args.json)  # the one place text or JSON is chosen
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="ragctl: %(message)s",
         stream=sys.stderr,
     )
-    command: Callable[[argparse.Namespace], int] = COMMANDS[args.command][0].main
+    command: Callable[[argparse.Namespace], Report] = COMMANDS[args.command][0].main
+    return _run(command, args, out)
+
+
+def _run(
+    command: Callable[[argparse.Namespace], Report], args: argparse.Namespace, out: Printer
+) -> int:
+    """Run the command and print what it returns, or its error, mapped to an exit code."""
     try:
-        return command(args)
+        report = command(args)
     except RagctlError as exc:
         if os.environ.get("RAGCTL_DEBUG"):
             raise
-        _report(exc, args.json)
+        out.error(exc)
         return exc.exit_code
     except KeyboardInterrupt:
         print("ragctl: interrupted", file=sys.stderr)
         return 130
-
-
-def _report(exc: RagctlError, as_json: bool) -> None:
-    if as_json:
-        print(json.dumps({"error": exc.message, "hint": exc.hint, "details": exc.details}))
-    print(f"ragctl: error: {exc.message}", file=sys.stderr)
-    if exc.hint:
-        print(f"ragctl: hint: {exc.hint}", file=sys.stderr)
-    if exc.details:
-        print(exc.details, file=sys.stderr)
+    out.result(report)
+    return report.exit_code
 
 
 if __name__ == "__main__":

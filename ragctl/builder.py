@@ -10,7 +10,7 @@ from typing import Any
 
 from ragctl import config, disk
 from ragctl.buildkit import BuildLog, Step
-from ragctl.docker import Docker, local_free_bytes
+from ragctl.docker import Build, Docker, local_free_bytes
 from ragctl.errors import RagctlError
 from ragctl.output import human_bytes, progress
 from ragctl.version import current_version
@@ -81,27 +81,35 @@ def ensure_disk(docker: Docker, options: BuildOptions) -> None:
         )
 
 
-def build_args(options: BuildOptions, version: str) -> list[str]:
-    """`docker buildx build`'s arguments for `options`, tagged `version` and `latest`."""
+def build_spec(options: BuildOptions, version: str) -> Build:
+    """The `docker buildx build` of `options`, tagged `version` and `latest`."""
     image = options.image
-    args = [
-        *("buildx", "build", "--progress=plain", "--load"),
-        *("-f", str(options.source / "Dockerfile"), "-t", f"{image}:{version}"),
-        *("-t", f"{image}:latest", "--label", f"{config.VERSION_LABEL}={version}"),
-        *("--label", f"{config.REVISION_LABEL}={version.split('-')[0]}"),
-        *("--label", f"{config.BUILD_STARTED_LABEL}={datetime.now(UTC).isoformat()}"),
-    ]
-    if options.ca_bundle:
-        if not Path(options.ca_bundle).is_file():
-            raise RagctlError(f"CA bundle {options.ca_bundle} does not exist")
-        args += ["--secret", f"id=ca_bundle,src={options.ca_bundle}"]
+    labels = {
+        config.VERSION_LABEL: version,
+        config.REVISION_LABEL: version.split("-")[0],
+        config.BUILD_STARTED_LABEL: datetime.now(UTC).isoformat(),
+    }
     # Cache metadata in the image itself, so that a pushed image seeds a fresh builder's cache.
-    args += ["--build-arg", "BUILDKIT_INLINE_CACHE=1"]
+    build_args = {"BUILDKIT_INLINE_CACHE": "1"}
     if options.with_heavy:
-        args += ["--build-arg", "WITH_HEAVY=1"]
-    for cache in options.cache_from:
-        args += ["--cache-from", cache]
-    return [*args, str(options.source)]
+        build_args["WITH_HEAVY"] = "1"
+    return Build(
+        context=options.source,
+        dockerfile=options.source / "Dockerfile",
+        tags=(f"{image}:{version}", f"{image}:latest"),
+        labels=labels,
+        secrets=_ca_secret(options.ca_bundle),
+        build_args=build_args,
+        cache_from=options.cache_from,
+    )
+
+
+def _ca_secret(ca_bundle: str | None) -> dict[str, str]:
+    if not ca_bundle:
+        return {}
+    if not Path(ca_bundle).is_file():
+        raise RagctlError(f"CA bundle {ca_bundle} does not exist")
+    return {"ca_bundle": ca_bundle}
 
 
 def build(docker: Docker, options: BuildOptions) -> BuildReport:
@@ -117,7 +125,7 @@ def build(docker: Docker, options: BuildOptions) -> BuildReport:
 
     progress(f"building {options.image}:{version}")
     started = time.monotonic()
-    docker.run(*build_args(options, version), on_line=on_line)
+    docker.buildx_build(build_spec(options, version), on_line=on_line)
     seconds = time.monotonic() - started
     # The model layer exists now: a cache mount an earlier Dockerfile kept for its export
     # (PyTorch's wheels, ~6 GB) serves no build any more.

@@ -37,9 +37,6 @@ class Project:
             env["RAG_PUBLISHED_PORT"] = str(port)
         return Docker(docker.engine, env)
 
-    def compose(self, docker: Docker, *args: str) -> None:
-        docker.run("compose", "--project-directory", str(self.directory), *args, cwd=self.directory)
-
 
 def start(docker: Docker, project: Project, image: str, port: int | None, timeout: float) -> str:
     """Start `image` (repository:version) as compose's service; returns its container."""
@@ -47,12 +44,12 @@ def start(docker: Docker, project: Project, image: str, port: int | None, timeou
     docker.tag(image, f"{repository}:latest")  # the image compose.yaml names
     composer = project.client(docker, repository, port)
     progress(f"starting {image} as {project.name}'s {config.COMPOSE_SERVICE} (docker compose)")
-    project.compose(composer, "up", "-d", "--no-build", "--no-deps", config.COMPOSE_SERVICE)
+    composer.compose_up(project.directory, config.COMPOSE_SERVICE)
     name = service.compose_container(docker, project.name)
     if name and docker.wait_container_ready(name, timeout):
         return name
     logs = docker.logs_tail(name) if name else ""
-    project.compose(composer, "rm", "--stop", "--force", config.COMPOSE_SERVICE)
+    composer.compose_remove(project.directory, config.COMPOSE_SERVICE)
     raise RagctlError(
         f"{image} never got ready; nothing was serving before, and nothing is now",
         hint="fix the image and retry; its last log lines follow",

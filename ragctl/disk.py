@@ -12,7 +12,6 @@ The budget is the images kept and their containers + the runtime's uv cache + th
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ragctl import config, retention
-from ragctl.docker import Docker, parse_size
+from ragctl.docker import BuildCacheRecord, Docker, parse_size
+from ragctl.docker import cache_records as cache_records  # parsed by the client
 
 # The Dockerfile's cache mount for the runtime's uv (its `target=`): the one kept.
 RUNTIME_UV_CACHE = "/root/.cache/rag-uv-runtime"
@@ -34,14 +34,8 @@ PRUNE = "ragctl prune"
 
 
 @dataclass(frozen=True)
-class CacheRecord:
-    """One BuildKit cache record, as `docker buildx du --verbose` lists it."""
-
-    id: str
-    type: str
-    size: int
-    description: str
-    shared: bool
+class CacheRecord(BuildCacheRecord):
+    """A BuildKit cache record, as rag-api's builds use it."""
 
     @property
     def mount(self) -> bool:
@@ -71,38 +65,12 @@ class Part:
     reclaim: str = ""
 
 
-def cache_records(verbose_du: str) -> list[dict[str, str]]:
-    """`docker buildx du --verbose` prints one "Key: value" block per cache record."""
-    records = []
-    for block in verbose_du.strip().split("\n\n"):
-        fields = dict(line.split(":", 1) for line in block.splitlines() if ":" in line)
-        records.append({key.strip(): value.strip() for key, value in fields.items()})
-    return records
-
-
 def build_cache(docker: Docker) -> list[CacheRecord]:
-    out = docker.run("buildx", "du", "--verbose", check=False).stdout
-    return [
-        CacheRecord(
-            r["ID"],
-            r.get("Type", ""),
-            int(parse_size(r.get("Size", "0B"))),
-            r.get("Description", ""),
-            r.get("Shared", "false") == "true",
-        )
-        for r in cache_records(out)
-        if "ID" in r
-    ]
+    return [CacheRecord(**asdict(record)) for record in docker.build_cache()]
 
 
 def runtime_cache_bytes(records: list[CacheRecord]) -> int:
     return sum(r.size for r in records if r.runtime_uv_cache)
-
-
-def _images(docker: Docker) -> list[dict[str, Any]]:
-    out = docker.run("system", "df", "-v", "--format", "{{json .}}").stdout
-    images: list[dict[str, Any]] = json.loads(out).get("Images") or []
-    return images
 
 
 def _unique(row: dict[str, Any]) -> int:
@@ -119,7 +87,7 @@ def kept_images_bytes(rows: list[dict[str, Any]]) -> int:
 
 
 def _image_parts(docker: Docker, image: str, keep: int, all_images: int) -> list[Part]:
-    rows = {r["ID"]: r for r in _images(docker)}  # one row per tag: several share an ID
+    rows = {r["ID"]: r for r in docker.image_disk_usage()}  # one row per tag: several share an ID
     ours = retention.tags(docker, image)
     doomed = {t.image_id for t in retention.to_remove(ours, keep, retention.protected_ids(docker))}
     ours_ids = {t.image_id for t in ours}
@@ -164,10 +132,6 @@ def cache_parts(records: list[CacheRecord], allowance: int) -> list[Part]:
     ]
 
 
-def _system_rows(docker: Docker) -> dict[str, int]:
-    return {row["Type"]: int(parse_size(row["Size"])) for row in docker.json_lines("system", "df")}
-
-
 def _total(parts: list[Part], *kinds: str) -> int:
     return sum(p.bytes for p in parts if p.kind in kinds)
 
@@ -178,7 +142,7 @@ def report(docker: Docker, image: str, keep: int, allowance: str) -> dict[str, A
     usage = shutil.disk_usage(root if Path(root).exists() else "/")
     allowed = int(parse_size(allowance))
     records = build_cache(docker)
-    system = _system_rows(docker)
+    system = docker.disk_usage()
     images = _image_parts(docker, image, keep, system.get("Images", 0))
     containers = Part("containers (their own layers)", system.get("Containers", 0), NEEDED)
     parts = [
@@ -211,7 +175,7 @@ def drop_earlier_mounts(docker: Docker) -> list[CacheRecord]:
     records = build_cache(docker)
     for record in records:
         if record.earlier_mount:
-            docker.run("builder", "prune", "-f", "--filter", f"id={record.id}")
+            docker.builder_prune(record_id=record.id)
     return [r for r in records if not r.earlier_mount]
 
 
@@ -225,10 +189,7 @@ def prune_build_cache(docker: Docker, allowance: str, last_build: datetime | Non
         return  # no build to tell what the next one needs: no layer is removed
     unused_s = max(int((datetime.now(UTC) - last_build).total_seconds()), 1)
     keep = int(parse_size(allowance)) + runtime_cache_bytes(records)
-    docker.run(
-        *("builder", "prune", "-f", "--filter", "type=regular"),
-        *("--filter", f"until={unused_s}s", "--keep-storage", str(keep)),
-    )
+    docker.builder_prune(record_type="regular", unused_for_s=unused_s, keep_storage=keep)
 
 
 def last_build_start(docker: Docker, image: str) -> datetime | None:
@@ -246,5 +207,5 @@ def last_build_start(docker: Docker, image: str) -> datetime | None:
 def safe_prune(docker: Docker, image: str, allowance: str) -> None:
     """Dangling images, and build cache beyond the allowance, on this client's engine only:
     nothing that makes the next code-only or light dependency build download again."""
-    docker.run("image", "prune", "-f")
+    docker.prune_dangling_images()
     prune_build_cache(docker, allowance, last_build_start(docker, image))

@@ -170,9 +170,7 @@ def login(docker: Docker, creds: Credentials, force: bool = False) -> bool:
     if not force and not needs_login(logins.get(creds.registry), time.time()):
         return False
     progress(f"logging in to {creds.registry}")
-    docker.run(
-        "login", "--username", creds.user, "--password-stdin", creds.registry, stdin=creds.password
-    )
+    docker.login(creds.registry, creds.user, creds.password)
     logins[creds.registry] = creds.expires_at
     state.save("logins", logins)
     return True

@@ -1,30 +1,62 @@
-"""What commands print: progress on stderr, the result on stdout (as JSON with --json)."""
+"""What commands print: progress on stderr as they go; their result, which they return as a
+`Report`, printed once by `__main__` through the printer chosen there (text, or --json)."""
 
 from __future__ import annotations
 
 import json
 import sys
 import time
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
-_json_mode = False
+from ragctl.errors import RagctlError
 
 
-def set_json(enabled: bool) -> None:
-    global _json_mode
-    _json_mode = enabled
+@dataclass(frozen=True)
+class Report:
+    """A command's result: as data (--json) and as text, and the exit code it means."""
+
+    data: dict[str, Any]
+    text: str
+    exit_code: int = 0
+
+
+class Printer(Protocol):
+    def result(self, report: Report) -> None: ...
+
+    def error(self, exc: RagctlError) -> None: ...
+
+
+class TextPrinter:
+    def result(self, report: Report) -> None:
+        print(report.text)
+
+    def error(self, exc: RagctlError) -> None:
+        print(f"ragctl: error: {exc.message}", file=sys.stderr)
+        if exc.hint:
+            print(f"ragctl: hint: {exc.hint}", file=sys.stderr)
+        if exc.details:
+            print(exc.details, file=sys.stderr)
+
+
+class JsonPrinter(TextPrinter):
+    """The result as JSON on stdout; an error too, and on stderr as text as well."""
+
+    def result(self, report: Report) -> None:
+        print(json.dumps(report.data, indent=2, default=str))
+
+    def error(self, exc: RagctlError) -> None:
+        print(json.dumps({"error": exc.message, "hint": exc.hint, "details": exc.details}))
+        super().error(exc)
+
+
+def printer(as_json: bool) -> Printer:
+    return JsonPrinter() if as_json else TextPrinter()
 
 
 def progress(message: str) -> None:
     """A step of a long command; kept off stdout so --json output stays parseable."""
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def result(data: dict[str, Any], human: str) -> None:
-    if _json_mode:
-        print(json.dumps(data, indent=2, default=str))
-    else:
-        print(human)
 
 
 def human_bytes(size: float) -> str:

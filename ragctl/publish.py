@@ -46,12 +46,10 @@ def _upload(docker: Docker, remote: release.Remote, local: str, remote_ref: str)
 
     docker.tag(local, remote_ref)
     try:
-        ecr.with_login_retry(
-            docker, remote.creds, lambda: docker.run("push", remote_ref, on_line=on_line)
-        )
+        ecr.with_login_retry(docker, remote.creds, lambda: docker.push(remote_ref, on_line=on_line))
     finally:
         # Only the tag goes: the image stays under its local name, which retention manages.
-        docker.run("image", "rm", remote_ref, check=False)
+        docker.remove_image(remote_ref, missing_ok=True)
     return log
 
 

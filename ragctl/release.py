@@ -99,6 +99,4 @@ def remote_versions(remote: Remote) -> list[RemoteVersion]:
 
 def puller(remote: Remote, ref: str) -> Callable[[Docker], Any]:
     """Pulls `ref` onto the engine of the client it is given, logged in to the registry."""
-    return lambda docker: ecr.with_login_retry(
-        docker, remote.creds, lambda: docker.run("pull", ref)
-    )
+    return lambda docker: ecr.with_login_retry(docker, remote.creds, lambda: docker.pull(ref))

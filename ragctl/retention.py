@@ -3,8 +3,8 @@ back to, whatever a container uses, and `latest`. (Build cache: ragctl/disk.py.)
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
+from typing import Any
 
 from ragctl.docker import Docker
 from ragctl.history import HISTORY_LABEL, read_history
@@ -21,12 +21,12 @@ class ImageTag:
 
 def tags(docker: Docker, image: str) -> list[ImageTag]:
     """Every tag of `image` on the engine, newest first."""
-    rows = docker.json_lines("image", "ls", image, "--no-trunc")
+    rows = docker.image_rows(image)
     refs = [f"{image}:{row['Tag']}" for row in rows if row["Tag"] != "<none>"]
     if not refs:
         return []
     # One `docker image inspect` for every tag; it answers in the order asked.
-    inspected = json.loads(docker.run("image", "inspect", *refs).stdout)
+    inspected = docker.images_inspect(*refs)
     found = [
         ImageTag(ref, ref.rsplit(":", 1)[1], data["Id"], data["Created"], int(data["Size"]))
         for ref, data in zip(refs, inspected, strict=True)
@@ -34,12 +34,9 @@ def tags(docker: Docker, image: str) -> list[ImageTag]:
     return sorted(found, key=lambda t: t.created, reverse=True)
 
 
-def _containers(docker: Docker) -> list[dict[str, object]]:
+def _containers(docker: Docker) -> list[dict[str, Any]]:
     names = docker.container_names()
-    if not names:
-        return []
-    found: list[dict[str, object]] = json.loads(docker.run("container", "inspect", *names).stdout)
-    return found
+    return docker.containers_inspect(*names) if names else []
 
 
 def protected_ids(docker: Docker) -> set[str]:
@@ -48,7 +45,7 @@ def protected_ids(docker: Docker) -> set[str]:
     containers = _containers(docker)
     refs = set()
     for container in containers:
-        labels = container["Config"]["Labels"] or {}  # type: ignore[index]
+        labels = container["Config"]["Labels"] or {}
         if HISTORY_LABEL in labels:
             refs |= {entry.ref for entry in read_history(labels)[0]}
     in_use = {str(c["Image"]) for c in containers}
@@ -68,19 +65,18 @@ def apply(docker: Docker, image: str, keep: int) -> list[str]:
     dangling image; returns the refs removed."""
     doomed = to_remove(tags(docker, image), keep, protected_ids(docker))
     for tag in doomed:
-        docker.run("image", "rm", tag.ref)
-    docker.run("image", "prune", "-f")
+        docker.remove_image(tag.ref)
+    docker.prune_dangling_images()
     return [t.ref for t in doomed]
 
 
 def remove_unprotected(docker: Docker) -> list[str]:
     """The deep clean's image part: every image no container uses and no history protects."""
     keep = protected_ids(docker)
-    listed = docker.run("image", "ls", "-q", "--no-trunc").stdout.split()
-    doomed = sorted(set(listed) - keep)
+    doomed = sorted(set(docker.all_image_ids()) - keep)
     for image_id in doomed:
-        docker.run("image", "rm", "-f", image_id, check=False)
-    docker.run("image", "prune", "-f")
+        docker.remove_image(image_id, force=True, missing_ok=True)
+    docker.prune_dangling_images()
     return doomed
 
 
@@ -88,5 +84,5 @@ def deep_clean(docker: Docker) -> list[str]:
     """The reference's manual deep clean, minus what a rollback needs: every unprotected
     image and the whole build cache (the uv download cache too)."""
     removed = remove_unprotected(docker)
-    docker.run("builder", "prune", "-a", "-f")
+    docker.builder_prune(everything=True)
     return removed

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ragctl import compose, config, retention, service
-from ragctl.docker import Docker, local_free_bytes
+from ragctl.docker import Docker, Run, local_free_bytes
 from ragctl.errors import RagctlError
 from ragctl.history import Deployed, history_label, remember
 from ragctl.output import human_bytes, progress
@@ -73,8 +73,9 @@ def free_bytes(docker: Docker, helper_image: str | None) -> int | None:
     if helper_image is None:
         return None
     probe = "import shutil; print(shutil.disk_usage('/r').free)"
-    args = ["run", "--rm", "--entrypoint", "python", "-v", f"{root}:/r:ro", helper_image]
-    return int(docker.run(*args, "-c", probe).stdout.strip())
+    volumes = (f"{root}:/r:ro",)
+    run = Run(helper_image, entrypoint="python", volumes=volumes, command=("-c", probe))
+    return int(docker.run_output(run).strip())
 
 
 def ensure_image(docker: Docker, wanted: Deployable, helper: str | None, pull: Pull | None) -> bool:

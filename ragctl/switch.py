@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ragctl import config
-from ragctl.docker import Docker
+from ragctl.docker import Docker, Run
 from ragctl.errors import RagctlError
 from ragctl.output import progress
 
@@ -35,30 +35,35 @@ class ServiceSpec:
         return f"{source}:{config.CONTAINER_DATA}"
 
 
-def run_args(spec: ServiceSpec, image: str, name: str, publish: str | None) -> list[str]:
+def run_spec(spec: ServiceSpec, image: str, name: str, publish: str | None) -> Run:
     """The reference's `docker run`; the serving container gets the port, a restart policy
     and the labels. A candidate gets neither port nor restart policy: a crash stops it."""
-    args = ["run", "-d", "--name", name]
-    if publish is not None:
-        args += ["-p", publish, "--restart", "unless-stopped"]
-        for key, value in spec.labels.items():
-            args += ["--label", f"{key}={value}"]
-    # One container cannot take the host, however it was started (compose sets the same).
-    memory = config.memory_limit()
-    args += ["-v", spec.mount(), "--memory", memory, "--memory-swap", memory]
+    serving = publish is not None
     # A candidate joins the networks (to reach a database) but answers to none of the
     # service's names there.
-    for network, aliases in list(spec.networks.items())[:1]:
-        named = aliases if publish is not None else []
-        args += ["--network", network, *[f"--network-alias={a}" for a in named]]
-    if spec.env_file is not None:
-        if not spec.env_file.is_file():
-            raise RagctlError(
-                f"env file {spec.env_file} does not exist",
-                hint="create it from .env.example, or leave out --env-file",
-            )
-        args += ["--env-file", str(spec.env_file)]
-    return [*args, image]
+    first = list(spec.networks.items())[:1]
+    return Run(
+        image,
+        name=name,
+        publish=(publish,) if publish is not None else (),
+        restart="unless-stopped" if serving else None,
+        labels=spec.labels if serving else {},
+        volumes=(spec.mount(),),
+        # One container cannot take the host, however it was started (compose sets the same).
+        memory=config.memory_limit(),
+        network=first[0][0] if first else None,
+        network_aliases=tuple(first[0][1]) if first and serving else (),
+        env_file=_existing(spec.env_file),
+    )
+
+
+def _existing(env_file: Path | None) -> Path | None:
+    if env_file is not None and not env_file.is_file():
+        raise RagctlError(
+            f"env file {env_file} does not exist",
+            hint="create it from .env.example, or leave out --env-file",
+        )
+    return env_file
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,8 @@ class Switch:
 
     def check_port_owner(self) -> None:
         port, docker = self.spec.port, self.docker
-        names = docker.run("ps", "--filter", f"publish={port}", "--format", "{{.Names}}")
-        others = [name for name in names.stdout.split() if name != self.spec.name]
+        names = docker.container_names(f"publish={port}", stopped=False)
+        others = [name for name in names if name != self.spec.name]
         if others:
             raise RagctlError(
                 f"port {port} is already published by {', '.join(others)}",
@@ -84,10 +89,10 @@ class Switch:
 
     def start_and_wait(self, image: str, name: str, publish: str | None) -> tuple[bool, str]:
         self.docker.remove_container(name)
-        self.docker.run(*run_args(self.spec, image, name, publish))
+        self.docker.start_container(run_spec(self.spec, image, name, publish))
         for network, aliases in list(self.spec.networks.items())[1:]:
-            aliased = [f"--alias={a}" for a in aliases] if publish else []
-            self.docker.run("network", "connect", *aliased, network, name)
+            aliased = tuple(aliases) if publish else ()
+            self.docker.connect_network(network, name, aliased)
         ready = self.docker.wait_container_ready(name, self.spec.ready_timeout)
         return ready, "" if ready else self.docker.logs_tail(name)
 
@@ -96,8 +101,8 @@ class Switch:
         if self.spec.service_image and old_image:
             self.docker.tag(old_image, self.spec.service_image)
         if had_previous:
-            self.docker.run("rename", self.previous, self.spec.name)
-            self.docker.run("start", self.spec.name)
+            self.docker.rename_container(self.previous, self.spec.name)
+            self.docker.start_stopped(self.spec.name)
 
 
 def _refuse(image: str, why: str, logs: str) -> RagctlError:
@@ -122,8 +127,8 @@ def replace(docker: Docker, spec: ServiceSpec, image: str) -> float:
     old = docker.container(spec.name)
     docker.remove_container(switch.previous)
     if old is not None:
-        docker.run("rename", spec.name, switch.previous)
-        docker.run("stop", "-t", "10", switch.previous)
+        docker.rename_container(spec.name, switch.previous)
+        docker.stop_container(switch.previous, timeout=10)
     if spec.service_image:
         docker.tag(image, spec.service_image)
     switched = time.monotonic()

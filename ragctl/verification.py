@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from ragctl import config
-from ragctl.docker import Docker
+from ragctl.docker import Docker, Run
 from ragctl.errors import RagctlError
 
 REQUIRED = [
@@ -96,7 +96,7 @@ def _member(saved: tarfile.TarFile, name: str) -> IO[bytes]:
 def check_layers(docker: Docker, image: str) -> list[Finding]:
     with tempfile.TemporaryDirectory(prefix="ragctl-verify-") as tmp:
         archive = Path(tmp) / "image.tar"
-        docker.run("save", "-o", str(archive), image)
+        docker.save(image, archive)
         with tarfile.open(archive) as saved:
             layers = _layer_names(saved)
     problems = [
@@ -124,8 +124,8 @@ def check_files(docker: Docker, image: str) -> Finding:
         "import os, sys; missing = [p for p in sys.argv[1:] if not os.path.exists(p)]; "
         "print(' '.join(missing))"
     )
-    args = ["run", "--rm", "--entrypoint", "python", image, "-c", script, *REQUIRED]
-    out = docker.run(*args).stdout.strip()
+    run = Run(image, entrypoint="python", command=("-c", script, *REQUIRED))
+    out = docker.run_output(run).strip()
     if out:
         return Finding("files", False, f"missing: {out}")
     return Finding("files", True, "main.py, src/, api/ and the ONNX model are in /app")
@@ -139,12 +139,12 @@ def check_runs(docker: Docker, image: str, timeout: float) -> list[Finding]:
     env_file.write_text("RAG_LOG_LEVEL=info\n")
     volume = f"{data}:{config.CONTAINER_DATA}"
     try:
-        docker.run("run", "-d", "--name", name, "--env-file", str(env_file), "-v", volume, image)
+        docker.start_container(Run(image, name=name, env_file=env_file, volumes=(volume,)))
         if not docker.wait_container_ready(name, timeout):
             logs = docker.logs_tail(name)
             return [Finding("starts", False, f"never answered /ready in {timeout:g}s:\n{logs}")]
         # Plain `docker top` (ps -ef): the first column is the user, as the host names it.
-        processes = docker.run("top", name).stdout.splitlines()[1:]
+        processes = docker.processes(name)
         root = [line for line in processes if line.split()[0] in ("0", "root")]
         user = Finding(
             "non-root",

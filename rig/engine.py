@@ -41,7 +41,7 @@ class Server:
 
     def load(self, image: str) -> None:
         """Copy an image from the local engine (no registry to pull a base image from)."""
-        Docker().pipe_to(self.docker, ("save", image), ("load",))
+        Docker().copy_image_to(self.docker, image)
 
     def disk_bytes(self) -> int:
         """Bytes this engine's data root holds on disk (images, containers, build cache)."""
@@ -143,7 +143,7 @@ def start(log_dir: Path, registry_port: int = 443, internet: bool = False) -> Se
         )
     server = Server([relay, dockerd])
     deadline = time.monotonic() + 60
-    while not server.docker.ok("info"):
+    while not server.docker.answers():
         if time.monotonic() > deadline or dockerd.poll() is not None:
             server.stop()
             raise EngineError(f"the second engine did not start; see {log_dir}/server-dockerd.log")

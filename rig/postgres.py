@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from ragctl.docker import Docker
+from ragctl.docker import Docker, Run
 
 IMAGE = "pgvector/pgvector:pg17"
 PASSWORD = "test-secret-pw"  # noqa: S105 - a throwaway container's, on loopback
@@ -28,10 +28,9 @@ class PostgresServer:
     @classmethod
     def start(cls, docker: Docker, port: int) -> PostgresServer:
         name = f"rag-test-pg-{uuid.uuid4().hex[:8]}"
-        docker.run(
-            "run", "-d", "--name", name, "-e", f"POSTGRES_PASSWORD={PASSWORD}",
-            "-p", f"127.0.0.1:{port}:5432", IMAGE,
-        )  # fmt: skip
+        env = {"POSTGRES_PASSWORD": PASSWORD}
+        publish = (f"127.0.0.1:{port}:5432",)
+        docker.start_container(Run(IMAGE, name=name, env=env, publish=publish))
         server = cls(docker, name, port)
         try:
             server.wait_ready()
@@ -67,10 +66,10 @@ class PostgresServer:
         return self.url(name)
 
     def stop(self) -> None:
-        self.docker.run("stop", "-t", "5", self.name)
+        self.docker.stop_container(self.name, timeout=5)
 
     def resume(self) -> None:
-        self.docker.run("start", self.name)
+        self.docker.start_stopped(self.name)
         self.wait_ready()
 
     @contextmanager
@@ -82,4 +81,4 @@ class PostgresServer:
             self.resume()
 
     def remove(self) -> None:
-        self.docker.run("rm", "-f", "-v", self.name, check=False)
+        self.docker.remove_container(self.name, volumes=True)

@@ -128,10 +128,6 @@ class Settings(BaseSettings):
     def postgres(self) -> bool:
         return bool(self.database_url.get_secret_value())
 
-    @property
-    def database_path(self) -> Path:
-        return self.storage_dir / "rag.sqlite3"
-
 
 @lru_cache
 def get_settings() -> Settings:

@@ -8,13 +8,11 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
-import numpy.typing as npt
 import onnxruntime as ort
 from tokenizers import Tokenizer
 
 from src.errors import StoreError
-
-Matrix = npt.NDArray[np.float32]
+from src.models import Matrix
 
 
 class Embedder(Protocol):

@@ -13,10 +13,10 @@ import numpy.typing as npt
 
 from src.embedding import Embedder
 from src.errors import LLMError, LLMTimeoutError
-from src.models import Hit
-from src.store.segmentation import Segmenter
-from src.store.terms import query_terms
+from src.models import Hit, Matrix
 from src.telemetry import LLM_ERRORS
+from src.text.segmentation import Segmenter
+from src.text.terms import query_terms
 
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered passages below. Cite the passages you use "
@@ -39,7 +39,6 @@ RELATIVE_SENTENCE_MARGIN = 0.15
 # terms it contains: the bundled English model alone cannot tell which Chinese sentence
 # answers a Chinese question, and the words a question shares with a sentence can.
 LEXICAL_WEIGHT = 0.5
-_TERMS = Segmenter()
 Message = dict[str, str]
 
 
@@ -70,9 +69,15 @@ def cited_numbers(answer: str, available: int) -> list[int]:
 
 
 def extractive_answer(
-    question: str, hits: list[Hit], embedder: Embedder, max_sentences: int = 3
+    question: str,
+    hits: list[Hit],
+    embedder: Embedder,
+    segmenter: Segmenter,
+    asked: Matrix | None = None,
+    max_sentences: int = 3,
 ) -> str:
-    """The sentences of the passages closest to the question, each with its citation."""
+    """The sentences of the passages closest to the question, each with its citation.
+    `asked`: the question's embedding, when the caller has it already."""
     if not hits:
         return NO_CONTEXT_ANSWER
     candidates = [
@@ -83,9 +88,11 @@ def extractive_answer(
     ]
     if not candidates:
         return EXTRACTIVE_PREFIX + f"{hits[0].text} [1]"
-    asked = embedder.embed([question], query=True)[0]
+    if asked is None:
+        asked = embedder.embed([question], query=True)[0]
     vectors = embedder.embed([sentence for _, sentence in candidates])
-    scores = vectors @ asked + LEXICAL_WEIGHT * _shared_terms(question, candidates)
+    lexical = _shared_terms(segmenter, question, candidates)
+    scores = vectors @ asked + LEXICAL_WEIGHT * lexical
     ranked = np.argsort(-scores)[:max_sentences].tolist()
     # Only sentences nearly as close as the best one: a weak runner-up adds noise, not support.
     floor = float(scores[ranked[0]]) - RELATIVE_SENTENCE_MARGIN
@@ -93,14 +100,18 @@ def extractive_answer(
     return EXTRACTIVE_PREFIX + " ".join(f"{candidates[i][1]} [{candidates[i][0]}]" for i in best)
 
 
-def _terms(text: str) -> set[str]:
-    return set(query_terms(_TERMS.expand(text.lower())))
+def _terms(segmenter: Segmenter, text: str) -> set[str]:
+    return set(query_terms(segmenter.expand(text.lower())))
 
 
-def _shared_terms(question: str, candidates: list[tuple[int, str]]) -> npt.NDArray[np.float32]:
+def _shared_terms(
+    segmenter: Segmenter, question: str, candidates: list[tuple[int, str]]
+) -> npt.NDArray[np.float32]:
     """The share of the question's keyword terms each candidate sentence contains."""
-    asked = _terms(question)
-    shared = [len(asked & _terms(sentence)) / max(len(asked), 1) for _, sentence in candidates]
+    asked = _terms(segmenter, question)
+    shared = [
+        len(asked & _terms(segmenter, sentence)) / max(len(asked), 1) for _, sentence in candidates
+    ]
     return np.array(shared, dtype=np.float32)
 
 

@@ -18,7 +18,7 @@ from src.errors import InvalidInputError
 from src.models import ChunkRow, IngestResult, SourceDocument
 from src.parsing import detect_suffix, normalize_text
 from src.parsing.limits import check_document_chars
-from src.store import Store
+from src.store import Documents
 from src.telemetry import CHUNKS_INGESTED, DOCUMENTS_INGESTED, INGEST_SECONDS, INGEST_THROUGHPUT
 
 Progress = Callable[[int], None]
@@ -103,7 +103,7 @@ def _default_title(text: str) -> str:
 class Ingestor:
     def __init__(
         self,
-        store: Store,
+        store: Documents,
         embedder: Embedder,
         chunk_tokens: int,
         overlap_tokens: int,

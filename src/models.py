@@ -7,7 +7,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
+
 JsonScalar = str | int | float | bool
+# Embeddings: one L2-normalised float32 row per text.
+Matrix = npt.NDArray[np.float32]
 AnswerMode = Literal["llm", "extractive"]
 
 
@@ -123,3 +128,13 @@ class JobRecord:
     error: str
     created_at: str
     updated_at: str
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job one runner has leased from a queue that several share."""
+
+    id: str
+    payload: bytes
+    documents: list[dict[str, Any]]  # results of the documents an earlier run finished
+    embedded_chunks: int

@@ -17,8 +17,9 @@ from typing import Any
 import httpx
 import numpy as np
 
-from src.embedding import Matrix, normalize_rows
+from src.embedding import normalize_rows
 from src.errors import EmbeddingError, EmbeddingTimeoutError
+from src.models import Matrix
 
 RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
 BACKOFF_S = 0.5

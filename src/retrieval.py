@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from src.embedding import Embedder
-from src.models import Filters, Hit, SearchMode
-from src.store import Store
-from src.store.segmentation import cjk_share
+from src.models import Filters, Hit, Matrix, SearchMode
+from src.store import Search
+from src.text.segmentation import cjk_share
 
 RRF_K = 60  # the constant from Cormack et al.; damps the weight of the very top ranks
 DENSE_WEIGHT = 0.5  # the dense ranking's share of the fused score; keyword gets the rest
@@ -26,7 +26,7 @@ def reciprocal_rank_fusion(
 
 
 class Retriever:
-    def __init__(self, store: Store, embedder: Embedder) -> None:
+    def __init__(self, store: Search, embedder: Embedder) -> None:
         self._store = store
         self._embedder = embedder
 
@@ -36,12 +36,14 @@ class Retriever:
         top_k: int,
         mode: SearchMode = SearchMode.HYBRID,
         filters: Filters | None = None,
+        vector: Matrix | None = None,
     ) -> list[Hit]:
+        """`vector`: the query's embedding, when the caller has it already."""
         filters = filters or Filters()
         if mode is SearchMode.KEYWORD:
             scored = self._store.keyword_search(query, top_k, filters)
         elif mode is SearchMode.DENSE:
-            scored = self._dense(query, top_k, filters)
+            scored = self._dense(query, top_k, filters, vector)
         elif not self._model_reads(query):
             # Fusing a ranking from a model that cannot read the query only pulls good
             # keyword hits down (XQuAD zh with the bundled English model: hybrid 0.665
@@ -50,7 +52,7 @@ class Retriever:
         else:
             pool = max(top_k * CANDIDATES_PER_RESULT, 20)
             rankings = [
-                self._dense(query, pool, filters),
+                self._dense(query, pool, filters, vector),
                 self._store.keyword_search(query, pool, filters),
             ]
             weights = [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT]
@@ -64,6 +66,9 @@ class Retriever:
             return True
         return cjk_share(query) <= 0.5
 
-    def _dense(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]:
-        vector = self._embedder.embed([query], query=True)[0]
+    def _dense(
+        self, query: str, k: int, filters: Filters, vector: Matrix | None
+    ) -> list[tuple[int, float]]:
+        if vector is None:
+            vector = self._embedder.embed([query], query=True)[0]
         return self._store.dense_search(vector, k, filters)

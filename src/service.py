@@ -1,4 +1,6 @@
-"""The core's one entry point: everything the HTTP layer calls, loaded once at start-up."""
+"""The core's one door: everything the HTTP layer calls. It applies the defaults, decides
+whether an upload is stored at once or queued as a job, runs blocking work on its own thread
+pools, and answers for its state (src/wiring.py puts it together at start-up)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from src.config import Settings
-from src.embedding import Embedder, OnnxEmbedder, measuring_tokenizer, spans_of
-from src.errors import InvalidInputError, StoreUnavailableError
+from src.embedding import Embedder
+from src.errors import InvalidInputError
 from src.generation import (
     ChatModel,
     Message,
@@ -20,7 +22,7 @@ from src.generation import (
     grounded_messages,
 )
 from src.ingest import Ingestor, PreparedDocument, Upload
-from src.jobs import JobRunner
+from src.jobs import JobRunner, start_runner
 from src.models import (
     AnswerMode,
     DocumentRecord,
@@ -28,19 +30,14 @@ from src.models import (
     Hit,
     IngestResult,
     JobRecord,
+    Matrix,
     SearchMode,
     StoredChunk,
 )
-from src.parsing import ParseLimits
-from src.parsing.limits import MB
 from src.parsing.pool import ParserPool
-from src.remote_embedding import RemoteEmbedder
 from src.retrieval import Retriever
-from src.shared_jobs import SharedJobRunner
-from src.store import SQLiteStore, Store
-from src.store.ann import AnnParams
-from src.store.postgres import PostgresStore
-from src.store.segmentation import Segmenter
+from src.store import Backend
+from src.text.segmentation import Segmenter
 
 EXTRACTIVE_MODEL = "rag-api-extractive"
 HISTORY_MESSAGES = 6
@@ -48,8 +45,6 @@ T = TypeVar("T")
 # Blocking work runs in thread pools sized on purpose, one per kind of work, so a flood
 # of uploads cannot hold the threads that searches need, and the other way round.
 Lane = Literal["search", "ingest"]
-# Told why the database cannot be reached at start-up; True: try again.
-DatabaseWait = Callable[[StoreUnavailableError], bool]
 
 
 @dataclass(frozen=True)
@@ -61,56 +56,66 @@ class Answer:
     cited: list[int] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass
 class AnswerStream:
+    """An answer as it is written: iterate `deltas()`; then `text` and `cited` hold it whole."""
+
     mode: AnswerMode
     model: str
     hits: list[Hit]
-    deltas: AsyncIterator[str]
+    source: AsyncIterator[str]
+    text: str = ""
+
+    async def deltas(self) -> AsyncIterator[str]:
+        async for delta in self.source:
+            self.text += delta
+            yield delta
+
+    @property
+    def cited(self) -> list[int]:
+        return cited_numbers(self.text, len(self.hits))
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What an upload became: documents stored (or found stored), or a queued job."""
+
+    documents: list[IngestResult] = field(default_factory=list)
+    job: JobRecord | None = None
+
+
+@dataclass(frozen=True)
+class ServiceStatus:
+    model: str  # the embedding model
+    llm: str  # who writes answers
+    documents: int
+    chunks: int
 
 
 async def _once(text: str) -> AsyncIterator[str]:
     yield text
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """The configured OpenAI-compatible endpoint, or else the bundled local model."""
-    if not settings.embedding_remote:
-        return OnnxEmbedder.load(
-            settings.model_dir, settings.embed_batch_size, settings.embed_threads
-        )
-    tokenizer = measuring_tokenizer(settings.model_dir)
-    return RemoteEmbedder.connect(
-        settings.embedding_base_url,
-        settings.embedding_api_key.get_secret_value(),
-        settings.embedding_model,
-        settings.embedding_timeout_s,
-        token_spans=functools.partial(spans_of, tokenizer),
-        max_tokens=settings.embedding_max_tokens,
-        batch_size=settings.embedding_batch_size,
-        retries=settings.embedding_retries,
-        languages=tuple(code.strip() for code in settings.embedding_languages.split(",")),
-        prefixes=(settings.embedding_query_prefix, settings.embedding_passage_prefix),
-    )
-
-
 class RagService:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
+        backend: Backend,
         embedder: Embedder,
         llm: ChatModel | None,
         parser: ParserPool,
+        segmenter: Segmenter,
     ) -> None:
         self.settings = settings
-        self.store = store
-        self.embedder = embedder
-        self.llm = llm
-        self.parser = parser
-        self.retriever = Retriever(store, embedder)
-        self.ingestor = Ingestor(
-            store,
+        self._backend = backend
+        self._store = backend.store
+        self._embedder = embedder
+        self._llm = llm
+        self._parser = parser
+        self._segmenter = segmenter
+        self._retriever = Retriever(self._store, embedder)
+        self._ingestor = Ingestor(
+            self._store,
             embedder,
             settings.chunk_tokens,
             settings.chunk_overlap_tokens,
@@ -120,205 +125,199 @@ class RagService:
             parser.extract,
             settings.max_document_chars,
         )
-        self.jobs: JobRunner | SharedJobRunner
-        if isinstance(store, PostgresStore):
-            self.jobs = SharedJobRunner(
-                store, self.ingestor, settings.max_queued_jobs, settings.job_lease_s
-            )
-        else:
-            self.jobs = JobRunner(store, self.ingestor, settings.max_queued_jobs)
+        self._jobs: JobRunner = start_runner(
+            backend, self._ingestor.ingest, settings.max_queued_jobs, settings.job_lease_s
+        )
         self._lanes: dict[Lane, ThreadPoolExecutor] = {
             "search": ThreadPoolExecutor(settings.search_threads, "search"),
             "ingest": ThreadPoolExecutor(settings.ingest_threads, "ingest"),
         }
 
-    @classmethod
-    def open(cls, settings: Settings, wait: DatabaseWait | None = None) -> RagService:
-        """Load the model and open the store: the slow part of start-up. `wait` is told
-        each time the database cannot be reached yet and says whether to try again."""
-        # The parser workers start first: they import their libraries while the model loads.
-        parser = ParserPool(_parse_limits(settings), settings.parse_workers)
-        try:
-            embedder = load_embedder(settings)
-            store = open_store(settings, embedder, wait or _never_wait)
-        except BaseException:
-            parser.close()
-            raise
-        llm = None
-        if settings.llm_configured:
-            llm = ChatModel(
-                settings.llm_base_url,
-                settings.llm_api_key.get_secret_value(),
-                settings.llm_model,
-                settings.llm_timeout_s,
-                settings.llm_max_tokens,
-            )
-        return cls(settings, store, embedder, llm, parser)
-
     async def aclose(self) -> None:
-        self.jobs.stop()
+        self._jobs.stop()
         for lane in self._lanes.values():
             lane.shutdown(wait=True, cancel_futures=True)
-        self.parser.close()
-        if self.llm:
-            await self.llm.aclose()
-        if isinstance(self.embedder, RemoteEmbedder):
-            self.embedder.close()
-        self.store.close()
+        self._parser.close()
+        if self._llm:
+            await self._llm.aclose()
+        closing = getattr(self._embedder, "close", None)  # a remote embedder's connections
+        if closing is not None:
+            closing()
+        self._backend.close()
 
-    async def offload(self, lane: Lane, work: Callable[..., T], *args: Any) -> T:
+    async def _offload(self, lane: Lane, work: Callable[..., T], *args: Any) -> T:
         """Run blocking `work(*args)` on the lane's threads, off the event loop."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._lanes[lane], functools.partial(work, *args))
 
-    # -- ingestion ---------------------------------------------------------------------
+    # -- state -----------------------------------------------------------------------------
 
-    def prepare_uploads(
-        self, uploads: list[Upload], title: str = "", metadata: dict[str, Any] | None = None
+    @property
+    def where(self) -> str:
+        """Which store serves, as a log line may show it."""
+        return self._backend.where
+
+    @property
+    def embedding_model(self) -> str:
+        return self._embedder.name
+
+    @property
+    def model_name(self) -> str:
+        """Who writes answers: the LLM, or the extractive fallback."""
+        return self._llm.model if self._llm else EXTRACTIVE_MODEL
+
+    def status(self) -> ServiceStatus:
+        """For /ready and /metrics (a RagError: the store cannot answer now)."""
+        documents, chunks = self._store.counts()
+        return ServiceStatus(self._embedder.name, self.model_name, documents, chunks)
+
+    # -- ingestion -------------------------------------------------------------------------
+
+    async def ingest_files(
+        self,
+        uploads: list[Upload],
+        title: str = "",
+        metadata: dict[str, Any] | None = None,
+        background: bool | None = None,
+    ) -> Ingested:
+        """Parse every file before storing any (one bad file stores nothing), then store
+        them or queue them as a job: `background` forces one or the other, None decides by
+        size (RAG_BACKGROUND_INGEST_CHARS)."""
+        prepared = await self._offload("ingest", self._prepare_uploads, uploads, title, metadata)
+        return await self._store_or_queue(prepared, background)
+
+    async def ingest_text(
+        self,
+        text: str,
+        title: str = "",
+        metadata: dict[str, Any] | None = None,
+        background: bool | None = None,
+    ) -> Ingested:
+        prepared = await self._offload("ingest", self._ingestor.prepare_text, text, title, metadata)
+        return await self._store_or_queue([prepared], background)
+
+    def _prepare_uploads(
+        self, uploads: list[Upload], title: str, metadata: dict[str, Any] | None
     ) -> list[PreparedDocument]:
         if not uploads:
             raise InvalidInputError("no file in the upload", hint="send files in the 'files' field")
-        # Every file is parsed before any is stored: one bad file stores nothing.
         only_one = len(uploads) == 1
         return [
-            self.ingestor.prepare_upload(u, title if only_one else "", metadata) for u in uploads
+            self._ingestor.prepare_upload(u, title if only_one else "", metadata) for u in uploads
         ]
 
-    def prepare_text(
-        self, text: str, title: str = "", metadata: dict[str, Any] | None = None
-    ) -> PreparedDocument:
-        return self.ingestor.prepare_text(text, title, metadata)
+    async def _store_or_queue(
+        self, prepared: list[PreparedDocument], background: bool | None
+    ) -> Ingested:
+        big = sum(len(d.source.text) for d in prepared) > self.settings.background_ingest_chars
+        if background or (background is None and big):
+            return Ingested(job=await self._offload("ingest", self._jobs.submit, prepared))
+        return Ingested(documents=await self._offload("ingest", self._ingest_all, prepared))
 
-    def is_big(self, documents: list[PreparedDocument]) -> bool:
-        total = sum(len(d.source.text) for d in documents)
-        return total > self.settings.background_ingest_chars
+    def _ingest_all(self, prepared: list[PreparedDocument]) -> list[IngestResult]:
+        return [self._ingestor.ingest(document) for document in prepared]
 
-    def ingest_now(self, documents: list[PreparedDocument]) -> list[IngestResult]:
-        return [self.ingestor.ingest(document) for document in documents]
-
-    def ingest_later(self, documents: list[PreparedDocument]) -> JobRecord:
-        return self.jobs.submit(documents)
-
-    # -- documents and jobs --------------------------------------------------------------
+    # -- documents and jobs ----------------------------------------------------------------
 
     def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
-        return self.store.list_documents(limit, offset)
+        return self._store.list_documents(limit, offset)
 
     def get_document(self, document_id: str) -> DocumentRecord:
-        return self.store.get_document(document_id)
+        return self._store.get_document(document_id)
 
     def list_chunks(
         self, document_id: str, limit: int, offset: int
     ) -> tuple[DocumentRecord, list[StoredChunk]]:
-        document = self.store.get_document(document_id)
-        return document, self.store.list_chunks(document_id, limit, offset)
+        document = self._store.get_document(document_id)
+        return document, self._store.list_chunks(document_id, limit, offset)
 
     def delete_document(self, document_id: str) -> None:
-        self.store.delete_document(document_id)
+        self._store.delete_document(document_id)
 
     def get_job(self, job_id: str) -> JobRecord:
-        return self.jobs.get(job_id)
+        return self._jobs.get(job_id)
 
     # -- retrieval and answers -------------------------------------------------------------
 
-    def retrieve(
+    async def retrieve(
         self,
         query: str,
-        top_k: int,
+        top_k: int | None = None,
         mode: SearchMode = SearchMode.HYBRID,
         filters: Filters | None = None,
     ) -> list[Hit]:
-        if not query.strip():
-            raise InvalidInputError("the query is empty", hint="send a question or keywords")
-        return self.retriever.retrieve(query, top_k, mode, filters)
+        """The top_k (default RAG_DEFAULT_TOP_K) chunks for the query."""
+        return await self._offload("search", self._retrieve, query, top_k, mode, filters, None)
+
+    def _retrieve(
+        self,
+        query: str,
+        top_k: int | None,
+        mode: SearchMode,
+        filters: Filters | None,
+        vector: Matrix | None,
+    ) -> list[Hit]:
+        _check_query(query)
+        k = top_k or self.settings.default_top_k
+        return self._retriever.retrieve(query, k, mode, filters, vector)
 
     async def answer(
         self,
         question: str,
-        top_k: int,
+        top_k: int | None = None,
         filters: Filters | None = None,
         history: list[Message] | None = None,
         search_mode: SearchMode = SearchMode.HYBRID,
         **options: Any,
     ) -> Answer:
-        hits = await self.offload("search", self.retrieve, question, top_k, search_mode, filters)
-        if self.llm is None or not hits:
-            text = await self.offload("search", extractive_answer, question, hits, self.embedder)
-            return Answer(
-                text, "extractive", EXTRACTIVE_MODEL, hits, cited_numbers(text, len(hits))
-            )
-        messages = grounded_messages(question, hits, _recent(history))
-        text = await self.llm.complete(messages, **options)
-        return Answer(text, "llm", self.llm.model, hits, cited_numbers(text, len(hits)))
+        stream = await self.stream_answer(
+            question, top_k, filters, history, search_mode, streamed=False, **options
+        )
+        async for _ in stream.deltas():
+            pass
+        return Answer(stream.text, stream.mode, stream.model, stream.hits, stream.cited)
 
     async def stream_answer(
         self,
         question: str,
-        top_k: int,
+        top_k: int | None = None,
         filters: Filters | None = None,
         history: list[Message] | None = None,
         search_mode: SearchMode = SearchMode.HYBRID,
+        streamed: bool = True,
         **options: Any,
     ) -> AnswerStream:
-        hits = await self.offload("search", self.retrieve, question, top_k, search_mode, filters)
-        if self.llm is None or not hits:
-            text = await self.offload("search", extractive_answer, question, hits, self.embedder)
+        """The answer from the LLM (streamed unless `streamed` is False), or else the
+        extractive one; upstream errors are raised here, before any text is sent."""
+        if self._llm is None:
+            hits, text = await self._offload(
+                "search", self._extract, question, top_k, search_mode, filters
+            )
+            return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))
+        hits = await self.retrieve(question, top_k, search_mode, filters)
+        if not hits:
+            text = extractive_answer(question, hits, self._embedder, self._segmenter)
             return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))
         messages = grounded_messages(question, hits, _recent(history))
-        deltas = await self.llm.stream(messages, **options)
-        return AnswerStream("llm", self.llm.model, hits, deltas)
+        if streamed:
+            deltas = await self._llm.stream(messages, **options)
+        else:
+            deltas = _once(await self._llm.complete(messages, **options))
+        return AnswerStream("llm", self._llm.model, hits, deltas)
 
-    @property
-    def model_name(self) -> str:
-        return self.llm.model if self.llm else EXTRACTIVE_MODEL
-
-
-def _never_wait(problem: StoreUnavailableError) -> bool:
-    return False
-
-
-def open_store(settings: Settings, embedder: Embedder, wait: DatabaseWait) -> Store:
-    """The configured store: Postgres when RAG_DATABASE_URL is set, else the embedded one."""
-    segmenter = Segmenter(settings.keyword_user_dict)
-    if not settings.postgres:
-        settings.storage_dir.mkdir(parents=True, exist_ok=True)
-        return SQLiteStore(
-            settings.database_path,
-            embedder.dimension,
-            AnnParams(
-                embedder.dimension,
-                expansion_search=settings.ann_ef_search,
-                exact=settings.dense_exact,
-            ),
-            settings.ann_save_seconds,
-            segmenter=segmenter,
-            model=embedder.name,
-        )
-    while True:
-        try:
-            return PostgresStore.connect(
-                settings.database_url.get_secret_value(),
-                settings.database_pool_size,
-                embedder.dimension,
-                settings.ann_ef_search,
-                segmenter,
-                embedder.name,
-            )
-        except StoreUnavailableError as exc:
-            if not wait(exc):
-                raise
+    def _extract(
+        self, question: str, top_k: int | None, mode: SearchMode, filters: Filters | None
+    ) -> tuple[list[Hit], str]:
+        """Hits and the extractive answer from them, the question embedded once for both."""
+        _check_query(question)
+        asked = self._embedder.embed([question], query=True)[0]
+        hits = self._retrieve(question, top_k, mode, filters, asked)
+        return hits, extractive_answer(question, hits, self._embedder, self._segmenter, asked)
 
 
-def _parse_limits(settings: Settings) -> ParseLimits:
-    return ParseLimits(
-        max_chars=settings.max_document_chars,
-        max_inflated_bytes=settings.parse_max_inflated_mb * MB,
-        max_compression_ratio=settings.parse_max_compression_ratio,
-        pdf_max_pages=settings.pdf_max_pages,
-        pdf_max_objects=settings.pdf_max_objects,
-        memory_mb=settings.parse_memory_mb,
-        cpu_seconds=settings.parse_cpu_seconds,
-    )
+def _check_query(query: str) -> None:
+    if not query.strip():
+        raise InvalidInputError("the query is empty", hint="send a question or keywords")
 
 
 def _recent(history: list[Message] | None) -> list[Message]:

@@ -20,17 +20,12 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from src.config import get_settings
 from src.errors import RagError, StoreError
-from src.store import SQLiteStore, Store
-from src.store.migrations import migrate
-from src.store.pg_database import redacted
-from src.store.postgres import PostgresStore, recorded_space
-from src.store.properties import EmbeddingSpace, read_space
-from src.store.segmentation import Segmenter
-from src.store.sqlite import connect
+from src.store import Location, Store, StoreOptions, open_store, recorded_space, shown
+from src.store.properties import EmbeddingSpace
+from src.text.segmentation import Segmenter
 
 PAGE = 500
 log = logging.getLogger("rag.transfer")
@@ -44,49 +39,21 @@ class Copied:
     chunks: int  # copied by this run
 
 
-def is_database(location: str) -> bool:
-    return location.startswith(("postgresql://", "postgres://"))
-
-
-def open_location(location: str, space: EmbeddingSpace | None) -> Store:
+def open_location(location: Location, space: EmbeddingSpace | None) -> Store:
     """The store at a storage folder or a Postgres URL; `space`: the model its vectors are
     of (None: as recorded; a store that records none is refused as a source)."""
-    segmenter = Segmenter(get_settings().keyword_user_dict)
     if space is None:
-        space = _recorded_space(location)
-    if is_database(location):
-        return PostgresStore.connect(
-            location, 4, space.dimension, segmenter=segmenter, model=space.model
-        )
-    path = Path(location) / "rag.sqlite3"
-    return SQLiteStore(path, space.dimension, segmenter=segmenter, model=space.model)
-
-
-def _recorded_space(location: str) -> EmbeddingSpace:
-    if is_database(location):
         space = recorded_space(location)
-    else:
-        path = Path(location) / "rag.sqlite3"
-        if not path.is_file():
-            raise StoreError(f"no store at {path}", hint="name a RAG_STORAGE_DIR folder")
-        conn = connect(path)
-        try:
-            migrate(conn)
-            space = read_space(conn)
-        finally:
-            conn.close()
     if space is None:
-        raise StoreError(f"{_shown(location)} records no embedding model: nothing to copy")
-    return space
-
-
-def _shown(location: str) -> str:
-    return redacted(location) if is_database(location) else location
+        raise StoreError(f"{shown(location)} records no embedding model: nothing to copy")
+    segmenter = Segmenter(get_settings().keyword_user_dict)
+    options = StoreOptions(space.dimension, space.model, segmenter)
+    return open_store(location, options).store
 
 
 def transfer(source: Store, target: Store, progress: Progress | None = None) -> Copied:
-    if isinstance(target, PostgresStore) and target.counts()[0] == 0:
-        with target.bulk_copy():  # the dense index built once, at the end
+    if target.counts()[0] == 0:
+        with target.bulk_copy():  # a database builds its dense index once, at the end
             done = _copy(source, target, progress)
     else:
         done = _copy(source, target, progress)
@@ -160,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(
         f"{done.documents} documents ({done.chunks} chunks) copied, {done.skipped} already there; "
-        f"{_shown(args.target)} holds every document of {_shown(args.source)}"
+        f"{shown(args.target)} holds every document of {shown(args.source)}"
     )
     return 0
 

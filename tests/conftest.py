@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from helpers import wait_until
+from helpers import require, wait_until
 from playwright.sync_api import Browser, sync_playwright
 
 from ragctl.docker import Docker
@@ -144,18 +144,14 @@ def services(
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
-    """A Postgres with pgvector in a container, for the whole session. Under CI=true a
+    """A Postgres with pgvector in a container, for the whole session. In CI (any true CI) a
     missing engine or image fails the tests that need it; elsewhere they are skipped."""
     docker = Docker()
     try:
         present = docker.ok("image", "inspect", POSTGRES_IMAGE)
     except RagctlError:
         present = False
-    if not present:
-        reason = f"no Docker engine with {POSTGRES_IMAGE} (run ../shared/ci/pgvector-image.sh)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    require(present, f"no Docker engine with {POSTGRES_IMAGE} (run ../shared/ci/pgvector-image.sh)")
     server = PostgresServer.start(docker, free_port())
     yield server
     server.remove()
@@ -163,13 +159,9 @@ def postgres() -> Iterator[PostgresServer]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """Headless Chromium driven by Playwright. Under CI=true a missing browser fails the
-    tests that need it; elsewhere they are skipped."""
-    if not CHROMIUM.is_file():
-        reason = f"no browser at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    """Headless Chromium driven by Playwright. In CI (any true CI) a missing browser fails
+    the tests that need it; elsewhere they are skipped."""
+    require(CHROMIUM.is_file(), f"no browser at {CHROMIUM} (apt-get install chromium)")
     with sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM))
         yield launched

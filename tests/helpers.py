@@ -3,20 +3,46 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import pytest
+
+T = TypeVar("T")
+# What CI may be set to and still mean "not CI": the usual spellings of false.
+NOT_CI = frozenset({"", "0", "false", "no", "off"})
+
+
+def ci_mode() -> bool:
+    """Whether this run is CI: CI set to anything but a spelling of false (CI=1, CI=true...)."""
+    return os.environ.get("CI", "").strip().lower() not in NOT_CI
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip the test when `condition` is false; under CI fail instead, since there a missing
+    tool or service is a broken machine, not an optional extra."""
+    if condition:
+        return
+    if ci_mode():
+        pytest.fail(f"CI={os.environ['CI']} but {reason}")
+    pytest.skip(reason)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:
+    poll(lambda: True if check() else None, timeout, what)
+
+
+def poll(attempt: Callable[[], T | None], timeout: float, what: str) -> T:
+    """`attempt`'s first answer that is not None, tried until `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if check():
-            return
+        if (answer := attempt()) is not None:
+            return answer
         time.sleep(0.05)
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 

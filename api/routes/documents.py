@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
@@ -26,8 +25,8 @@ from api.schemas import (
     Title,
 )
 from src.errors import InvalidInputError, UnsupportedTypeError
-from src.ingest import PreparedDocument, Upload
-from src.service import RagService
+from src.ingest import Upload
+from src.service import Ingested, RagService
 
 router = APIRouter(tags=["documents"])
 MAX_FILES = 100
@@ -102,21 +101,19 @@ async def _uploads_from_form(request: Request) -> tuple[list[Upload], str, dict[
     return uploads, title, metadata
 
 
-async def _prepare(request: Request, service: RagService) -> list[PreparedDocument]:
+async def _ingest(request: Request, service: RagService, background: bool | None) -> Ingested:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
         uploads, title, metadata = await _uploads_from_form(request)
-        return await service.offload("ingest", service.prepare_uploads, uploads, title, metadata)
+        return await service.ingest_files(uploads, title, metadata, background)
     if media_type in ("application/json", ""):
         body = await request.body()
-        try:  # up to RAG_MAX_UPLOAD_MB of JSON: parsed off the event loop
-            payload = await service.offload("ingest", TextDocumentIn.model_validate_json, body)
+        try:  # up to RAG_MAX_UPLOAD_MB of JSON: decoded off the event loop
+            payload = await asyncio.to_thread(TextDocumentIn.model_validate_json, body)
         except ValidationError as exc:
             raise _validation_error(exc, "body") from exc
-        prepared = await service.offload(
-            "ingest", service.prepare_text, payload.text, payload.title, dict(payload.metadata)
-        )
-        return [prepared]
+        metadata = dict(payload.metadata)
+        return await service.ingest_text(payload.text, payload.title, metadata, background)
     raise UnsupportedTypeError(
         f"unsupported request content type {media_type!r}",
         hint="send files as multipart/form-data or text as JSON",
@@ -134,33 +131,22 @@ async def _prepare(request: Request, service: RagService) -> list[PreparedDocume
 )
 async def create_documents(
     request: Request,
+    response: Response,
     service: ServiceDep,
     background: Annotated[
         bool | None,
         Query(description="Force (true) or forbid (false) a background job; default: by size."),
     ] = None,
-) -> Response:
-    prepared = await _prepare(request, service)
-    if background or (background is None and service.is_big(prepared)):
-        job = await service.offload("ingest", service.ingest_later, prepared)
-        accepted = JobAcceptedOut(
-            job_id=job.id,
-            status=job.status.value,
-            total_chunks=job.total_chunks,
-            status_url=f"/v1/jobs/{job.id}",
-        )
-        return JSONResponse(
-            accepted.model_dump(),
-            status_code=status.HTTP_202_ACCEPTED,
-            headers={"Location": accepted.status_url},
-        )
-    results = await service.offload("ingest", service.ingest_now, prepared)
-    body = IngestOut(documents=[IngestedOut.of_result(r) for r in results])
-    created = any(not r.duplicate for r in results)
-    return JSONResponse(
-        json.loads(body.model_dump_json()),
-        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-    )
+) -> IngestOut | JobAcceptedOut:
+    ingested = await _ingest(request, service, background)
+    if ingested.job is not None:
+        accepted = JobAcceptedOut.of(ingested.job)
+        response.status_code = status.HTTP_202_ACCEPTED
+        response.headers["Location"] = accepted.status_url
+        return accepted
+    if not any(not r.duplicate for r in ingested.documents):
+        response.status_code = status.HTTP_200_OK
+    return IngestOut(documents=[IngestedOut.of_result(r) for r in ingested.documents])
 
 
 @router.get("/documents")

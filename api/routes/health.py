@@ -20,15 +20,15 @@ def ready(holder: HolderDep) -> JSONResponse:
     if service is None:
         return JSONResponse({"status": "not_ready", "reason": holder.problem}, status_code=503)
     try:
-        documents, chunks = service.store.counts()
+        state = service.status()
     except RagError as exc:  # the database is away: not ready until it is back
         return JSONResponse({"status": "not_ready", "reason": exc.message}, status_code=503)
     return JSONResponse(
         {
             "status": "ready",
-            "model": service.embedder.name,
-            "llm": service.model_name,
-            "documents": documents,
-            "chunks": chunks,
+            "model": state.model,
+            "llm": state.llm,
+            "documents": state.documents,
+            "chunks": state.chunks,
         }
     )

@@ -14,7 +14,7 @@ CHUNKS = Gauge("rag_chunks", "Chunks stored (every index holds the same set).", 
 @router.get("/metrics", response_class=Response)
 def metrics(holder: HolderDep) -> Response:
     if holder.service is not None:
-        documents, chunks = holder.service.store.counts()
-        DOCUMENTS.set(documents)
-        CHUNKS.set(chunks)
+        state = holder.service.status()
+        DOCUMENTS.set(state.documents)
+        CHUNKS.set(state.chunks)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)

@@ -12,45 +12,37 @@ from api.errors import classify, error_body
 from api.schemas import CitationOut, QueryIn, QueryOut
 from api.sse import SSE_HEADERS, sse
 from src.errors import RagError
-from src.generation import cited_numbers
 from src.service import AnswerStream
 
 router = APIRouter(tags=["query"])
 
 
-@router.post("/query", responses={200: {"content": {"text/event-stream": {}}}})
-async def query(body: QueryIn, service: ServiceDep) -> Response:
-    top_k = body.top_k or service.settings.default_top_k
+@router.post(
+    "/query",
+    response_model=QueryOut,
+    responses={200: {"content": {"text/event-stream": {}}}},
+)
+async def query(body: QueryIn, service: ServiceDep) -> QueryOut | Response:
     filters = body.filters.to_filters() if body.filters else None
     mode = body.search_mode
     if body.stream:
-        stream = await service.stream_answer(body.question, top_k, filters, search_mode=mode)
+        stream = await service.stream_answer(body.question, body.top_k, filters, search_mode=mode)
         return StreamingResponse(
             _events(stream), media_type="text/event-stream", headers=SSE_HEADERS
         )
-    answer = await service.answer(body.question, top_k, filters, search_mode=mode)
-    out = QueryOut(
-        answer=answer.text,
-        mode=answer.mode,
-        model=answer.model,
-        citations=CitationOut.numbered(answer.hits),
-        cited=answer.cited,
-    )
-    return Response(out.model_dump_json(), media_type="application/json")
+    answer = await service.answer(body.question, body.top_k, filters, search_mode=mode)
+    return QueryOut.of(answer)
 
 
 async def _events(stream: AnswerStream) -> AsyncIterator[str]:
     """`citations` first, then `delta` events with text, then `done` (or `error`)."""
     citations = [c.model_dump() for c in CitationOut.numbered(stream.hits)]
     yield sse({"mode": stream.mode, "model": stream.model, "citations": citations}, "citations")
-    parts: list[str] = []
     try:
-        async for delta in stream.deltas:
-            parts.append(delta)
+        async for delta in stream.deltas():
             yield sse({"text": delta}, "delta")
     except RagError as exc:
         _, kind = classify(exc)
         yield sse(error_body(kind, exc.message, exc.hint), "error")
         return
-    answer = "".join(parts)
-    yield sse({"answer": answer, "cited": cited_numbers(answer, len(stream.hits))}, "done")
+    yield sse({"answer": stream.text, "cited": stream.cited}, "done")

@@ -10,7 +10,6 @@ router = APIRouter(tags=["retrieval"])
 
 @router.post("/retrieve")
 async def retrieve(body: RetrieveIn, service: ServiceDep) -> RetrieveOut:
-    top_k = body.top_k or service.settings.default_top_k
     filters = body.filters.to_filters() if body.filters else None
-    hits = await service.offload("search", service.retrieve, body.query, top_k, body.mode, filters)
+    hits = await service.retrieve(body.query, body.top_k, body.mode, filters)
     return RetrieveOut(query=body.query, mode=body.mode, results=[HitOut.of(h) for h in hits])

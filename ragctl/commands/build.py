@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from dataclasses import dataclass
 
 from ragctl import builder, ecr, release
+from ragctl.builder import BuildOptions
 from ragctl.commands.common import (
     RemoteOptions,
     add_build_arguments,
@@ -15,7 +18,7 @@ from ragctl.commands.common import (
     targets,
 )
 from ragctl.docker import Docker
-from ragctl.output import human_bytes, progress, result
+from ragctl.output import Report, human_bytes, progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,16 +47,33 @@ def ecr_cache_source(docker: Docker, remote_at: RemoteOptions, version: str) -> 
     return source
 
 
-def main(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class Options:
+    docker: Docker
+    build: BuildOptions
+    remote: RemoteOptions
+    cache_from_ecr: str | None  # a version, or "last"
+
+
+def options(args: argparse.Namespace) -> Options:
     (docker,) = targets(args)
-    remote, version = remote_options(args), args.cache_from_ecr
-    extra = (ecr_cache_source(docker, remote, version),) if version else ()
-    report = builder.build(docker, build_options(args, extra))
+    return Options(docker, build_options(args), remote_options(args), args.cache_from_ecr)
+
+
+def run(options: Options) -> Report:
+    docker, version, build = options.docker, options.cache_from_ecr, options.build
+    if version:
+        source = ecr_cache_source(docker, options.remote, version)
+        build = dataclasses.replace(build, cache_from=(*build.cache_from, source))
+    report = builder.build(docker, build)
     cached = sum(s.status == "cached" for s in report.steps)
-    result(
+    return Report(
         report.as_dict(),
         f"built {report.ref} in {report.seconds:.1f}s "
         f"({cached}/{len(report.steps)} steps cached, {report.packages_prepared} package(s) "
         f"downloaded or built), {human_bytes(report.size_bytes)}",
     )
-    return 0
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))

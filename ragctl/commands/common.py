@@ -12,7 +12,7 @@ from ragctl import config, release
 from ragctl.builder import BuildOptions
 from ragctl.docker import Docker, Engine, parse_size
 from ragctl.errors import RagctlError
-from ragctl.output import result
+from ragctl.output import Report
 from ragctl.rollout import Outcome, RolloutOptions
 
 
@@ -87,14 +87,14 @@ def add_cache_allowance(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_options(args: argparse.Namespace, cache_from: tuple[str, ...] = ()) -> BuildOptions:
+def build_options(args: argparse.Namespace) -> BuildOptions:
     return BuildOptions(
         source=args.source,
         image=args.image,
         version=args.version,
         ca_bundle=args.ca_bundle,
         with_heavy=args.with_heavy,
-        cache_from=(*args.cache_from, *cache_from),
+        cache_from=tuple(args.cache_from),
         min_free_gb=args.min_free_gb,
         cache_allowance=args.cache_allowance,
     )
@@ -171,11 +171,11 @@ def rollout_options(
     )
 
 
-def report_outcomes(outcomes: list[Outcome], verb: str, extra: dict[str, object]) -> None:
+def outcomes_report(outcomes: list[Outcome], verb: str, extra: dict[str, object]) -> Report:
     text = "\n".join(
         f"{o.target}: {verb} {o.version} in {o.seconds:.1f}s"
         f" ({'pulled' if o.pulled else 'image already there'}; port unserved "
         f"{o.unserved_seconds:.1f}s; removed {len(o.removed_images)} image(s))"
         for o in outcomes
     )
-    result({**extra, "targets": [o.as_dict() for o in outcomes]}, text)
+    return Report({**extra, "targets": [o.as_dict() for o in outcomes]}, text)

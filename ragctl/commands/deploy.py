@@ -5,20 +5,23 @@ then and comes back if the new one fails."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 from ragctl import config, release
 from ragctl.commands.common import (
+    RemoteOptions,
     add_remote_arguments,
     add_service_arguments,
     add_target_arguments,
+    outcomes_report,
     remote_options,
-    report_outcomes,
     rollout_options,
     targets,
 )
+from ragctl.docker import Docker
 from ragctl.errors import RagctlError
-from ragctl.output import progress
-from ragctl.rollout import DISK_FACTOR, Deployable, Outcome, roll_out
+from ragctl.output import Report, progress
+from ragctl.rollout import DISK_FACTOR, Deployable, Outcome, RolloutOptions, roll_out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,10 +31,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_service_arguments(parser, config.DEPLOY_VOLUME)
 
 
-def main(args: argparse.Namespace) -> int:
-    options, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
-    remote = remote_options(args).connect()
-    version = args.version or release.last_pushed_version(remote)
+@dataclass(frozen=True)
+class Options:
+    version: str | None  # None: the last pushed
+    rollout: RolloutOptions
+    engines: list[Docker]
+    remote: RemoteOptions
+
+
+def options(args: argparse.Namespace) -> Options:
+    rollout, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
+    return Options(args.version, rollout, engines, remote_options(args))
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))
+
+
+def run(deploy: Options) -> Report:
+    options, engines = deploy.rollout, deploy.engines
+    remote = deploy.remote.connect()
+    version = deploy.version or release.last_pushed_version(remote)
     found = release.resolve(remote, version)
     wanted = Deployable(found.uri, version, found.ref, DISK_FACTOR * found.compressed_bytes)
     pull = release.puller(remote, found.ref)
@@ -46,5 +66,4 @@ def main(args: argparse.Namespace) -> int:
             exc.message = f"{address}: {exc.message} (deployed before it: {done}; "
             exc.message += "later targets were not touched)"
             raise
-    report_outcomes(outcomes, "now runs", {"version": version, "digest": found.digest})
-    return 0
+    return outcomes_report(outcomes, "now runs", {"version": version, "digest": found.digest})

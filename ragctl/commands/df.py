@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from typing import Any
 
 from ragctl import config, disk
 from ragctl.commands.common import add_cache_allowance, add_target_arguments, targets
-from ragctl.output import human_bytes, result
+from ragctl.docker import Docker
+from ragctl.output import Report, human_bytes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,9 +35,25 @@ def _verdict(data: dict[str, Any]) -> str:
     )
 
 
-def main(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class Options:
+    docker: Docker
+    image: str
+    keep: int
+    cache_allowance: str
+
+
+def options(args: argparse.Namespace) -> Options:
     (docker,) = targets(args)
-    data = disk.report(docker, args.image, args.keep, args.cache_allowance)
+    return Options(docker, args.image, args.keep, args.cache_allowance)
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))
+
+
+def run(options: Options) -> Report:
+    data = disk.report(options.docker, options.image, options.keep, options.cache_allowance)
     lines = [
         f"Docker root {data['docker_root']}: {human_bytes(data['free_bytes'])} free of "
         f"{human_bytes(data['total_bytes'])}; Docker holds {human_bytes(data['docker_bytes'])}",
@@ -46,5 +64,4 @@ def main(args: argparse.Namespace) -> int:
         lines.append(f"{kind}:")
         lines += [_part_line(p) for p in data["parts"] if p["kind"] == kind]
     lines.append(_verdict(data))
-    result(data, "\n".join(lines))
-    return 0
+    return Report(data, "\n".join(lines))

@@ -9,9 +9,9 @@ from dataclasses import asdict, dataclass
 from ragctl import config
 from ragctl.commands.common import add_target_arguments, targets
 from ragctl.disk import build_cache, runtime_cache_bytes
-from ragctl.docker import Docker, local_free_bytes
+from ragctl.docker import Docker, DockerError, local_free_bytes
 from ragctl.errors import RagctlError
-from ragctl.output import human_bytes, result
+from ragctl.output import Report, human_bytes
 
 
 @dataclass(frozen=True)
@@ -36,31 +36,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _engine(options: Options) -> Check:
-    version = options.docker.run("version", "--format", "{{.Server.Version}}", check=False)
-    if version.returncode != 0:
+    try:
+        version = options.docker.server_version()
+    except DockerError:
         return Check(
             "engine",
             "fail",
             "the Docker engine does not answer",
             "start dockerd (or check DOCKER_HOST)",
         )
-    return Check("engine", "ok", f"Docker engine {version.stdout.strip()}")
+    return Check("engine", "ok", f"Docker engine {version}")
 
 
 def _buildkit(options: Options) -> Check:
-    builder = options.docker.run("buildx", "inspect", check=False)
-    if builder.returncode != 0:
+    try:
+        driver = options.docker.builder_driver()
+    except DockerError:
         return Check(
             "buildkit", "fail", "docker buildx is missing", "install the buildx CLI plugin"
         )
-    driver = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in builder.stdout.splitlines()
-            if line.startswith("Driver:")
-        ),
-        "?",
-    )
     return Check("buildkit", "ok", f"BuildKit through buildx (driver {driver})")
 
 
@@ -110,9 +104,16 @@ CHECKS: list[Callable[[Options], Check]] = [
 ]
 
 
-def main(args: argparse.Namespace) -> int:
+def options(args: argparse.Namespace) -> Options:
     (docker,) = targets(args)
-    options = Options(docker, args.min_free_gb, args.base_image)
+    return Options(docker, args.min_free_gb, args.base_image)
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))
+
+
+def run(options: Options) -> Report:
     checks = []
     for check in CHECKS:
         try:
@@ -126,5 +127,5 @@ def main(args: argparse.Namespace) -> int:
         for c in checks
     ]
     failed = any(c.verdict == "fail" for c in checks)
-    result({"checks": [asdict(c) for c in checks], "ok": not failed}, "\n".join(lines))
-    return 1 if failed else 0
+    data = {"checks": [asdict(c) for c in checks], "ok": not failed}
+    return Report(data, "\n".join(lines), 1 if failed else 0)

@@ -4,11 +4,12 @@ engine (never a version a deploy history may roll back to)."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 from ragctl import config, disk, retention
 from ragctl.commands.common import add_cache_allowance, add_target_arguments, targets
 from ragctl.docker import Docker
-from ragctl.output import progress, result
+from ragctl.output import Report, progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,29 +24,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_target_arguments(parser, many=False)
 
 
-def deep(docker: Docker) -> None:
+def deep(docker: Docker) -> Report:
     progress(
         "WARNING: deep clean removes every unused image (except the versions a deploy "
         "history may roll back to) and the whole build cache, the uv download cache "
         "included: the next build starts from scratch"
     )
     removed = retention.deep_clean(docker)
-    result(
+    return Report(
         {"deep": True, "removed_images": removed},
         f"deep clean done: {len(removed)} image(s) removed; the next build starts from scratch",
     )
 
 
-def main(args: argparse.Namespace) -> int:
+@dataclass(frozen=True)
+class Options:
+    docker: Docker
+    deep: bool
+    image: str
+    keep: int
+    cache_allowance: str
+
+
+def options(args: argparse.Namespace) -> Options:
     (docker,) = targets(args)
-    if args.deep:
-        deep(docker)
-        return 0
-    removed = retention.apply(docker, args.image, args.keep)
-    disk.safe_prune(docker, args.image, args.cache_allowance)
-    result(
+    return Options(docker, args.deep, args.image, args.keep, args.cache_allowance)
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))
+
+
+def run(options: Options) -> Report:
+    docker = options.docker
+    if options.deep:
+        return deep(docker)
+    removed = retention.apply(docker, options.image, options.keep)
+    disk.safe_prune(docker, options.image, options.cache_allowance)
+    return Report(
         {"deep": False, "removed_images": removed},
         f"removed {len(removed)} old version(s), dangling images, and build cache beyond "
-        f"{args.cache_allowance}",
+        f"{options.cache_allowance}",
     )
-    return 0

@@ -7,16 +7,19 @@ with the password on stdin; reports the bytes that actually went up.
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 from ragctl import builder, config, publish
+from ragctl.builder import BuildOptions
 from ragctl.commands.common import (
+    RemoteOptions,
     add_build_arguments,
     add_remote_arguments,
     build_options,
     remote_options,
 )
 from ragctl.docker import Docker
-from ragctl.output import human_bytes, result
+from ragctl.output import Report, human_bytes
 from ragctl.version import current_version
 
 
@@ -34,20 +37,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def main(args: argparse.Namespace) -> int:
-    docker, options = Docker(), build_options(args)
+@dataclass(frozen=True)
+class Options:
+    build: BuildOptions
+    remote: RemoteOptions
+    no_build: bool
+    keep_remote: int
+
+
+def options(args: argparse.Namespace) -> Options:
+    return Options(build_options(args), remote_options(args), args.no_build, args.keep_remote)
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))
+
+
+def run(push: Options) -> Report:
+    docker, options = Docker(), push.build
     build_report = None
-    if args.no_build:
+    if push.no_build:
         local = f"{options.image}:{options.version or current_version(options.source)}"
     else:
         report = builder.build(docker, options)
         local, build_report = report.ref, report.as_dict()
-    remote = remote_options(args).connect(create=True, keep=args.keep_remote)
+    remote = push.remote.connect(create=True, keep=push.keep_remote)
     pushed = publish.push(docker, remote, local)
-    result(
+    return Report(
         {**pushed.as_dict(), "build": build_report},
         f"pushed {pushed.repository}:{pushed.version} ({pushed.digest[:19]}): "
         f"{human_bytes(pushed.bytes_pushed)} in {pushed.layers_pushed} layer(s), "
         f"{pushed.seconds:.1f}s",
     )
-    return 0

@@ -4,6 +4,7 @@ the one before the live one), pulling it from ECR only if its image is gone."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 
 from ragctl import config, release, service
 from ragctl.commands.common import (
@@ -11,16 +12,16 @@ from ragctl.commands.common import (
     add_remote_arguments,
     add_service_arguments,
     add_target_arguments,
+    outcomes_report,
     remote_options,
-    report_outcomes,
     rollout_options,
     targets,
 )
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 from ragctl.history import Deployed
-from ragctl.output import progress
-from ragctl.rollout import Deployable, Outcome, Pull, roll_out
+from ragctl.output import Report, progress
+from ragctl.rollout import Deployable, Outcome, Pull, RolloutOptions, roll_out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,9 +59,25 @@ def _puller(remote: RemoteOptions, entry: Deployed) -> Pull | None:
     return pull
 
 
-def main(args: argparse.Namespace) -> int:
-    options, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
-    remote = remote_options(args)
+@dataclass(frozen=True)
+class Options:
+    version: str | None  # None: the one before the live one
+    rollout: RolloutOptions
+    engines: list[Docker]
+    remote: RemoteOptions
+
+
+def options(args: argparse.Namespace) -> Options:
+    rollout, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
+    return Options(args.version, rollout, engines, remote_options(args))
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))
+
+
+def run(rollback: Options) -> Report:
+    options, engines, remote = rollback.rollout, rollback.engines, rollback.remote
     outcomes: list[Outcome] = []
     for docker in engines:
         where = docker.engine.address
@@ -72,9 +89,8 @@ def main(args: argparse.Namespace) -> int:
                 hint="deploy the version wanted by name (ragctl deploy VERSION): that writes a "
                 "new history",
             )
-        entry = pick(live.history, args.version, where)
+        entry = pick(live.history, rollback.version, where)
         progress(f"{where}: rolling back to {entry.version} ({entry.digest[:19]})")
         wanted = Deployable(entry.tag_repository, entry.version, entry.ref)
         outcomes.append(roll_out(docker, wanted, options, _puller(remote, entry)))
-    report_outcomes(outcomes, "rolled back to", {})
-    return 0
+    return outcomes_report(outcomes, "rolled back to", {})

@@ -5,22 +5,25 @@ as `deploy`, whether `docker compose` or ragctl started the running service."""
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
 from pathlib import Path
 
 from ragctl import builder, compose, config, disk
+from ragctl.builder import BuildOptions
 from ragctl.commands.common import (
     add_build_arguments,
     add_service_arguments,
     add_target_arguments,
     build_options,
-    report_outcomes,
+    outcomes_report,
     rollout_options,
     targets,
 )
+from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 from ragctl.history import repository_of
-from ragctl.output import progress
-from ragctl.rollout import Deployable, start_or_roll_out
+from ragctl.output import Report, progress
+from ragctl.rollout import Deployable, RolloutOptions, start_or_roll_out
 
 VOLUME = f"./{config.DATA_DIR}"
 
@@ -37,12 +40,29 @@ def _env_file() -> Path | None:
     return Path(".env") if Path(".env").is_file() else None
 
 
-def main(args: argparse.Namespace) -> int:
-    options = rollout_options(args, VOLUME, _env_file())
+@dataclass(frozen=True)
+class Options:
+    rollout: RolloutOptions
+    build: BuildOptions
+    docker: Docker
+    use_image: str | None  # None: build one
+
+
+def options(args: argparse.Namespace) -> Options:
+    rollout = rollout_options(args, VOLUME, _env_file())
     build = build_options(args)
     (docker,) = targets(args)
+    return Options(rollout, build, docker, args.use_image)
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))
+
+
+def run(update: Options) -> Report:
+    options, build, docker = update.rollout, update.build, update.docker
     report = None
-    image = args.use_image
+    image = update.use_image
     if image is None:
         report = builder.build(docker, build)
         image = report.ref
@@ -55,5 +75,4 @@ def main(args: argparse.Namespace) -> int:
     progress(f"pruning dangling images and build cache beyond {build.cache_allowance}")
     disk.safe_prune(docker, repository, build.cache_allowance)
     build_report = report.as_dict() if report else None
-    report_outcomes([outcome], "now runs", {"image": image, "build": build_report})
-    return 0
+    return outcomes_report([outcome], "now runs", {"image": image, "build": build_report})

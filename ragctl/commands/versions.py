@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from ragctl import config, release, service
@@ -16,7 +17,7 @@ from ragctl.commands.common import (
 )
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
-from ragctl.output import human_bytes, progress, result
+from ragctl.output import Report, human_bytes, progress
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,8 +71,24 @@ def _text(uri: str | None, remote: list[dict[str, Any]], found: list[dict[str, A
     return "\n".join(lines)
 
 
-def main(args: argparse.Namespace) -> int:
-    remote, uri = _ecr(None if args.no_ecr else remote_options(args))
-    found = [_target(docker, args.name) for docker in targets(args)]
-    result({"repository": uri, "ecr": remote, "targets": found}, _text(uri, remote, found))
-    return 0
+@dataclass(frozen=True)
+class Options:
+    remote: RemoteOptions | None  # None: ECR not listed
+    engines: list[Docker]
+    name: str | None
+
+
+def options(args: argparse.Namespace) -> Options:
+    remote = None if args.no_ecr else remote_options(args)
+    return Options(remote, targets(args), args.name)
+
+
+def main(args: argparse.Namespace) -> Report:
+    return run(options(args))
+
+
+def run(options: Options) -> Report:
+    remote, uri = _ecr(options.remote)
+    found = [_target(docker, options.name) for docker in options.engines]
+    data = {"repository": uri, "ecr": remote, "targets": found}
+    return Report(data, _text(uri, remote, found))

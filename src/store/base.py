@@ -1,24 +1,30 @@
-"""The storage interface: the embedded SQLite store and the Postgres one both implement it."""
+"""What the rest of the core sees of a store, one role per protocol: `Documents` (what
+ingestion and the document routes use), `Search` (what retrieval uses), `Store` (both, plus
+bulk copying between stores) and the job records (`LocalJobs` for jobs run by this process,
+`SharedJobs` for a queue that every replica draws from)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from src.embedding import Matrix
 from src.models import (
     ChunkRow,
+    ClaimedJob,
     DocumentRecord,
     Filters,
     Hit,
     JobRecord,
+    JobStatus,
+    Matrix,
     SourceDocument,
     StoredChunk,
 )
 from src.store.properties import EmbeddingSpace
 
 
-class Store(Protocol):
+class Documents(Protocol):
     @property
     def space(self) -> EmbeddingSpace | None:
         """The embedding model the stored vectors come from (None: none recorded yet)."""
@@ -29,17 +35,6 @@ class Store(Protocol):
     ) -> tuple[DocumentRecord, bool]:
         """Store a document and its chunks atomically; (record, created). A document with
         the same content hash is not stored again: the existing record comes back."""
-        ...
-
-    def put_document(
-        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> tuple[DocumentRecord, bool]:
-        """add_document for a document recorded elsewhere: its id and creation time are
-        kept (a copy between stores)."""
-        ...
-
-    def export_documents(self) -> Iterator[tuple[DocumentRecord, list[ChunkRow], Matrix]]:
-        """Every document with its chunks and their embeddings, oldest first."""
         ...
 
     def find_by_hash(self, content_hash: str) -> DocumentRecord | None: ...
@@ -54,20 +49,63 @@ class Store(Protocol):
 
     def delete_document(self, document_id: str) -> None: ...
 
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) as committed."""
+        ...
+
+
+class Search(Protocol):
     def dense_search(self, query: Matrix, k: int, filters: Filters) -> list[tuple[int, float]]: ...
 
     def keyword_search(self, query: str, k: int, filters: Filters) -> list[tuple[int, float]]: ...
 
     def hydrate(self, scored: list[tuple[int, float]]) -> list[Hit]: ...
 
-    def counts(self) -> tuple[int, int]: ...
 
-    def create_job(self, total_chunks: int) -> JobRecord: ...
+class Store(Documents, Search, Protocol):
+    def put_document(
+        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> tuple[DocumentRecord, bool]:
+        """add_document for a document recorded elsewhere: its id and creation time are
+        kept (a copy between stores)."""
+        ...
 
+    def export_documents(self) -> Iterator[tuple[DocumentRecord, list[ChunkRow], Matrix]]:
+        """Every document with its chunks and their embeddings, oldest first."""
+        ...
+
+    def bulk_copy(self) -> AbstractContextManager[None]:
+        """Around filling an empty store: indexes may be built once at the end."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class JobBook(Protocol):
     def update_job(self, job_id: str, **changes: Any) -> None: ...
 
     def get_job(self, job_id: str) -> JobRecord: ...
 
-    def fail_unfinished_jobs(self, reason: str) -> int: ...
 
-    def close(self) -> None: ...
+class LocalJobs(JobBook, Protocol):
+    """Records of jobs that this process runs from its own memory."""
+
+    def create_job(self, total_chunks: int) -> JobRecord: ...
+
+    def fail_unfinished_jobs(self, reason: str) -> int:
+        """Mark every queued or running job failed (they died with the last process)."""
+        ...
+
+
+class SharedJobs(JobBook, Protocol):
+    """A queue of jobs, with their inputs, that any replica may claim and run."""
+
+    def create_job(self, total_chunks: int, payload: bytes) -> JobRecord: ...
+
+    def queued(self) -> int: ...
+
+    def claim(self, owner: str, lease_s: float) -> ClaimedJob | None: ...
+
+    def renew(self, job_id: str, owner: str, lease_s: float) -> bool: ...
+
+    def finish(self, job_id: str, owner: str, status: JobStatus, error: str = "") -> None: ...

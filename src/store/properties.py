@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 
 
@@ -17,15 +16,12 @@ class EmbeddingSpace:
         return f"{self.model} ({self.dimension} dimensions)"
 
 
-def read_space(conn: sqlite3.Connection) -> EmbeddingSpace | None:
-    rows = dict(conn.execute("SELECT name, value FROM properties WHERE name LIKE 'embedding_%'"))
-    if "embedding_model" not in rows:
+def space_of(properties: dict[str, str]) -> EmbeddingSpace | None:
+    """The model a store's properties record (None: none yet)."""
+    if "embedding_model" not in properties:
         return None
-    return EmbeddingSpace(rows["embedding_model"], int(rows["embedding_dimension"]))
+    return EmbeddingSpace(properties["embedding_model"], int(properties["embedding_dimension"]))
 
 
-def write_space(conn: sqlite3.Connection, space: EmbeddingSpace) -> None:
-    conn.executemany(
-        "INSERT OR REPLACE INTO properties (name, value) VALUES (?, ?)",
-        [("embedding_model", space.model), ("embedding_dimension", str(space.dimension))],
-    )
+def space_properties(space: EmbeddingSpace) -> dict[str, str]:
+    return {"embedding_model": space.model, "embedding_dimension": str(space.dimension)}

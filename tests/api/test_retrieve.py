@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -13,6 +14,9 @@ CORPUS = {
     "bread": "Sourdough bread rises slowly because wild yeast ferments the dough overnight.",
     "orbit": "Satellites stay in orbit because their sideways speed balances the pull of gravity.",
 }
+# The background job below embeds ~80 chunks, seconds of work: this only keeps a stuck job
+# from hanging the suite until pytest's own timeout.
+INGEST_DEADLINE_S = 120
 
 
 @pytest.fixture(scope="module")
@@ -96,8 +100,10 @@ def test_retrieve_keeps_answering_during_background_ingestion(
     job_url = client.post(
         "/v1/documents", json={"text": big}, params={"background": "true"}
     ).json()["status_url"]
-    answered = 0
+    answered, deadline = 0, time.monotonic() + INGEST_DEADLINE_S
     while client.get(job_url).json()["status"] in ("queued", "running"):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the ingestion job was not done after {INGEST_DEADLINE_S} s")
         response = client.post(
             "/v1/retrieve", json={"query": "volcano lava", "top_k": 1, "mode": "dense"}
         )

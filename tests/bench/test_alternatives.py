@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bench import fill
 from bench.alternatives import Chroma, LanceDB, RagApi, _Known, read_chunks
-from src.config import Settings
 from src.embedding import OnnxEmbedder
-from src.store.keyword import titled_text
+from src.store.sqlite.connection import store_file
+from src.text.terms import titled_text
 
 
 def test_search_finds_a_stored_chunk_by_its_own_vector_and_text(
@@ -20,7 +20,7 @@ def test_search_finds_a_stored_chunk_by_its_own_vector_and_text(
     storage = tmp_path / "store"
     stored = fill.fill(storage, model_dir, 120, embedded=120)
     model = OnnxEmbedder.load(model_dir, batch_size=32)
-    chunks = read_chunks(Settings(storage_dir=storage).database_path, model.dimension)
+    chunks = read_chunks(store_file(storage), model.dimension)
     assert len(chunks.ids) == len(chunks.texts) == len(chunks.vectors) == stored
     target = len(chunks.ids) // 2
     text, vector = chunks.texts[target], chunks.vectors[target]
@@ -41,7 +41,7 @@ def test_search_finds_a_stored_chunk_by_its_own_vector_and_text(
 def test_chroma_builds_again_where_a_removed_store_was(model_dir: Path, tmp_path: Path) -> None:
     storage = tmp_path / "store"
     fill.fill(storage, model_dir, 20, embedded=20)
-    chunks = read_chunks(Settings(storage_dir=storage).database_path, 384)
+    chunks = read_chunks(store_file(storage), 384)
     folder = tmp_path / "chroma"
     for _ in range(2):  # as bench serving does from one size to the next
         chroma = Chroma()

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.quality import load, ndcg_at_10, quality_of, recall_at_100
+from bench.quality import load, quality_of
+from bench.scoring import ndcg_at_10, recall_at_100
 
 FLOORS = {"hybrid": 0.30, "dense": 0.30, "keyword": 0.28}
 

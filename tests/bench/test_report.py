@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from bench import goals, report
+from bench.publish import publish
 from bench.report import Record
 
 
@@ -39,6 +40,24 @@ def test_goals_table_flags_a_missed_goal() -> None:
     assert _row(table, "light dependency change").endswith("| **no** |")
 
 
+def _export_change(downloaded: float) -> list[Record]:
+    return [
+        Record("model_export_change", "rag-api", "seconds", 77, "s"),
+        Record("model_export_change", "rag-api", "downloaded_bytes", downloaded, "B"),
+        Record("update_disk", "rag-api", "after_export_change", 2.28e9, "B"),
+    ]
+
+
+def test_goals_table_meets_export_change_when_the_export_ran_again() -> None:
+    row = _row(goals.table(_export_change(downloaded=3.26e9)), "model-export change")
+    assert row.endswith("| 77 s, 3.26 GB downloaded; disk after 2.28 GB | yes |")
+
+
+def test_goals_table_flags_export_change_when_nothing_was_downloaded() -> None:
+    row = _row(goals.table(_export_change(downloaded=0)), "model-export change")
+    assert row.endswith("| **no** |")
+
+
 def test_goals_table_says_when_a_figure_was_not_measured() -> None:
     table = goals.table(_lifecycle(2.0, 40.0))
     assert _row(table, "the same with PyTorch").endswith("| not measured in this run | - |")
@@ -53,7 +72,7 @@ def test_side_by_side_puts_the_baseline_beside_rag_api() -> None:
 
 def test_publish_writes_records_report_and_chart(tmp_path: Path) -> None:
     records = _lifecycle(2.0, 40.0)
-    markdown = report.publish(tmp_path, "lifecycle", records, quick=True)
+    markdown = publish(tmp_path, "lifecycle", records, quick=True)
     payload = json.loads((tmp_path / "lifecycle.json").read_text())
     assert payload["quick"] is True and payload["machine"]["cpu_count"] >= 1
     assert report.read(tmp_path / "lifecycle.json") == records

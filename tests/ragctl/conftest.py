@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, free_port
+from helpers import require
 
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
@@ -40,11 +41,7 @@ def docker_available() -> bool:
 
 @pytest.fixture(scope="session")
 def docker_engine() -> None:
-    if docker_available():
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true but no Docker engine answers: run ../shared/ci/docker-env.sh first")
-    pytest.skip("no Docker engine (run ../shared/ci/docker-env.sh)")
+    require(docker_available(), "no Docker engine answers (run ../shared/ci/docker-env.sh)")
 
 
 @dataclass(frozen=True)
@@ -138,11 +135,10 @@ def host_port() -> int:
 
 @pytest.fixture(scope="session")
 def ecr_rig(docker_engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
-    if shutil.which(ecr_rig_module.REGISTRY_BIN) is None or os.geteuid() != 0:
-        reason = "the ECR rig needs root and docker-registry (apt-get install docker-registry)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but {reason}")
-        pytest.skip(reason)
+    require(
+        shutil.which(ecr_rig_module.REGISTRY_BIN) is not None and os.geteuid() == 0,
+        "the ECR rig needs root and docker-registry (apt-get install docker-registry)",
+    )
     rig = ecr_rig_module.start(tmp_path_factory.mktemp("ecr-rig"))
     yield rig
     rig.stop()

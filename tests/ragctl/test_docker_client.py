@@ -1,18 +1,38 @@
-"""Every Docker command goes through the one client (`ragctl/docker.py`): no other module
-builds its own `docker ...` argument list, so none can talk to an engine it was not given."""
+"""Every Docker command goes through the one client (`ragctl/docker/`): no other module
+builds its own `docker ...` argument list, so none can talk to an engine it was not given;
+and its failures say what went wrong: no such object, or no engine to ask."""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
+from helpers import require
 
-from ragctl.docker import Docker, Engine
+from ragctl.docker import (
+    Build,
+    Docker,
+    DockerError,
+    Engine,
+    EngineUnreachable,
+    NoSuchObject,
+    Run,
+    classify,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
-CLIENT = ROOT / "ragctl" / "docker.py"
+CLIENT = ROOT / "ragctl" / "docker"
 CHECKED = ("ragctl", "bench", "rig", "tests", "api", "src", "model_export")
+# Modules that use the client's typed methods only: its raw `run` is for the tests.
+TYPED_ONLY = ("ragctl", "bench", "rig")
+RAW_METHODS = {"run", "ok", "argv"}
+NOTHING_LISTENS = "unix:///tmp/nothing-here.sock"
 
 
 def _bare_docker_argv(tree: ast.AST) -> list[int]:
@@ -34,7 +54,7 @@ def test_no_module_but_the_client_builds_a_docker_command() -> None:
         f"{path.relative_to(ROOT)}:{line}"
         for folder in CHECKED
         for path in sorted((ROOT / folder).rglob("*.py"))
-        if path not in (CLIENT, Path(__file__).resolve())
+        if CLIENT not in path.parents and path != Path(__file__).resolve()
         for line in _bare_docker_argv(ast.parse(path.read_text()))
     ]
     assert offenders == []
@@ -66,3 +86,186 @@ def test_client_failure_carries_command_exit_code_and_stderr() -> None:
     error = raised.value
     assert error.args_list[:3] == ["docker", "-H", "unix:///run/no-such-engine.sock"]
     assert error.returncode != 0 and "no-such-engine" in error.stderr
+
+
+def _raw_docker_calls(tree: ast.AST) -> list[int]:
+    """Lines calling a Docker client's raw `run`, `ok` or `argv` (a receiver named docker)."""
+    return [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in RAW_METHODS
+        and ast.unparse(node.func.value).lower().endswith(("docker", "docker()", "composer"))
+    ]
+
+
+def test_no_module_passes_raw_docker_arguments_to_the_client() -> None:
+    offenders = [
+        f"{path.relative_to(ROOT)}:{line}"
+        for folder in TYPED_ONLY
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if CLIENT not in path.parents
+        for line in _raw_docker_calls(ast.parse(path.read_text()))
+    ]
+    assert offenders == []
+
+
+def test_raw_call_check_finds_a_raw_call() -> None:
+    found = _raw_docker_calls(ast.parse('self.docker.run("ps")\nDocker().ok("info")\nload.run(1)'))
+    assert found == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("stderr", "kind"),
+    [
+        ("Error response from daemon: No such container: rag-api", NoSuchObject),
+        ("Error: No such container: rag-api", NoSuchObject),
+        ("Error response from daemon: no such image: x:1: No such image: x:1", NoSuchObject),
+        ("Error: No such object: rag-api", NoSuchObject),
+        ("Error response from daemon: network backend not found", NoSuchObject),
+        ('ERROR: no builder "nope" found', NoSuchObject),
+        (
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. "
+            "Is the docker daemon running?",
+            EngineUnreachable,
+        ),
+        (
+            'error during connect: Get "http://docker.example.com/v1.47/info": command '
+            "[ssh -- deploy@server docker system dial-stdio] has exited with exit status 255",
+            EngineUnreachable,
+        ),
+        (
+            "permission denied while trying to connect to the Docker daemon socket at "
+            "unix:///var/run/docker.sock: dial unix /var/run/docker.sock: connect: "
+            "permission denied",
+            EngineUnreachable,
+        ),
+        (
+            'Failed to initialize: unable to resolve docker endpoint: context "prod": '
+            "context not found: open /root/.docker/contexts/meta/x/meta.json: no such file",
+            EngineUnreachable,
+        ),
+        ("docker: 'buildx' is not a docker command.", DockerError),
+        (
+            "Error response from daemon: conflict: unable to remove repository reference",
+            DockerError,
+        ),
+    ],
+)
+def test_classify_maps_stderr_to_its_error_kind(stderr: str, kind: type[DockerError]) -> None:
+    error = classify(["docker", "x"], 1, "", stderr, "local")
+    assert type(error) is kind
+    assert error.returncode == 1 and error.stderr == stderr and error.exit_code == 2
+
+
+def test_classify_names_the_engine_when_it_is_unreachable() -> None:
+    stderr = "Cannot connect to the Docker daemon at tcp://h:2375. Is the docker daemon running?"
+    error = classify(["docker", "ps"], 1, "", stderr, "tcp://h:2375")
+    assert error.message == "the Docker engine tcp://h:2375 is unreachable"
+    assert "dockerd" in error.hint and "Cannot connect" in error.details
+
+
+@pytest.fixture()
+def docker_cli() -> None:
+    """The docker CLI alone: these tests need no engine, only the client's answer."""
+    require(shutil.which("docker") is not None, "the docker CLI is not installed")
+
+
+def _down() -> Docker:
+    return Docker(env={**os.environ, "DOCKER_HOST": NOTHING_LISTENS})
+
+
+def _ragctl_on_nothing(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DOCKER_HOST": NOTHING_LISTENS, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "ragctl", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_container_inspect_raises_engine_unreachable_when_nothing_listens(docker_cli: None) -> None:
+    with pytest.raises(EngineUnreachable) as raised:
+        _down().container_inspect("rag-api")
+    assert raised.value.engine == NOTHING_LISTENS
+
+
+def test_image_exists_raises_engine_unreachable_when_nothing_listens(docker_cli: None) -> None:
+    with pytest.raises(EngineUnreachable):
+        _down().image_exists("rag-api:latest")
+
+
+def test_remove_container_raises_engine_unreachable_when_nothing_listens(docker_cli: None) -> None:
+    with pytest.raises(EngineUnreachable):
+        _down().remove_container("rag-api")
+
+
+def test_versions_exits_non_zero_when_the_engine_is_unreachable(docker_cli: None) -> None:
+    done = _ragctl_on_nothing("versions", "--no-ecr", "--name", "rag-api")
+    assert done.returncode == 2
+    assert f"the Docker engine {NOTHING_LISTENS} is unreachable" in done.stderr
+    assert "nothing deployed" not in done.stdout + done.stderr
+
+
+def test_versions_json_reports_the_unreachable_engine_as_an_error(docker_cli: None) -> None:
+    done = _ragctl_on_nothing("--json", "versions", "--no-ecr", "--name", "rag-api")
+    assert done.returncode == 2
+    error = json.loads(done.stdout)
+    assert error["error"] == f"the Docker engine {NOTHING_LISTENS} is unreachable"
+    assert "Cannot connect to the Docker daemon" in error["details"]
+
+
+def test_doctor_fails_its_engine_check_when_the_engine_is_unreachable(docker_cli: None) -> None:
+    done = _ragctl_on_nothing("--json", "doctor")
+    assert done.returncode == 1
+    checks = json.loads(done.stdout)["checks"]
+    assert [(c["name"], c["verdict"]) for c in checks] == [("engine", "fail")]
+
+
+def test_container_inspect_returns_none_when_missing(docker_engine: None) -> None:
+    assert Docker().container_inspect("rag-api-test-no-such-container") is None
+    assert not Docker().image_exists("rag-api-test-no-such-image:v0")
+
+
+def test_run_options_spell_every_setting() -> None:
+    run = Run(
+        "img:1",
+        name="c",
+        publish=("8000:8000",),
+        restart="unless-stopped",
+        labels={"a": "b"},
+        volumes=("data:/d",),
+        memory="4g",
+        network="net",
+        network_aliases=("rag",),
+        env_file=Path("x.env"),
+        env={"K": "V"},
+        entrypoint="python",
+        command=("-c", "pass"),
+    )
+    assert run.options() == [
+        *("--name", "c", "-p", "8000:8000", "--restart", "unless-stopped", "--label", "a=b"),
+        *("-v", "data:/d", "--memory", "4g", "--memory-swap", "4g", "--network", "net"),
+        *("--network-alias=rag", "--env-file", "x.env", "-e", "K=V", "--entrypoint", "python"),
+        *("img:1", "-c", "pass"),
+    ]
+
+
+def test_build_options_spell_every_setting() -> None:
+    build = Build(
+        context=Path("src"),
+        dockerfile=Path("src/Dockerfile"),
+        tags=("i:v1", "i:latest"),
+        labels={"l": "1"},
+        secrets={"ca_bundle": "/ca.pem"},
+        build_args={"WITH_HEAVY": "1"},
+        cache_from=("type=registry,ref=r",),
+    )
+    assert build.options() == [
+        *("--progress=plain", "--load", "-f", "src/Dockerfile", "-t", "i:v1", "-t", "i:latest"),
+        *("--label", "l=1", "--secret", "id=ca_bundle,src=/ca.pem"),
+        *("--build-arg", "WITH_HEAVY=1", "--cache-from", "type=registry,ref=r", "src"),
+    ]

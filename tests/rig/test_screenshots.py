@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import CHROMIUM, ROOT
+from helpers import require
 
 from rig.screenshots import DESKTOP, PHONE, SHOTS
 
@@ -22,10 +22,7 @@ def _png_size(path: Path) -> tuple[int, int]:
 
 
 def test_screenshots_script_takes_every_view(tmp_path: Path, model_dir: Path) -> None:
-    if not CHROMIUM.is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"CI=true but no browser at {CHROMIUM}")
-        pytest.skip(f"no browser at {CHROMIUM}")
+    require(CHROMIUM.is_file(), f"no browser at {CHROMIUM}")
     env = {**os.environ, "RAG_MODEL_DIR": str(model_dir)}
     done = subprocess.run(
         [sys.executable, "-m", "rig.screenshots", "--out", str(tmp_path)],

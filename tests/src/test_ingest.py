@@ -11,7 +11,7 @@ from src.embedding import OnnxEmbedder
 from src.ingest import Ingestor
 from src.models import Filters
 from src.parsing import extract_text
-from src.store import SQLiteStore
+from src.store.sqlite.store import SQLiteStore
 
 # Technical text tokenises into many word pieces per character: 1,000 characters of it
 # are well past 256 tokens.

@@ -16,8 +16,8 @@ from src.config import Settings
 from src.errors import EmbeddingError, StoreError
 from src.models import ChunkRow, Filters, SourceDocument
 from src.reindex import reindex
-from src.store import SQLiteStore
 from src.store.properties import EmbeddingSpace
+from src.store.sqlite.store import SQLiteStore
 
 OLD_DIM = 8
 TEXTS = ["镜像构建缓存", "磁盘空间清理", "ferry timetables", "walrus tusks", "otter census", "码头"]

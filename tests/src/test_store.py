@@ -15,11 +15,10 @@ import pytest
 
 from src.errors import NotFoundError, StoreError
 from src.models import ChunkRow, Filters, SourceDocument
-from src.store import SQLiteStore, Store
-from src.store.migrations import LATEST_VERSION, MIGRATIONS, migrate
-from src.store.pg_database import Database
-from src.store.postgres import PostgresStore
-from src.store.properties import EmbeddingSpace
+from src.store import EmbeddingSpace, Store, StoreOptions, open_store
+from src.store.sqlite.jobs import SQLiteJobs
+from src.store.sqlite.migrations import LATEST_VERSION, MIGRATIONS, migrate
+from src.store.sqlite.store import SQLiteStore
 
 DIM = 8
 
@@ -47,13 +46,11 @@ def _add(store: Store, text: str, n: int = 3, seed: int = 0, **metadata: object)
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    opened: Store
-    if request.param == "sqlite":
-        opened = SQLiteStore(tmp_path / "rag.sqlite3", DIM)
-    else:
-        opened = PostgresStore(Database(request.getfixturevalue("pg_url"), 4), DIM, model="m")
-    yield opened
-    opened.close()
+    """The same operations on both backends: a congruence test of the store contract."""
+    location = tmp_path if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    backend = open_store(location, StoreOptions(DIM, model="m"))
+    yield backend.store
+    backend.close()
 
 
 def test_add_document_same_hash_returns_existing(store: Store) -> None:
@@ -186,8 +183,9 @@ def test_open_store_from_schema_v1_upgrades_and_keeps_data(tmp_path: Path) -> No
     assert check.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION
     assert store.get_document("old-doc").metadata == {"v": 1}
     assert store.hydrate(store.keyword_search("legacy", 1, Filters()))[0].text == "legacy text"
-    job = store.create_job(5)  # the jobs table came with migration 2
-    assert store.get_job(job.id).total_chunks == 5
+    jobs = SQLiteJobs(store.file)
+    job = jobs.create_job(5)  # the jobs table came with migration 2
+    assert jobs.get_job(job.id).total_chunks == 5
 
 
 def test_open_store_from_newer_release_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ import pytest
 from rig.postgres import PASSWORD
 from src.errors import StoreError
 from src.models import ChunkRow, Filters, SourceDocument
-from src.store import SQLiteStore, Store
+from src.store import Store
+from src.store.sqlite.store import SQLiteStore
 from src.transfer import main, open_location, transfer
 
 DIM = 8

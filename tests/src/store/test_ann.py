@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from src.models import ChunkRow, Filters, SourceDocument
-from src.store import SQLiteStore, sqlite
-from src.store.ann import AnnIndex, AnnParams, exact_search
+from src.store import core
+from src.store.sqlite.ann import AnnIndex, AnnParams, exact_search
+from src.store.sqlite.store import SQLiteStore
 
 DIM = 32
 ROOT = Path(__file__).resolve().parents[3]
@@ -82,7 +83,7 @@ def test_open_stale_index_drops_deleted_and_adds_committed(database: Path) -> No
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from src.store import SQLiteStore\n"
+        "from src.store.sqlite.store import SQLiteStore\n"
         "from tests.src.store.test_ann import DIM, _add\n"
         "store = SQLiteStore(Path(sys.argv[1]), DIM, save_seconds=3600)\n"
         "store.delete_document(sys.argv[2])\n"
@@ -124,7 +125,7 @@ def test_selective_filter_fills_top_k_exactly(database: Path) -> None:
 def test_filter_past_exact_limit_fills_top_k_from_candidates(
     database: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sqlite, "EXACT_MAX_CHUNKS", 10)
+    monkeypatch.setattr(core, "EXACT_MAX_CHUNKS", 10)
     store = SQLiteStore(database, DIM)
     for n in range(60):
         _add(store, f"doc{n}", 5, seed=n, group="few" if n % 10 == 0 else "many")

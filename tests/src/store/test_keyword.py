@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from src.models import ChunkRow, Filters, SourceDocument
-from src.store import SQLiteStore
-from src.store.keyword import KeywordIndex
+from src.store.sqlite.keyword import KeywordIndex
+from src.store.sqlite.store import SQLiteStore
 
 DIM = 8
 

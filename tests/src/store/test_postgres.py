@@ -14,9 +14,10 @@ import pytest
 from rig.postgres import PASSWORD, PostgresServer
 from src.errors import StoreError, StoreUnavailableError
 from src.models import ChunkRow, Filters, SourceDocument
-from src.store.pg_database import Database, redacted
-from src.store.pg_migrations import LATEST_VERSION
-from src.store.postgres import EXACT_MAX_CHUNKS, PostgresStore
+from src.store.core import EXACT_MAX_CHUNKS
+from src.store.postgres.database import Database, redacted
+from src.store.postgres.migrations import LATEST_VERSION
+from src.store.postgres.store import PostgresStore
 from src.store.properties import EmbeddingSpace
 
 DIM = 8

@@ -10,8 +10,8 @@ import pytest
 
 from src.errors import StoreError
 from src.models import ChunkRow, Filters, SourceDocument
-from src.store import SQLiteStore
-from src.store.segmentation import Segmenter
+from src.store.sqlite.store import SQLiteStore
+from src.text.segmentation import Segmenter
 
 DIM = 8
 # From the reference's deep-clean section: no spaces anywhere in the run.

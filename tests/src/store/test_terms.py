@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from src.store.terms import MAX_TERMS, query_terms
+from src.text.terms import MAX_TERMS, query_terms
 
 
 def test_query_terms_drop_syntax_and_stopwords() -> None:

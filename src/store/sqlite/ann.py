@@ -21,9 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
+
+# onnxruntime must be loaded before usearch: the other order crashes the process (seen with
+# onnxruntime 1.32 and usearch 2.26: `import usearch.index; import onnxruntime` segfaults),
+# and the embedding model loads onnxruntime in the same process.
+import onnxruntime  # noqa: F401
 from usearch.index import BatchMatches, Index, Matches
 
-from src.embedding import Matrix
+from src.models import Matrix
 
 IdArray = npt.NDArray[np.int64]
 # Reads (chunk ids, vectors) from the store, in batches, for the ids asked for (None: all).

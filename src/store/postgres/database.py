@@ -19,8 +19,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.types.string import StrDumperUnknown
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from src.embedding import Matrix
 from src.errors import StorageFullError, StoreUnavailableError
+from src.models import Matrix
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 # How long a request waits for a pooled connection (or a new one) before answering 503.

@@ -10,11 +10,12 @@ claimed MAX_ATTEMPTS times without finishing fails with the reason.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
 from typing import Any
 
-from src.models import JobStatus
-from src.store.pg_database import Database
+from src.models import ClaimedJob, JobRecord, JobStatus
+from src.store.postgres.database import Database
+from src.store.rows import JOB_COLUMNS, job_changes, job_record, no_job
 
 MAX_ATTEMPTS = 3
 ABANDONED = (
@@ -23,17 +24,38 @@ ABANDONED = (
 )
 
 
-@dataclass(frozen=True)
-class ClaimedJob:
-    id: str
-    payload: bytes
-    documents: list[dict[str, Any]]  # results of the documents an earlier run finished
-    embedded_chunks: int
-
-
-class JobQueue:
+class PostgresJobs:
     def __init__(self, database: Database) -> None:
         self._database = database
+
+    def create_job(self, total_chunks: int, payload: bytes) -> JobRecord:
+        """A queued job whose input (`payload`) any replica can run."""
+        with self._database.transaction() as conn:
+            row = conn.execute(
+                "INSERT INTO jobs (id, status, total_chunks, payload) VALUES (%s, %s, %s, %s) "
+                f"RETURNING {JOB_COLUMNS}",
+                (uuid.uuid4().hex, JobStatus.QUEUED.value, total_chunks, payload),
+            ).fetchone()
+        assert row is not None
+        return job_record(row)
+
+    def update_job(self, job_id: str, **changes: Any) -> None:
+        values = job_changes(changes)
+        assignments = ", ".join(f"{column} = %s" for column in values)
+        with self._database.transaction() as conn:
+            conn.execute(
+                f"UPDATE jobs SET {assignments}, updated_at = now() WHERE id = %s",
+                [*values.values(), job_id],
+            )
+
+    def get_job(self, job_id: str) -> JobRecord:
+        with self._database.connection() as conn:
+            row = conn.execute(
+                f"SELECT {JOB_COLUMNS} FROM jobs WHERE id = %s", (job_id,)
+            ).fetchone()
+        if row is None:
+            raise no_job(job_id)
+        return job_record(row)
 
     def queued(self) -> int:
         with self._database.transaction() as conn:

@@ -16,6 +16,7 @@ from src.models import (
     SearchMode,
     StoredChunk,
 )
+from src.service import Answer
 
 # Every field has a bound; a request over one is a 422 that names the field and the limit.
 MAX_QUERY_CHARS = 10_000
@@ -128,6 +129,15 @@ class JobAcceptedOut(BaseModel):
     total_chunks: int
     status_url: str
 
+    @classmethod
+    def of(cls, job: JobRecord) -> JobAcceptedOut:
+        return cls(
+            job_id=job.id,
+            status=job.status.value,
+            total_chunks=job.total_chunks,
+            status_url=f"/v1/jobs/{job.id}",
+        )
+
 
 class DocumentPage(BaseModel):
     items: list[DocumentOut]
@@ -237,3 +247,13 @@ class QueryOut(BaseModel):
     model: str
     citations: list[CitationOut]
     cited: list[int] = Field(description="Citation numbers that the answer actually uses.")
+
+    @classmethod
+    def of(cls, answer: Answer) -> QueryOut:
+        return cls(
+            answer=answer.text,
+            mode=answer.mode,
+            model=answer.model,
+            citations=CitationOut.numbered(answer.hits),
+            cited=answer.cited,
+        )

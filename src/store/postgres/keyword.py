@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any
 
-from src.store.pg_database import Connection
+from src.store.postgres.database import Connection
 
 # The text search configuration: English stemming; CJK terms pass through it as they are.
 TEXT_CONFIG = "english"

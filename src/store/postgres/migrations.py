@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 
-from src.store.migrations import newer_schema
+from src.store.sqlite.migrations import newer_schema
 
 # pg_advisory_xact_lock's key for schema changes (any constant the application owns).
 MIGRATION_LOCK = 0x7261_6761_7069  # "ragapi"

@@ -133,3 +133,8 @@ def query_terms(text: str) -> list[str]:
         longest = set(sorted(kept, key=len, reverse=True)[:MAX_TERMS])
         kept = [word for word in kept if word in longest][:MAX_TERMS]
     return kept
+
+
+def titled_text(title: str, text: str) -> str:
+    """What is indexed for a chunk: its document's title makes every chunk findable by it."""
+    return f"{title}\n{text}"

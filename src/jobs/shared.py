@@ -1,7 +1,7 @@
 """Background ingestion shared by replicas (the Postgres store): a job is queued in the
 database with its parsed documents, and whichever replica claims it runs it (see
-src/store/pg_jobs.py for the claim and the lease). The same interface as src/jobs.py's
-JobRunner, which the embedded store uses.
+src/store/postgres/jobs.py for the claim and the lease). The same interface as
+src/jobs/embedded.py's runner, which the embedded store uses.
 """
 
 from __future__ import annotations
@@ -13,18 +13,15 @@ import socket
 import threading
 import uuid
 import zlib
-from typing import Any
 
 from src.errors import RagError
-from src.ingest import Ingestor, PreparedDocument
-from src.jobs import job_result, queue_full
-from src.models import ChunkRow, JobRecord, JobStatus, SourceDocument
-from src.store.pg_jobs import ClaimedJob, JobQueue
-from src.store.postgres import PostgresStore
+from src.ingest import PreparedDocument
+from src.jobs.runner import Ingest, JobProgress, queue_full
+from src.models import ChunkRow, ClaimedJob, JobRecord, JobStatus, SourceDocument
+from src.store import SharedJobs
 
 log = logging.getLogger(__name__)
 POLL_S = 1.0
-PROGRESS_EVERY_CHUNKS = 32
 
 
 class LeaseLostError(RagError):
@@ -58,12 +55,9 @@ def decode(payload: bytes) -> list[PreparedDocument]:
 
 
 class SharedJobRunner:
-    def __init__(
-        self, store: PostgresStore, ingestor: Ingestor, max_queued: int, lease_s: float
-    ) -> None:
-        self._store = store
-        self._queue = JobQueue(store.database)
-        self._ingestor = ingestor
+    def __init__(self, jobs: SharedJobs, ingest: Ingest, max_queued: int, lease_s: float) -> None:
+        self._queue = jobs
+        self._ingest = ingest
         self._max_queued = max_queued
         self._lease_s = lease_s
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -77,12 +71,12 @@ class SharedJobRunner:
         if self._queue.queued() >= self._max_queued:
             raise queue_full(self._max_queued)
         total = sum(len(d.chunks) for d in documents)
-        job = self._store.create_job(total, encode(documents))
+        job = self._queue.create_job(total, encode(documents))
         self._wake.set()
         return job
 
     def get(self, job_id: str) -> JobRecord:
-        return self._store.get_job(job_id)
+        return self._queue.get_job(job_id)
 
     def stop(self, timeout: float = 5.0) -> None:
         self._stop.set()
@@ -131,30 +125,14 @@ class SharedJobRunner:
             )
 
     def _run(self, job: ClaimedJob, lease: _Lease) -> None:
-        documents = decode(job.payload)
-        results: list[dict[str, Any]] = list(job.documents)
-        done = sum(len(d.chunks) for d in documents[: len(results)])
-        reported = done
-
-        def progress(chunks: int) -> None:
-            nonlocal done, reported
-            lease.check()
-            done += chunks
-            if done - reported >= PROGRESS_EVERY_CHUNKS:
-                self._store.update_job(job.id, embedded_chunks=done)
-                reported = done
-
-        for document in documents[len(results) :]:  # an earlier run finished the others
-            result = self._ingestor.ingest(document, progress)
-            lease.check()
-            results.append(job_result(result))
-            self._store.update_job(job.id, embedded_chunks=done, documents=results)
+        progress = JobProgress(self._queue, job.id, self._ingest, lease.check)
+        progress.run(decode(job.payload), list(job.documents))
 
 
 class _Lease:
     """Renews a job's lease in the background while it runs; check() raises once it is lost."""
 
-    def __init__(self, queue: JobQueue, job_id: str, owner: str, lease_s: float) -> None:
+    def __init__(self, queue: SharedJobs, job_id: str, owner: str, lease_s: float) -> None:
         self._queue, self._job_id, self._owner, self._lease_s = queue, job_id, owner, lease_s
         self._lost = False
         self._stopped = threading.Event()

@@ -23,9 +23,9 @@ import numpy as np
 import tantivy
 
 from src.errors import StoreError
-from src.store.ann import IdArray
-from src.store.segmentation import Segmenter
-from src.store.terms import query_terms
+from src.store.sqlite.ann import IdArray
+from src.text.segmentation import Segmenter
+from src.text.terms import query_terms
 
 # Reads (chunk ids, their documents' rowids, titled texts) from the store, in batches, for
 # the ids asked for (None: all).
@@ -38,11 +38,6 @@ FLUSH_SECONDS = 0.5
 # The analysis an index was built with, in its folder (see Segmenter.fingerprint).
 ANALYSIS_FILE = "rag-analysis"
 log = logging.getLogger("rag.keyword")
-
-
-def titled_text(title: str, text: str) -> str:
-    """What is indexed for a chunk: its document's title makes every chunk findable by it."""
-    return f"{title}\n{text}"
 
 
 def _analyzer() -> tantivy.TextAnalyzer:

@@ -1,0 +1,317 @@
+"""The embedded default store: one SQLite file in WAL mode under the storage dir
+(src/store/sqlite/connection.py).
+
+A document, its chunks and their embeddings are written in one transaction, so after a
+crash a document is either wholly there or absent. Search goes through two indexes derived
+from those rows and kept beside the file: HNSW over the embeddings (src/store/sqlite/ann.py;
+a filtered search over few chunks scans them exactly instead) and BM25 over the texts
+(src/store/sqlite/keyword.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from src.models import ChunkRow, DocumentRecord, Filters, Matrix
+from src.store.core import Row, Scored, StoreCore
+from src.store.properties import EmbeddingSpace
+from src.store.rows import DOC_COLUMNS, document_record, no_document, now
+from src.store.sqlite.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
+from src.store.sqlite.connection import SQLiteFile
+from src.store.sqlite.keyword import KeywordIndex
+from src.text.segmentation import Segmenter
+from src.text.terms import titled_text
+
+# Rows per batch when reading embeddings back from the store.
+READ_BATCH = 4096
+# The documents a filter allows: their rowids as a JSON array for json_each(), and their
+# chunk total.
+Docs = tuple[str, int]
+
+
+class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
+    PARAM = "?"
+    JOIN = "d.rowid = c.doc_rowid"
+    TIEBREAK = "rowid"
+    SWITCH_HINT = (
+        "switch the store with `python -m src.reindex` (it re-embeds every chunk with the "
+        "configured model), or configure the store's model again"
+    )
+
+    def __init__(
+        self,
+        path: Path,
+        dimension: int,
+        ann: AnnParams | None = None,
+        save_seconds: float = 60.0,
+        bulk_load: bool = False,
+        segmenter: Segmenter | None = None,
+        model: str | None = None,
+    ) -> None:
+        """`bulk_load`: writes skip the search indexes, which the next open (a normal one)
+        brings up to date in bulk, on every core; searches are meaningless meanwhile.
+        `model`: the embedding model's name, recorded with the store by the first open and
+        checked by every later one (None: not checked, for tools that bring their own)."""
+        super().__init__(dimension, f"the store at {path}")
+        self.file = SQLiteFile(path)
+        self._bulk_load = bulk_load
+        if model is not None:
+            self._claim(EmbeddingSpace(model, dimension))
+        stored = self._chunk_ids()
+        params = dataclasses.replace(ann or AnnParams(dimension), model=model or "")
+        self._ann = AnnIndex(path.with_name(path.stem + ".hnsw"), params)
+        self._ann.open(stored, self._embeddings)
+        self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"), segmenter)
+        self._keyword.open(stored, self._texts)
+        self._autosave = Autosave(self._ann, save_seconds)
+
+    def close(self) -> None:
+        self._autosave.stop()
+        self._ann.save_if_changed()
+        self._keyword.close()
+        self.file.close()
+
+    # -- the core's needs ------------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        yield self.file.reader()
+
+    def _claiming(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self.file.transaction()
+
+    def _rows(
+        self, conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
+    ) -> Sequence[Row]:
+        return conn.execute(sql, params).fetchall()
+
+    def _set_properties(self, conn: sqlite3.Connection, values: dict[str, str]) -> None:
+        conn.executemany(
+            "INSERT OR REPLACE INTO properties (name, value) VALUES (?, ?)", values.items()
+        )
+
+    def _record_space(self, conn: sqlite3.Connection, space: EmbeddingSpace, first: bool) -> None:
+        """Nothing to prepare: a SQLite column holds vectors of any width."""
+
+    def _new_created_at(self) -> str:
+        return now()
+
+    def _ids_in(self, ids: list[int]) -> tuple[str, list[Any]]:
+        return f"c.id IN ({', '.join('?' * len(ids))})", list(ids)
+
+    # -- reading the rows the indexes are built from ---------------------------------------
+
+    def _chunk_ids(self) -> IdArray:
+        # Unordered, so SQLite reads the ids from the small (doc, position) index instead of
+        # every chunk's text and vector (at 1M chunks, 3.9 GB read from disk on a cold start).
+        rows = self.file.reader().execute("SELECT id FROM chunks")
+        return np.sort(np.fromiter((row[0] for row in rows), dtype=np.int64))
+
+    def _batches(self, select: str, ids: IdArray | None) -> Iterator[list[Any]]:
+        """Rows of `select` (whose chunks are `c`), READ_BATCH at a time, in chunk id order:
+        of every chunk, or of the chunks `ids`."""
+        conn = self.file.reader()
+        if ids is None:
+            cursor = conn.execute(f"{select} ORDER BY c.id")
+            yield from iter(lambda: cursor.fetchmany(READ_BATCH), [])
+            return
+        for start in range(0, len(ids), READ_BATCH):
+            wanted = json.dumps(ids[start : start + READ_BATCH].tolist())
+            query = f"{select} WHERE c.id IN (SELECT value FROM json_each(?)) ORDER BY c.id"
+            if rows := conn.execute(query, (wanted,)).fetchall():
+                yield rows
+
+    def _embeddings(self, ids: IdArray | None) -> Iterator[tuple[IdArray, Matrix]]:
+        """(chunk ids, embeddings) in batches: of every chunk, or of those asked for."""
+        for rows in self._batches("SELECT c.id, c.embedding FROM chunks c", ids):
+            yield self._matrix(rows)
+
+    def _texts(self, ids: IdArray | None) -> Iterator[tuple[list[int], list[int], list[str]]]:
+        """(chunk ids, document rowids, titled texts) in batches: of every chunk, or those
+        asked for."""
+        select = (
+            "SELECT c.id, c.doc_rowid, d.title, c.text "
+            "FROM chunks c JOIN documents d ON d.rowid = c.doc_rowid"
+        )
+        for rows in self._batches(select, ids):
+            texts = [titled_text(r[2], r[3]) for r in rows]
+            yield [r[0] for r in rows], [r[1] for r in rows], texts
+
+    def _matrix(self, rows: list[tuple[int, bytes]]) -> tuple[IdArray, Matrix]:
+        ids = np.array([row[0] for row in rows], dtype=np.int64)
+        blob = b"".join(row[1] for row in rows)
+        matrix = np.frombuffer(blob, dtype=np.float32).reshape(len(rows), -1)
+        self._check_dimension(matrix, stored=True)
+        return ids, matrix
+
+    # -- documents -------------------------------------------------------------------------
+
+    def _insert(
+        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
+    ) -> tuple[DocumentRecord, bool]:
+        with self.file.transaction() as conn:
+            existing = conn.execute(
+                f"SELECT {DOC_COLUMNS} FROM documents WHERE content_hash = ?",
+                (record.content_hash,),
+            ).fetchone()
+            if existing:
+                return document_record(existing), False
+            doc_rowid, chunk_ids = _insert_rows(conn, record, chunks, embeddings)
+        if not self._bulk_load:
+            self._ann.add(chunk_ids, embeddings)
+            titled = [titled_text(record.title, chunk.text) for chunk in chunks]
+            self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
+        return record, True
+
+    def _document_ids(self) -> list[str]:
+        return [r[0] for r in self.file.reader().execute("SELECT id FROM documents ORDER BY rowid")]
+
+    def _export(self, document_id: str) -> tuple[DocumentRecord, list[ChunkRow], Matrix] | None:
+        conn = self.file.reader()
+        conn.execute("BEGIN")  # one snapshot: the document and its chunks together
+        try:
+            row = conn.execute(
+                f"SELECT rowid, {DOC_COLUMNS} FROM documents WHERE id = ?", (document_id,)
+            ).fetchone()
+            chunks = conn.execute(
+                "SELECT position, text, start_char, end_char, embedding FROM chunks "
+                "WHERE doc_rowid = ? ORDER BY position",
+                (row[0] if row else -1,),
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        if row is None:
+            return None
+        vectors = np.frombuffer(b"".join(c[4] for c in chunks), dtype=np.float32)
+        matrix = vectors.reshape(len(chunks), self._dimension)
+        return document_record(row[1:]), [ChunkRow(*c[:4]) for c in chunks], matrix
+
+    def delete_document(self, document_id: str) -> None:
+        with self.file.transaction() as conn:
+            row = conn.execute(
+                "SELECT rowid FROM documents WHERE id = ?", (document_id,)
+            ).fetchone()
+            if row is None:
+                raise no_document(document_id)
+            chunk_ids = np.fromiter(
+                (r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_rowid = ?", row)),
+                dtype=np.int64,
+            )
+            conn.execute("DELETE FROM chunks WHERE doc_rowid = ?", (row[0],))
+            conn.execute("DELETE FROM documents WHERE rowid = ?", (row[0],))
+        # Until these lines a search may still find these chunks in an index; hydrate() reads
+        # the committed store and drops them, so they are never served.
+        self._ann.remove(chunk_ids)
+        self._keyword.remove_document(int(row[0]))
+
+    @contextmanager
+    def bulk_copy(self) -> Iterator[None]:
+        """Rows go in as they come: the indexes take them one document at a time."""
+        yield
+
+    # -- search ----------------------------------------------------------------------------
+
+    def _scope(self, conn: sqlite3.Connection, filters: Filters) -> tuple[Docs, int]:
+        rowids, chunks = self._allowed_docs(conn, filters)
+        return (json.dumps(rowids), chunks), chunks
+
+    def _allowed_docs(self, conn: sqlite3.Connection, filters: Filters) -> tuple[list[int], int]:
+        """The rowids of the documents the filters allow, and their chunk total."""
+        clauses, params = _filter_sql(filters)
+        rows = conn.execute(
+            f"SELECT rowid, chunk_count FROM documents d WHERE {clauses}", params
+        ).fetchall()
+        return [row[0] for row in rows], sum(row[1] for row in rows)
+
+    def _index_search(
+        self, conn: sqlite3.Connection, query: Matrix, k: int, scope: Docs | None
+    ) -> Scored:
+        if scope is None:
+            return self._ann.search(query, k)
+        docs, allowed = scope
+        # Enough HNSW candidates that about 2k fall inside the filter.
+        total = max(len(self._ann), 1)
+        count = min(total, 2 * k * total // max(allowed, 1) + 32)
+        candidates = self._ann.search(query, count)
+        inside = {
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM chunks WHERE id IN (SELECT value FROM json_each(?)) "
+                "AND doc_rowid IN (SELECT value FROM json_each(?))",
+                (json.dumps([c for c, _ in candidates]), docs),
+            )
+        }
+        return [(c, score) for c, score in candidates if c in inside][:k]
+
+    def _exact_search(self, conn: sqlite3.Connection, query: Matrix, k: int, scope: Docs) -> Scored:
+        rows = conn.execute(
+            "SELECT id, embedding FROM chunks WHERE doc_rowid IN (SELECT value FROM json_each(?))",
+            (scope[0],),
+        ).fetchall()
+        if not rows:
+            return []
+        ids, vectors = self._matrix(rows)
+        return exact_search(query, k, ids, vectors)
+
+    def keyword_search(self, query: str, k: int, filters: Filters) -> Scored:
+        allowed = None
+        if not filters.empty:
+            allowed = self._allowed_docs(self.file.reader(), filters)[0]
+        return self._keyword.search(query, k, allowed)
+
+
+def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.document_ids:
+        clauses.append(f"d.id IN ({', '.join('?' * len(filters.document_ids))})")
+        params.extend(filters.document_ids)
+    for key, value in filters.metadata:
+        clauses.append("json_extract(d.metadata, ?) = ?")
+        params.extend([f'$."{key}"', value])
+    return " AND ".join(clauses) or "1", params
+
+
+def _insert_rows(
+    conn: sqlite3.Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
+) -> tuple[int, IdArray]:
+    cursor = conn.execute(
+        f"INSERT INTO documents ({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            record.id,
+            record.title,
+            record.content_hash,
+            record.media_type,
+            record.source_name,
+            json.dumps(record.metadata),
+            record.char_count,
+            record.chunk_count,
+            record.created_at,
+        ),
+    )
+    doc_rowid = int(cursor.lastrowid or 0)
+    last = int(
+        conn.execute("SELECT value FROM counters WHERE name = 'last_chunk_id'").fetchone()[0]
+    )
+    chunk_ids = np.arange(last + 1, last + 1 + len(chunks), dtype=np.int64)
+    vectors = np.asarray(embeddings, dtype=np.float32)
+    conn.executemany(
+        "INSERT INTO chunks (id, doc_rowid, position, text, start_char, end_char, embedding)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (
+            (int(i), doc_rowid, c.position, c.text, c.start, c.end, v.tobytes())
+            for i, c, v in zip(chunk_ids, chunks, vectors, strict=True)
+        ),
+    )
+    conn.execute(
+        "UPDATE counters SET value = ? WHERE name = 'last_chunk_id'", (last + len(chunks),)
+    )
+    return doc_rowid, chunk_ids

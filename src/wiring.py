@@ -1,0 +1,123 @@
+"""Start-up wiring: the configured embedding model, store, parser workers, text segmenter
+and language model, put together into the service. The slow part of start-up."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from src.config import Settings
+from src.embedding import Embedder, OnnxEmbedder, measuring_tokenizer, spans_of
+from src.errors import StoreUnavailableError
+from src.generation import ChatModel
+from src.parsing import ParseLimits
+from src.parsing.limits import MB
+from src.parsing.pool import ParserPool
+from src.remote_embedding import RemoteEmbedder
+from src.service import RagService
+from src.store import Backend, Location, StoreOptions, open_store
+from src.text.segmentation import Segmenter
+
+# Told why the database cannot be reached at start-up; True: try again.
+DatabaseWait = Callable[[StoreUnavailableError], bool]
+
+
+def _never_wait(problem: StoreUnavailableError) -> bool:
+    return False
+
+
+def open_service(settings: Settings, wait: DatabaseWait = _never_wait) -> RagService:
+    """Load the model and open the store. `wait` is told each time the database cannot be
+    reached yet and says whether to try again."""
+    # The parser workers start first: they import their libraries while the model loads.
+    parser = ParserPool(parse_limits(settings), settings.parse_workers)
+    try:
+        embedder = load_embedder(settings)
+        segmenter = load_segmenter(settings)
+        backend = open_backend(settings, store_options(settings, embedder, segmenter), wait)
+    except BaseException:
+        parser.close()
+        raise
+    return RagService(settings, backend, embedder, chat_model(settings), parser, segmenter)
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The configured OpenAI-compatible endpoint, or else the bundled local model."""
+    if not settings.embedding_remote:
+        return OnnxEmbedder.load(
+            settings.model_dir, settings.embed_batch_size, settings.embed_threads
+        )
+    tokenizer = measuring_tokenizer(settings.model_dir)
+    return RemoteEmbedder.connect(
+        settings.embedding_base_url,
+        settings.embedding_api_key.get_secret_value(),
+        settings.embedding_model,
+        settings.embedding_timeout_s,
+        token_spans=functools.partial(spans_of, tokenizer),
+        max_tokens=settings.embedding_max_tokens,
+        batch_size=settings.embedding_batch_size,
+        retries=settings.embedding_retries,
+        languages=tuple(code.strip() for code in settings.embedding_languages.split(",")),
+        prefixes=(settings.embedding_query_prefix, settings.embedding_passage_prefix),
+    )
+
+
+def load_segmenter(settings: Settings) -> Segmenter:
+    """The one segmenter that splits text for the keyword index and the extractive answer."""
+    return Segmenter(settings.keyword_user_dict)
+
+
+def store_location(settings: Settings) -> Location:
+    """RAG_DATABASE_URL when set, else the storage folder RAG_STORAGE_DIR."""
+    if settings.postgres:
+        return settings.database_url.get_secret_value()
+    return settings.storage_dir
+
+
+def store_options(
+    settings: Settings, embedder: Embedder, segmenter: Segmenter | None = None
+) -> StoreOptions:
+    return StoreOptions(
+        dimension=embedder.dimension,
+        model=embedder.name,
+        segmenter=segmenter or load_segmenter(settings),
+        ef_search=settings.ann_ef_search,
+        dense_exact=settings.dense_exact,
+        save_seconds=settings.ann_save_seconds,
+        pool_size=settings.database_pool_size,
+    )
+
+
+def open_backend(settings: Settings, options: StoreOptions, wait: DatabaseWait) -> Backend:
+    """The configured store; a database that cannot be reached is tried again while `wait`
+    says so."""
+    while True:
+        try:
+            return open_store(store_location(settings), options)
+        except StoreUnavailableError as exc:
+            if not wait(exc):
+                raise
+
+
+def chat_model(settings: Settings) -> ChatModel | None:
+    if not settings.llm_configured:
+        return None
+    return ChatModel(
+        settings.llm_base_url,
+        settings.llm_api_key.get_secret_value(),
+        settings.llm_model,
+        settings.llm_timeout_s,
+        settings.llm_max_tokens,
+    )
+
+
+def parse_limits(settings: Settings) -> ParseLimits:
+    return ParseLimits(
+        max_chars=settings.max_document_chars,
+        max_inflated_bytes=settings.parse_max_inflated_mb * MB,
+        max_compression_ratio=settings.parse_max_compression_ratio,
+        pdf_max_pages=settings.pdf_max_pages,
+        pdf_max_objects=settings.pdf_max_objects,
+        memory_mb=settings.parse_memory_mb,
+        cpu_seconds=settings.parse_cpu_seconds,
+    )
