@@ -25,7 +25,7 @@ from src.config import get_settings
 from src.errors import RagError, StoreError
 from src.store import Location, Store, StoreOptions, open_store, recorded_space, shown
 from src.store.properties import EmbeddingSpace
-from src.text.segmentation import Segmenter
+from src.wiring import load_segmenter
 
 PAGE = 500
 log = logging.getLogger("rag.transfer")
@@ -46,8 +46,7 @@ def open_location(location: Location, space: EmbeddingSpace | None) -> Store:
         space = recorded_space(location)
     if space is None:
         raise StoreError(f"{shown(location)} records no embedding model: nothing to copy")
-    segmenter = Segmenter(get_settings().keyword_user_dict)
-    options = StoreOptions(space.dimension, space.model, segmenter)
+    options = StoreOptions(space.dimension, space.model, load_segmenter(get_settings()))
     return open_store(location, options).store
 
 

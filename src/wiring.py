@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import ExitStack
 
 from src.config import Settings
 from src.embedding import Embedder, OnnxEmbedder, measuring_tokenizer, spans_of
@@ -31,14 +32,20 @@ def open_service(settings: Settings, wait: DatabaseWait = _never_wait) -> RagSer
     reached yet and says whether to try again."""
     # The parser workers start first: they import their libraries while the model loads.
     parser = ParserPool(parse_limits(settings), settings.parse_workers)
-    try:
+    with ExitStack() as opened:  # everything opened so far is closed if a later step fails
+        opened.callback(parser.close)
         embedder = load_embedder(settings)
+        opened.callback(getattr(embedder, "close", _nothing))  # a remote one's connections
         segmenter = load_segmenter(settings)
         backend = open_backend(settings, store_options(settings, embedder, segmenter), wait)
-    except BaseException:
-        parser.close()
-        raise
-    return RagService(settings, backend, embedder, chat_model(settings), parser, segmenter)
+        opened.callback(backend.close)
+        service = RagService(settings, backend, embedder, chat_model(settings), parser, segmenter)
+        opened.pop_all()
+    return service
+
+
+def _nothing() -> None:
+    return None
 
 
 def load_embedder(settings: Settings) -> Embedder:

@@ -117,10 +117,12 @@ def start_service(
 
 @pytest.fixture(scope="session")
 def model_dir() -> Path:
-    if not (MODEL_DIR / "manifest.json").is_file():
-        subprocess.run(
-            [sys.executable, "-m", "model_export", "--out", str(MODEL_DIR)], cwd=ROOT, check=True
-        )
+    """The exported embedding model. Exporting it needs PyTorch (minutes, once), so a test
+    that needs the model is skipped without it locally; scripts/test.sh exports it first."""
+    require(
+        (MODEL_DIR / "manifest.json").is_file(),
+        f"no exported model at {MODEL_DIR} (uv run python -m model_export exports it once)",
+    )
     return MODEL_DIR
 
 

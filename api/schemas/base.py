@@ -71,17 +71,7 @@ class DocumentOut(BaseModel):
 
     @classmethod
     def of(cls, record: DocumentRecord) -> DocumentOut:
-        return cls(
-            id=record.id,
-            title=record.title,
-            media_type=record.media_type,
-            source_name=record.source_name,
-            metadata=record.metadata,
-            char_count=record.char_count,
-            chunk_count=record.chunk_count,
-            content_hash=record.content_hash,
-            created_at=record.created_at,
-        )
+        return cls.model_validate(record, from_attributes=True)
 
 
 class IngestedOut(DocumentOut):
@@ -155,13 +145,7 @@ class ChunkOut(BaseModel):
 
     @classmethod
     def of(cls, chunk: StoredChunk) -> ChunkOut:
-        return cls(
-            chunk_id=chunk.chunk_id,
-            position=chunk.position,
-            text=chunk.text,
-            start=chunk.start,
-            end=chunk.end,
-        )
+        return cls.model_validate(chunk, from_attributes=True)
 
 
 class ChunkPage(BaseModel):
@@ -203,16 +187,7 @@ class HitOut(BaseModel):
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
-        return cls(
-            chunk_id=hit.chunk_id,
-            document_id=hit.document_id,
-            title=hit.title,
-            position=hit.position,
-            text=hit.text,
-            start=hit.start,
-            end=hit.end,
-            score=hit.score,
-        )
+        return cls.model_validate(hit, from_attributes=True)
 
 
 class RetrieveOut(BaseModel):

@@ -38,16 +38,19 @@ class EmbeddedJobRunner:
         self._max_queued = max_queued
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._unrecorded: dict[str, str] = {}
+        self._submitting = threading.Lock()
         self._thread = threading.Thread(target=self._work, name="ingest-jobs", daemon=True)
         self._jobs.fail_unfinished_jobs(INTERRUPTED)
         self._thread.start()
 
     def submit(self, documents: list[PreparedDocument]) -> JobRecord:
-        # Each queued job holds its parsed text in memory: the queue is bounded.
-        if self._queue.qsize() >= self._max_queued:
-            raise queue_full(self._max_queued)
-        job = self._jobs.create_job(sum(len(d.chunks) for d in documents))
-        self._queue.put(_Job(job.id, documents))
+        # Each queued job holds its parsed text in memory: the queue is bounded (checked and
+        # filled under one lock, so two uploads at once cannot both take the last place).
+        with self._submitting:
+            if self._queue.qsize() >= self._max_queued:
+                raise queue_full(self._max_queued)
+            job = self._jobs.create_job(sum(len(d.chunks) for d in documents))
+            self._queue.put(_Job(job.id, documents))
         return job
 
     def stop(self, timeout: float = 5.0) -> None:

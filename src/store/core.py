@@ -65,6 +65,8 @@ class StoreCore(ABC, Generic[C, S]):
     PARAM: ClassVar[str]  # the driver's placeholder
     JOIN: ClassVar[str]  # chunks `c` to their documents `d`
     TIEBREAK: ClassVar[str]  # orders documents created at the same moment
+    OLDEST_FIRST: ClassVar[str]  # orders documents as they were stored
+    VECTOR: ClassVar[str]  # a chunk's embedding as _vectors() reads it
     SWITCH_HINT: ClassVar[str]  # how to move a store to another model
 
     def __init__(self, dimension: int, where: str) -> None:
@@ -76,6 +78,14 @@ class StoreCore(ABC, Generic[C, S]):
     @abstractmethod
     def _reading(self) -> AbstractContextManager[C]:
         """A connection for reads."""
+
+    @abstractmethod
+    def _snapshot(self) -> AbstractContextManager[C]:
+        """A connection whose reads all see one committed state."""
+
+    @abstractmethod
+    def _vectors(self, values: list[Any]) -> Matrix:
+        """The embeddings of rows' VECTOR values, one row each."""
 
     @abstractmethod
     def _claiming(self) -> AbstractContextManager[C]:
@@ -213,13 +223,25 @@ class StoreCore(ABC, Generic[C, S]):
             if exported is not None:  # None: deleted meanwhile
                 yield exported
 
-    @abstractmethod
     def _document_ids(self) -> list[str]:
-        """Every document's id, oldest first."""
+        sql = f"SELECT id FROM documents ORDER BY {self.OLDEST_FIRST}"
+        with self._reading() as conn:
+            return [row[0] for row in self._rows(conn, sql)]
 
-    @abstractmethod
     def _export(self, document_id: str) -> tuple[DocumentRecord, list[ChunkRow], Matrix] | None:
         """A document with its chunks and embeddings, read in one snapshot."""
+        document = f"SELECT {DOC_COLUMNS} FROM documents WHERE id = {self.PARAM}"
+        chunks = (
+            f"SELECT c.position, c.text, c.start_char, c.end_char, {self.VECTOR} FROM chunks c "
+            f"JOIN documents d ON {self.JOIN} WHERE d.id = {self.PARAM} ORDER BY c.position"
+        )
+        with self._snapshot() as conn:
+            found = self._rows(conn, document, (document_id,))
+            rows = self._rows(conn, chunks, (document_id,))
+        if not found:
+            return None
+        vectors = self._vectors([row[4] for row in rows])
+        return document_record(found[0]), [ChunkRow(*row[:4]) for row in rows], vectors
 
     # -- search ----------------------------------------------------------------------------
 

@@ -80,6 +80,8 @@ class PostgresStore(StoreCore[Connection, Where]):
     PARAM = "%s"
     JOIN = "d.id = c.document_id"
     TIEBREAK = "id"
+    OLDEST_FIRST = "created_at, id"
+    VECTOR = "c.embedding::text"
     SWITCH_HINT = (
         "configure the store's model again, or use another database "
         "(python -m src.transfer copies documents; vectors keep their model)"
@@ -112,6 +114,17 @@ class PostgresStore(StoreCore[Connection, Where]):
 
     def _reading(self) -> AbstractContextManager[Connection]:
         return self.database.connection()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[Connection]:
+        with self.database.transaction() as conn:
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield conn
+
+    def _vectors(self, values: list[Any]) -> Matrix:
+        if not values:
+            return np.zeros((0, self._dimension), np.float32)
+        return np.stack([parse_vector(value) for value in values])
 
     @contextmanager
     def _claiming(self) -> Iterator[Connection]:
@@ -242,26 +255,6 @@ class PostgresStore(StoreCore[Connection, Where]):
                 [self._analysed(record.title, c.text) for c in chunks],
             ),
         )
-
-    def _document_ids(self) -> list[str]:
-        with self.database.connection() as conn:
-            return [r[0] for r in conn.execute("SELECT id FROM documents ORDER BY created_at, id")]
-
-    def _export(self, document_id: str) -> tuple[DocumentRecord, list[ChunkRow], Matrix] | None:
-        with self.database.transaction() as conn:
-            row = conn.execute(
-                f"SELECT {DOC_COLUMNS} FROM documents WHERE id = %s", (document_id,)
-            ).fetchone()
-            chunks = conn.execute(
-                "SELECT position, text, start_char, end_char, embedding::text FROM chunks "
-                "WHERE document_id = %s ORDER BY position",
-                (document_id,),
-            ).fetchall()
-        if row is None:
-            return None
-        vectors = [parse_vector(c[4]) for c in chunks]
-        matrix = np.stack(vectors) if vectors else np.zeros((0, self._dimension), np.float32)
-        return document_record(row), [ChunkRow(*c[:4]) for c in chunks], matrix
 
     def delete_document(self, document_id: str) -> None:
         with self.database.transaction() as conn:

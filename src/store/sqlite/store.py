@@ -41,6 +41,8 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
     PARAM = "?"
     JOIN = "d.rowid = c.doc_rowid"
     TIEBREAK = "rowid"
+    OLDEST_FIRST = "rowid"
+    VECTOR = "c.embedding"
     SWITCH_HINT = (
         "switch the store with `python -m src.reindex` (it re-embeds every chunk with the "
         "configured model), or configure the store's model again"
@@ -84,6 +86,19 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
     @contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
         yield self.file.reader()
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        conn = self.file.reader()
+        conn.execute("BEGIN")  # a read transaction: one snapshot until it ends
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def _vectors(self, values: list[Any]) -> Matrix:
+        blob = np.frombuffer(b"".join(values), dtype=np.float32)
+        return blob.reshape(len(values), self._dimension)
 
     def _claiming(self) -> AbstractContextManager[sqlite3.Connection]:
         return self.file.transaction()
@@ -170,29 +185,6 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
             titled = [titled_text(record.title, chunk.text) for chunk in chunks]
             self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
         return record, True
-
-    def _document_ids(self) -> list[str]:
-        return [r[0] for r in self.file.reader().execute("SELECT id FROM documents ORDER BY rowid")]
-
-    def _export(self, document_id: str) -> tuple[DocumentRecord, list[ChunkRow], Matrix] | None:
-        conn = self.file.reader()
-        conn.execute("BEGIN")  # one snapshot: the document and its chunks together
-        try:
-            row = conn.execute(
-                f"SELECT rowid, {DOC_COLUMNS} FROM documents WHERE id = ?", (document_id,)
-            ).fetchone()
-            chunks = conn.execute(
-                "SELECT position, text, start_char, end_char, embedding FROM chunks "
-                "WHERE doc_rowid = ? ORDER BY position",
-                (row[0] if row else -1,),
-            ).fetchall()
-        finally:
-            conn.execute("COMMIT")
-        if row is None:
-            return None
-        vectors = np.frombuffer(b"".join(c[4] for c in chunks), dtype=np.float32)
-        matrix = vectors.reshape(len(chunks), self._dimension)
-        return document_record(row[1:]), [ChunkRow(*c[:4]) for c in chunks], matrix
 
     def delete_document(self, document_id: str) -> None:
         with self.file.transaction() as conn:
