@@ -22,7 +22,7 @@ from src.config import Settings, get_settings
 from src.embedding import Embedder
 from src.errors import RagError, StoreError
 from src.ingest import embedded_text, title_prefix
-from src.store.properties import EmbeddingSpace
+from src.store import EmbeddingSpace, recorded_space
 from src.store.sqlite.reembedding import Reembedding
 from src.wiring import load_embedder
 
@@ -82,13 +82,9 @@ def main() -> int:
 
 def _recorded(settings: Settings) -> str:
     try:
-        run = Reembedding(settings.storage_dir)
+        return str(recorded_space(settings.storage_dir) or "no recorded model")
     except StoreError:
         return "nothing"
-    try:
-        return str(run.recorded() or "no recorded model")
-    finally:
-        run.close()
 
 
 if __name__ == "__main__":

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -106,3 +108,32 @@ def store_problems(database: Path, dimension: int = 384) -> list[str]:
     problems += [f"{orphans} chunks without a document"] * bool(orphans)
     problems += [f"{bad_vectors} chunks without a whole embedding"] * bool(bad_vectors)
     return problems
+
+
+class LoopThread:
+    """An event loop on a thread of its own, for tests that drive coroutines: it runs them
+    whatever the main thread holds (Playwright's sync API keeps a loop running there for the
+    rest of the session once a browser test ran), and one loop serves a whole test, as in
+    production (an HTTP client's connections belong to the loop that opened them)."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def __call__(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run on a loop of its own thread (see LoopThread)."""
+    loop = LoopThread()
+    try:
+        return loop(coroutine)
+    finally:
+        loop.close()

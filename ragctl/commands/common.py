@@ -179,3 +179,19 @@ def outcomes_report(outcomes: list[Outcome], verb: str, extra: dict[str, object]
         for o in outcomes
     )
     return Report({**extra, "targets": [o.as_dict() for o in outcomes]}, text)
+
+
+@dataclass(frozen=True)
+class ReleaseOptions:
+    """A deploy or a rollback: which version (None: the command's default), how it rolls
+    out, on which engines, and the registry it comes from."""
+
+    version: str | None
+    rollout: RolloutOptions
+    engines: list[Docker]
+    remote: RemoteOptions
+
+
+def release_options(args: argparse.Namespace) -> ReleaseOptions:
+    rollout, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
+    return ReleaseOptions(args.version, rollout, engines, remote_options(args))

@@ -5,23 +5,19 @@ then and comes back if the new one fails."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 
 from ragctl import config, release
 from ragctl.commands.common import (
-    RemoteOptions,
+    ReleaseOptions,
     add_remote_arguments,
     add_service_arguments,
     add_target_arguments,
     outcomes_report,
-    remote_options,
-    rollout_options,
-    targets,
+    release_options,
 )
-from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 from ragctl.output import Report, progress
-from ragctl.rollout import DISK_FACTOR, Deployable, Outcome, RolloutOptions, roll_out
+from ragctl.rollout import DISK_FACTOR, Deployable, Outcome, roll_out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -31,17 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_service_arguments(parser, config.DEPLOY_VOLUME)
 
 
-@dataclass(frozen=True)
-class Options:
-    version: str | None  # None: the last pushed
-    rollout: RolloutOptions
-    engines: list[Docker]
-    remote: RemoteOptions
-
-
-def options(args: argparse.Namespace) -> Options:
-    rollout, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
-    return Options(args.version, rollout, engines, remote_options(args))
+Options = ReleaseOptions  # version None: the last pushed
+options = release_options
 
 
 def main(args: argparse.Namespace) -> Report:

@@ -4,24 +4,22 @@ the one before the live one), pulling it from ECR only if its image is gone."""
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 
 from ragctl import config, release, service
 from ragctl.commands.common import (
+    ReleaseOptions,
     RemoteOptions,
     add_remote_arguments,
     add_service_arguments,
     add_target_arguments,
     outcomes_report,
-    remote_options,
-    rollout_options,
-    targets,
+    release_options,
 )
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 from ragctl.history import Deployed
 from ragctl.output import Report, progress
-from ragctl.rollout import Deployable, Outcome, Pull, RolloutOptions, roll_out
+from ragctl.rollout import Deployable, Outcome, Pull, roll_out
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,17 +57,8 @@ def _puller(remote: RemoteOptions, entry: Deployed) -> Pull | None:
     return pull
 
 
-@dataclass(frozen=True)
-class Options:
-    version: str | None  # None: the one before the live one
-    rollout: RolloutOptions
-    engines: list[Docker]
-    remote: RemoteOptions
-
-
-def options(args: argparse.Namespace) -> Options:
-    rollout, engines = rollout_options(args, config.DEPLOY_VOLUME), targets(args)
-    return Options(args.version, rollout, engines, remote_options(args))
+Options = ReleaseOptions  # version None: the one before the live one
+options = release_options
 
 
 def main(args: argparse.Namespace) -> Report:

@@ -3,12 +3,12 @@ sentence splitting, the grounded prompt, and ChatModel against the fake LLM serv
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from conftest import FakeLLM, free_port
 from hashed_embedder import HashedEmbedder
+from helpers import run_async
 
 from src.errors import LLMError, LLMTimeoutError
 from src.generation import (
@@ -175,7 +175,7 @@ def test_chat_complete_returns_the_answer_and_sends_the_payload(llm: FakeLLM) ->
         finally:
             await chat.aclose()
 
-    answer = asyncio.run(run())
+    answer = run_async(run())
     assert answer == "According to the passages, the answer to 'Where do goats graze?' is in [1]."
     sent = llm.last()["last"]
     assert sent["model"] == "fake-model" and sent["max_tokens"] == 77
@@ -191,7 +191,7 @@ def test_chat_stream_yields_the_answer_in_deltas(llm: FakeLLM) -> None:
         finally:
             await chat.aclose()
 
-    deltas = asyncio.run(run())
+    deltas = run_async(run())
     assert len(deltas) > 1
     assert "".join(deltas).endswith("is in [1].")
     assert llm.last()["last"]["stream"] is True
@@ -209,7 +209,7 @@ def test_chat_upstream_error_raises_before_any_text(llm: FakeLLM, streamed: bool
             await chat.aclose()
 
     with pytest.raises(LLMError, match="HTTP 500"):
-        asyncio.run(run())
+        run_async(run())
 
 
 def test_chat_complete_with_garbage_answer_raises(llm: FakeLLM) -> None:
@@ -223,7 +223,7 @@ def test_chat_complete_with_garbage_answer_raises(llm: FakeLLM) -> None:
             await chat.aclose()
 
     with pytest.raises(LLMError, match="not an OpenAI chat completion"):
-        asyncio.run(run())
+        run_async(run())
 
 
 def test_chat_complete_past_timeout_raises_timeout(llm: FakeLLM) -> None:
@@ -237,7 +237,7 @@ def test_chat_complete_past_timeout_raises_timeout(llm: FakeLLM) -> None:
             await chat.aclose()
 
     with pytest.raises(LLMTimeoutError):
-        asyncio.run(run())
+        run_async(run())
 
 
 def test_chat_unreachable_server_raises() -> None:
@@ -249,4 +249,4 @@ def test_chat_unreachable_server_raises() -> None:
             await chat.aclose()
 
     with pytest.raises(LLMError, match="could not be reached"):
-        asyncio.run(run())
+        run_async(run())

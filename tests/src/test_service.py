@@ -4,15 +4,14 @@ defaults, extractive and LLM answers, status and jobs."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
 from conftest import FakeLLM
 from hashed_embedder import HashedEmbedder
-from helpers import poll
+from helpers import LoopThread, poll
 
 from src.config import Settings
 from src.errors import InvalidInputError, NotFoundError
@@ -38,18 +37,7 @@ MakeService = Callable[..., RagService]
 T = TypeVar("T")
 
 
-class Loop:
-    """One event loop for a whole test, as the service has in production: an LLM client's
-    connections belong to the loop that opened them."""
-
-    def __init__(self) -> None:
-        self._loop = asyncio.new_event_loop()
-
-    def __call__(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return self._loop.run_until_complete(coroutine)
-
-    def close(self) -> None:
-        self._loop.close()
+Loop = LoopThread
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from src.errors import StoreError
 from src.models import Matrix
-from src.store.properties import EmbeddingSpace, space_of, space_properties
+from src.store.properties import EmbeddingSpace, space_properties
 from src.store.sqlite.connection import SQLiteFile, store_file
 
 TARGET = "reindex_target"  # the space a staged run is for, in `properties`
@@ -26,10 +26,6 @@ class Reembedding:
 
     def close(self) -> None:
         self._file.close()
-
-    def recorded(self) -> EmbeddingSpace | None:
-        rows = self._file.reader().execute("SELECT name, value FROM properties")
-        return space_of(dict(rows.fetchall()))
 
     def start(self, space: EmbeddingSpace) -> None:
         """Keep what an interrupted run for the same model staged; drop anything else."""
