@@ -22,7 +22,7 @@ MIGRATION_LOCK = 0x7261_6761_7069  # "ragapi"
 MIGRATIONS: tuple[str, ...] = (
     # 1: documents, chunks with their embedding and keyword terms, jobs, store properties.
     # The embedding column gets its dimension (and its HNSW index) when the store records its
-    # model (src/store/postgres.py, _claim): vector(384) for the bundled one.
+    # model (src/store/postgres/store.py, _record_space): vector(384) for the bundled one.
     """
     CREATE EXTENSION IF NOT EXISTS vector;
     CREATE TABLE properties (name text PRIMARY KEY, value text NOT NULL);

@@ -71,7 +71,7 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO counters (name, value)
         VALUES ('last_chunk_id', (SELECT coalesce(max(id), 0) FROM chunks));
     """,
-    # 5: BM25 moved to a tantivy index beside the store (src/store/keyword.py), built from
+    # 5: BM25 moved to a tantivy index beside the store (src/store/sqlite/keyword.py), built from
     # the chunks on first open; FTS5's copy of every text goes.
     """
     DROP TRIGGER chunks_ai;
