@@ -162,6 +162,7 @@ class _Known:
         self.max_tokens = model.max_tokens
         self.languages = model.languages
         self.token_spans = model.token_spans
+        self.close = model.close
 
     def embed(self, texts: list[str], query: bool = False) -> Matrix:
         return np.stack([self._vectors[text] for text in texts])

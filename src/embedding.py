@@ -43,6 +43,10 @@ class Embedder(Protocol):
         them, are trained to read the two with different prefixes)."""
         ...
 
+    def close(self) -> None:
+        """Release what the model holds open (a remote one's connections)."""
+        ...
+
 
 def normalize_rows(matrix: Matrix) -> Matrix:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
@@ -142,6 +146,9 @@ class OnnxEmbedder:
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return spans_of(self._measuring, text)
+
+    def close(self) -> None:
+        """Nothing to release: the session lives as long as the process."""
 
     def embed(self, texts: list[str], query: bool = False) -> Matrix:
         if not texts:

@@ -140,9 +140,7 @@ class RagService:
         self._parser.close()
         if self._llm:
             await self._llm.aclose()
-        closing = getattr(self._embedder, "close", None)  # a remote embedder's connections
-        if closing is not None:
-            closing()
+        self._embedder.close()
         self._backend.close()
 
     async def _offload(self, lane: Lane, work: Callable[..., T], *args: Any) -> T:

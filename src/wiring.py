@@ -35,17 +35,13 @@ def open_service(settings: Settings, wait: DatabaseWait = _never_wait) -> RagSer
     with ExitStack() as opened:  # everything opened so far is closed if a later step fails
         opened.callback(parser.close)
         embedder = load_embedder(settings)
-        opened.callback(getattr(embedder, "close", _nothing))  # a remote one's connections
+        opened.callback(embedder.close)
         segmenter = load_segmenter(settings)
         backend = open_backend(settings, store_options(settings, embedder, segmenter), wait)
         opened.callback(backend.close)
         service = RagService(settings, backend, embedder, chat_model(settings), parser, segmenter)
         opened.pop_all()
     return service
-
-
-def _nothing() -> None:
-    return None
 
 
 def load_embedder(settings: Settings) -> Embedder:

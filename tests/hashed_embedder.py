@@ -60,6 +60,9 @@ class HashedEmbedder:
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return [match.span() for match in _TOKEN.finditer(text)]
 
+    def close(self) -> None:
+        """Holds nothing open."""
+
     def vector(self, text: str) -> Matrix:
         """One text's row, without recording a call."""
         row = np.zeros((1, self._dimension), dtype=np.float32)
