@@ -77,13 +77,11 @@ def store_location(settings: Settings) -> Location:
     return settings.storage_dir
 
 
-def store_options(
-    settings: Settings, embedder: Embedder, segmenter: Segmenter | None = None
-) -> StoreOptions:
+def store_options(settings: Settings, embedder: Embedder, segmenter: Segmenter) -> StoreOptions:
     return StoreOptions(
         dimension=embedder.dimension,
         model=embedder.name,
-        segmenter=segmenter or load_segmenter(settings),
+        segmenter=segmenter,
         ef_search=settings.ann_ef_search,
         dense_exact=settings.dense_exact,
         save_seconds=settings.ann_save_seconds,
