@@ -12,8 +12,9 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
+from typing import Any
 
-from bench import report
+from bench import readme, report
 from bench.ann import ann
 from bench.build import ragctl_json
 from bench.lifecycle import lifecycle
@@ -26,6 +27,10 @@ from bench.ship import ship
 
 QUICK = {
     "reps": 1,
+    "cycles": 2,
+    # Each of these downloads PyTorch again (~3.3 GB): the full form measures them.
+    "export_change": False,
+    "scratch_builder": False,
     "sizes": [2000],
     "ingest_chunks": 100,
     "load_seconds": 5,
@@ -38,6 +43,9 @@ QUICK = {
 }
 FULL = {
     "reps": 3,
+    "cycles": 10,
+    "export_change": True,
+    "scratch_builder": True,
     "sizes": [10_000, 100_000],
     "ingest_chunks": 1000,
     "load_seconds": 20,
@@ -51,15 +59,17 @@ FULL = {
 def _lifecycle(args: argparse.Namespace) -> list[Record]:
     records: list[Record] = []
     for variant in ("reference", "rag-api"):
-        records += lifecycle(variant, args.reps, args.cycles)
+        records += lifecycle(variant, args.reps, args.cycles, export_change=args.export_change)
     if args.heavy:  # the reference's "8 GB" case: PyTorch in the image
         for variant in ("reference", "rag-api"):
-            records += lifecycle(variant, args.heavy_reps, args.cycles, heavy=True)
+            records += lifecycle(
+                variant, args.heavy_reps, args.cycles, heavy=True, export_change=args.export_change
+            )
     return records
 
 
 def _ship(args: argparse.Namespace) -> list[Record]:
-    return ship(args.image, args.reps)
+    return ship(args.image, args.reps, scratch_builder=args.scratch_builder)
 
 
 def _serving(args: argparse.Namespace) -> list[Record]:
@@ -94,17 +104,19 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument(
         "suite",
-        choices=[*SUITES, "all", "report"],
-        help="`report` rebuilds all.{json,md,png} from the suites' JSON already in --out",
+        choices=[*SUITES, "all", "report", "readme"],
+        help="`report` rebuilds all.{json,md,png} from the suites' JSON already in --out; "
+        "`readme` rewrites the README's figures from them",
     )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help="CI form: 1 repetition, a 2k-chunk store, short load runs, no PyTorch scenario",
+        help="CI form: 1 repetition, 2 update cycles, a 2k-chunk store, short load runs, no "
+        "PyTorch scenario, no model-export change, no from-scratch fresh builder",
     )
     parser.add_argument("--reps", type=int, help="repetitions per figure (default 3)")
     parser.add_argument("--heavy-reps", type=int, default=2, help="repetitions with PyTorch")
-    parser.add_argument("--cycles", type=int, default=10, help="consecutive update cycles")
+    parser.add_argument("--cycles", type=int, help="consecutive update cycles (10; quick: 2)")
     parser.add_argument("--sizes", type=int, nargs="+", help="stored chunks for serving runs")
     parser.add_argument("--ingest-chunks", type=int, help="chunks ingested through HTTP")
     parser.add_argument("--load-seconds", type=int, help="duration of each load run")
@@ -121,26 +133,58 @@ def _parser() -> argparse.ArgumentParser:
         "--quality-subset", type=int, help="only the first N queries and a cut corpus"
     )
     parser.add_argument("--no-heavy", dest="heavy", action="store_false", default=None)
+    parser.add_argument(
+        "--no-export-change",
+        dest="export_change",
+        action="store_false",
+        default=None,
+        help="skip the model-export change (it downloads PyTorch again)",
+    )
+    parser.add_argument(
+        "--no-scratch-builder",
+        dest="scratch_builder",
+        action="store_false",
+        default=None,
+        help="skip the from-scratch fresh builder (it downloads PyTorch again)",
+    )
     parser.add_argument("--image", default="rag-api-bench", help="image name for rag-api")
     parser.add_argument("--out", type=Path, default=report.RESULTS, help="results folder")
     return parser
 
 
+# Suites that repeat their figures `--reps` times; the others measure each figure once.
+REPEATED = ("lifecycle", "ship", "serving")
+# lifecycle and ship start a second engine and the ECR rig; serving drops the page cache
+# before each cold start.
+AS_ROOT = ("lifecycle", "ship", "serving", "all")
+
+
+def _run(name: str, args: argparse.Namespace) -> tuple[list[Record], dict[str, Any]]:
+    records = SUITES[name](args)
+    return records, report.meta(args.reps if name in REPEATED else 1, args.quick)
+
+
 def main() -> int:
     args = _parser().parse_args()
+    if args.suite == "readme":
+        changed = readme.write(folder=args.out)
+        print(f"README blocks rewritten: {', '.join(changed) or 'none changed'}")
+        return 0
     for key, value in {"heavy": True, **(QUICK if args.quick else FULL)}.items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
-    if os.geteuid() != 0 and args.suite in ("lifecycle", "ship", "all"):
-        raise SystemExit("the Docker suites start a second engine and the ECR rig: run as root")
+    if os.geteuid() != 0 and args.suite in AS_ROOT:
+        raise SystemExit(f"`{args.suite}` needs root: {', '.join(AS_ROOT[:-1])} do")
     if args.suite in SUITES:
-        written = publish(args.out, args.suite, SUITES[args.suite](args), args.quick)
+        written = publish(args.out, args.suite, *_run(args.suite, args))
     else:
-        for name, run in SUITES.items():
+        for name in SUITES:
             if args.suite == "all":  # each suite's records are kept as soon as it is done
-                report.write(args.out, name, run(args), args.quick)
-        records = [r for name in SUITES for r in report.read(args.out / f"{name}.json")]
-        written = publish(args.out, "all", records, args.quick)
+                report.write(args.out, name, *_run(name, args))
+        paths = {name: args.out / f"{name}.json" for name in SUITES}
+        records = [r for path in paths.values() for r in report.read(path)]
+        suites = {name: report.read_meta(path) for name, path in paths.items()}
+        written = publish(args.out, "all", records, suites)
     print(written.read_text())
     return 0
 

@@ -3,12 +3,17 @@ of rag-api's own (SQLite + usearch + tantivy): LanceDB (vectors, full text, hybr
 (vectors only: its local full-text search is a substring filter, not a ranking).
 
 Each is fed the store's own chunk texts (with their document's title, as rag-api indexes them)
-and vectors, with its defaults, and asked in process, one query at a time, with the same query
-vectors computed once beforehand: store against store, without HTTP or query embedding on
-any side (`retrieve_load` measures those for rag-api). Recall@10 is against exact search over
-the same vectors, with the serving benchmark's queries (real text) and with as many queries
-drawn from the Gaussian that bench/fill.py fills with (no cluster to fall into: the harder
-case for a graph index)."""
+and vectors, built with its defaults (LanceDB's default index is IVF-PQ; the distance is
+cosine for all three), and asked in process, one query at a time, with the same query vectors
+computed once beforehand: store against store, without HTTP or query embedding on any side
+(`retrieve_load` measures those for rag-api). Recall@10 is against exact search over the same
+vectors, with the serving benchmark's queries (real text) and with as many queries drawn from
+the Gaussian that bench/fill.py fills with (no cluster to fall into: the harder case for a
+graph index).
+
+Each store's query-time setting (rag-api's and Chroma's HNSW `ef`, LanceDB's `nprobes` and
+`refine_factor`) is swept as well, so that latency can be compared at the recall rag-api
+reaches and not only at each store's default (`embedded_<size>_sweep` records)."""
 
 from __future__ import annotations
 
@@ -24,6 +29,7 @@ import numpy as np
 
 from bench import fill
 from bench.report import Record, percentile
+from src.config import Settings
 from src.embedding import OnnxEmbedder
 from src.models import Filters, Matrix, SearchMode
 from src.retrieval import Retriever
@@ -63,44 +69,67 @@ def read_chunks(database: Path, dimension: int) -> Chunks:
     return Chunks(np.array(ids, dtype=np.int64), texts, vectors)
 
 
+DEFAULT = "default"
+
+
 class Candidate(Protocol):
     name: str
     modes: tuple[str, ...]
+    # Query-time settings swept for dense search, `DEFAULT` (the store's own) first.
+    settings: tuple[str, ...]
 
     def build(self, folder: Path, chunks: Chunks) -> None: ...
 
-    def open(self, folder: Path) -> None: ...
+    def open(self, folder: Path, setting: str = DEFAULT) -> None: ...
 
     def search(self, mode: str, text: str, vector: Array) -> list[int]: ...
 
     def close(self) -> None: ...
 
 
+def _numbers(setting: str) -> dict[str, int]:
+    """The numbers of a setting such as "nprobes=50 refine=10"; none for the default."""
+    if setting == DEFAULT:
+        return {}
+    return {key: int(value) for key, value in (part.split("=") for part in setting.split())}
+
+
 class LanceDB:
     name = "lancedb"
     modes: tuple[str, ...] = MODES
+    settings = (
+        DEFAULT,
+        *(f"nprobes={n} refine={r}" for n, r in ((20, 5), (50, 10), (100, 20), (200, 40))),
+    )
 
     def build(self, folder: Path, chunks: Chunks) -> None:
         import lancedb
         import pyarrow as pa
-        from lancedb.index import FTS, HnswSq
+        from lancedb.index import FTS
 
         vectors = pa.FixedSizeListArray.from_arrays(
             pa.array(chunks.vectors.ravel()), chunks.vectors.shape[1]
         )
         data = pa.table({"id": pa.array(chunks.ids), "text": chunks.texts, "vector": vectors})
         table = lancedb.connect(folder).create_table("chunks", data=data)
-        table.create_index("vector", config=HnswSq(distance_type="cosine"))
+        table.create_index(metric="cosine", vector_column_name="vector")  # IVF-PQ by default
         table.create_index("text", config=FTS())
 
-    def open(self, folder: Path) -> None:
+    def open(self, folder: Path, setting: str = DEFAULT) -> None:
         import lancedb
 
         self._table = lancedb.connect(folder).open_table("chunks")
+        self._setting = _numbers(setting)
 
     def search(self, mode: str, text: str, vector: Array) -> list[int]:
+        from lancedb.query import LanceVectorQueryBuilder
+
         if mode == "dense":
             query = self._table.search(vector)
+            if self._setting:
+                assert isinstance(query, LanceVectorQueryBuilder)
+                query = query.nprobes(self._setting["nprobes"])
+                query = query.refine_factor(self._setting["refine"])
         elif mode == "keyword":
             query = self._table.search(text, query_type="fts")
         else:
@@ -115,6 +144,7 @@ class LanceDB:
 class Chroma:
     name = "chroma"
     modes: tuple[str, ...] = ("dense",)
+    settings = (DEFAULT, *(f"ef={ef}" for ef in (200, 400, 800)))  # its default ef is 100
 
     def build(self, folder: Path, chunks: Chunks) -> None:
         import chromadb
@@ -132,11 +162,13 @@ class Chroma:
                 documents=chunks.texts[start:end],
             )
 
-    def open(self, folder: Path) -> None:
+    def open(self, folder: Path, setting: str = DEFAULT) -> None:
         import chromadb
 
         client = chromadb.PersistentClient(str(folder))
         self._collection = client.get_collection("chunks", embedding_function=None)
+        ef = _numbers(setting).get("ef", 100)
+        self._collection.modify(configuration={"hnsw": {"ef_search": ef}})
 
     def search(self, mode: str, text: str, vector: Array) -> list[int]:
         found = self._collection.query(query_embeddings=[vector], n_results=K)
@@ -173,6 +205,8 @@ class RagApi:
 
     name = "rag-api"
     modes: tuple[str, ...] = MODES
+    # The service's default is RAG_ANN_EF_SEARCH's, 256.
+    settings = (DEFAULT, *(f"ef={ef}" for ef in (64, 128, 512, 1024)))
 
     def __init__(self, storage: Path, embedder: _Known) -> None:
         self._storage = storage
@@ -181,8 +215,9 @@ class RagApi:
     def build(self, folder: Path, chunks: Chunks) -> None:
         """Already filled (bench/fill.py): measured as it stands."""
 
-    def open(self, folder: Path) -> None:
-        options = StoreOptions(self._embedder.dimension)
+    def open(self, folder: Path, setting: str = DEFAULT) -> None:
+        ef = _numbers(setting).get("ef", Settings().ann_ef_search)
+        options = StoreOptions(self._embedder.dimension, ef_search=ef)
         self._store: Store = open_store(self._storage, options).store
         self._retriever = Retriever(self._store, self._embedder)
 
@@ -249,10 +284,7 @@ def _measure(
     try:
         for mode in candidate.modes:
             latencies, found = _timed(candidate, mode, queries[0].texts, queries[0].vectors)
-            records += [
-                Record(scenario, name, f"{mode}_p50", round(statistics.median(latencies), 2), "ms"),
-                Record(scenario, name, f"{mode}_p95", round(percentile(latencies, 95), 2), "ms"),
-            ]
+            records += _latencies(scenario, name, mode, latencies)
             if mode == "dense":  # the timed pass's results give the real queries' recall
                 share = recall(found, queries[0].truth)
                 records.append(Record(scenario, name, "recall_at_10", round(share, 4), ""))
@@ -261,6 +293,31 @@ def _measure(
         records.append(Record(scenario, name, "recall_at_10_gaussian", round(share, 4), ""))
     finally:
         candidate.close()
+    return records + _sweep(candidate, folder, queries[0], f"{scenario}_sweep")
+
+
+def _latencies(scenario: str, variant: str, mode: str, latencies: list[float]) -> list[Record]:
+    return [
+        Record(scenario, variant, f"{mode}_p50", round(statistics.median(latencies), 2), "ms"),
+        Record(scenario, variant, f"{mode}_p95", round(percentile(latencies, 95), 2), "ms"),
+    ]
+
+
+def _sweep(candidate: Candidate, folder: Path, queries: Queries, scenario: str) -> list[Record]:
+    """Dense latency and recall at each of the candidate's query settings, each opened
+    afresh and warmed with one query."""
+    records = []
+    for setting in candidate.settings:
+        candidate.open(folder, setting)
+        try:
+            candidate.search("dense", queries.texts[0], queries.vectors[0])
+            latencies, found = _timed(candidate, "dense", queries.texts, queries.vectors)
+        finally:
+            candidate.close()
+        variant = f"{candidate.name} {setting}"
+        records += _latencies(scenario, variant, "dense", latencies)
+        share = round(recall(found, queries.truth), 4)
+        records.append(Record(scenario, variant, "recall_at_10", share, ""))
     return records
 
 

@@ -14,6 +14,7 @@ MB, GB = 1e6, 1e9
 
 class Figures:
     def __init__(self, records: list[Record]) -> None:
+        self.records = records
         self._by_key = {(r.scenario, r.variant, r.metric): r.value for r in records}
 
     def __call__(self, scenario: str, variant: str, metric: str) -> float:
@@ -57,14 +58,24 @@ def _light_downloads(f: Figures) -> tuple[str, bool]:
     return f"{ours / MB:.2f} MB vs {theirs / MB:.0f} MB", ours <= MB
 
 
+# A re-export downloads PyTorch and the export tools again by design (~3.3 GB); the goal
+# bounds that price, and the disk the update leaves behind once it has pruned.
+EXPORT_CHANGE_MAX_S = 180
+EXPORT_CHANGE_MAX_DOWNLOAD = 4 * GB
+EXPORT_CHANGE_MAX_DISK = 2.5 * GB
+
+
 def _export_change(f: Figures) -> tuple[str, bool]:
     seconds = f("model_export_change", "rag-api", "seconds")
     downloaded = f("model_export_change", "rag-api", "downloaded_bytes")
     after = f("update_disk", "rag-api", "after_export_change")
     text = f"{seconds:.0f} s, {downloaded / GB:.2f} GB downloaded; disk after {after / GB:.2f} GB"
-    # The goal is the price of a re-export, reported: PyTorch and the export tools download
-    # again by design, so a build that took no time or downloaded nothing did not re-export.
-    return text, seconds > 0 and downloaded > 0
+    met = (
+        seconds <= EXPORT_CHANGE_MAX_S
+        and downloaded <= EXPORT_CHANGE_MAX_DOWNLOAD
+        and after <= EXPORT_CHANGE_MAX_DISK
+    )
+    return text, met
 
 
 def _embed(f: Figures) -> tuple[str, bool]:
@@ -90,16 +101,32 @@ def _hybrid_16(f: Figures) -> tuple[str, bool]:
     return f"{rps:.0f} req/s, p95 {p95:.0f} ms", rps >= 150 and p95 <= 200
 
 
+def never_falls(records: list[Record], label: str) -> dict[str, tuple[Record, Record, bool]]:
+    """Per mode: the 1-client and 16-client throughput at `label` (e.g. "100k_chunks"), and
+    whether 16 clients stay at or above the slowest 1-client run, i.e. within the 1-client
+    figure's own run-to-run noise or above it."""
+    by_key = {(r.scenario, r.variant, r.metric): r for r in records}
+    pairs = {}
+    for mode in ("hybrid", "dense", "keyword"):
+        one = by_key[(f"retrieve_{label}_1_client", mode, "throughput")]
+        many = by_key[(f"retrieve_{label}_16_clients", mode, "throughput")]
+        floor = one.min if one.min is not None else one.value
+        pairs[mode] = (one, many, many.value >= floor)
+    return pairs
+
+
+def _spread(record: Record) -> str:
+    if record.runs < 2 or record.min is None or record.max is None:
+        return f"{record.value:.0f} (1 run)"
+    return f"{record.value:.0f} ({record.min:.0f}-{record.max:.0f}, {record.runs} runs)"
+
+
 def _never_falls(f: Figures) -> tuple[str, bool]:
-    pairs = {
-        mode: (
-            f("retrieve_100k_chunks_1_client", mode, "throughput"),
-            f("retrieve_100k_chunks_16_clients", mode, "throughput"),
-        )
-        for mode in ("hybrid", "dense", "keyword")
-    }
-    text = ", ".join(f"{mode} {one:.0f} -> {many:.0f}" for mode, (one, many) in pairs.items())
-    return text, all(many >= one for one, many in pairs.values())
+    pairs = never_falls(f.records, "100k_chunks")
+    text = ", ".join(
+        f"{mode} {_spread(one)} -> {many.value:.0f}" for mode, (one, many, _) in pairs.items()
+    )
+    return text, all(kept for _, _, kept in pairs.values())
 
 
 def _recall(f: Figures) -> tuple[str, bool]:
@@ -124,6 +151,32 @@ ENGLISH_BEFORE = {
 }
 
 
+# nDCG@10 targets for hybrid search (issues 11 and 12).
+HYBRID_GOALS = {"nfcorpus": 0.37, "arguana": 0.55, "xquad-zh": 0.95}
+
+
+def _english_hybrid(f: Figures) -> tuple[str, bool]:
+    sets = ("nfcorpus", "arguana")
+    ndcg = {name: f(f"quality_{name}", "hybrid", "ndcg_at_10") for name in sets}
+    text = " / ".join(f"{ndcg[name]:.3f}" for name in sets)
+    return text, all(ndcg[name] >= HYBRID_GOALS[name] for name in sets)
+
+
+def _hnsw_quality(f: Figures) -> tuple[str, bool]:
+    gaps = {
+        name: f(f"quality_{name}", "dense_exact", "ndcg_at_10")
+        - f(f"quality_{name}", "dense", "ndcg_at_10")
+        for name in ("nfcorpus", "arguana", "xquad-zh")
+    }
+    text = ", ".join(f"{name} {gap:+.3f}" for name, gap in gaps.items())
+    return f"exact minus HNSW: {text}", max(gaps.values()) <= 0.005
+
+
+def _arguana_latency(f: Figures) -> tuple[str, bool]:
+    p50 = {mode: f("latency_arguana", mode, "p50") for mode in ("hybrid", "dense", "keyword")}
+    return ", ".join(f"{m} {v:.1f} ms" for m, v in p50.items()), p50["hybrid"] <= 30
+
+
 def _chinese(f: Figures) -> tuple[str, bool]:
     ndcg = {m: f("quality_xquad-zh", m, "ndcg_at_10") for m in ("keyword", "hybrid", "dense")}
     text = ", ".join(f"{mode} {value:.3f}" for mode, value in ndcg.items())
@@ -133,12 +186,14 @@ def _chinese(f: Figures) -> tuple[str, bool]:
 
 
 def _english_kept(f: Figures) -> tuple[str, bool]:
-    drops = {
-        key: before - f(f"quality_{key[0]}", key[1], "ndcg_at_10")
-        for key, before in ENGLISH_BEFORE.items()
-    }
-    worst = max(drops, key=lambda key: drops[key])
-    return f"largest drop {drops[worst]:+.3f} ({worst[0]} {worst[1]})", drops[worst] <= 0.005
+    now = {key: f(f"quality_{key[0]}", key[1], "ndcg_at_10") for key in ENGLISH_BEFORE}
+    worst = min(now, key=lambda key: now[key] - ENGLISH_BEFORE[key])
+    change = now[worst] - ENGLISH_BEFORE[worst]
+    text = (
+        f"worst change {change:+.3f} ({worst[0]} {worst[1]}: "
+        f"{ENGLISH_BEFORE[worst]:.3f} -> {now[worst]:.3f})"
+    )
+    return text, change >= -0.005
 
 
 def _chinese_latency(f: Figures) -> tuple[str, bool]:
@@ -188,7 +243,10 @@ GOALS = [
     Goal("Docker disk after 10 code-only updates <= 1.5 GB, flat from the 2nd", _disk),
     Goal("the same with PyTorch <= the baseline's", _heavy_disk),
     Goal("a light dependency change downloads <= 1 MB (the new package)", _light_downloads),
-    Goal("model-export change: time and bytes downloaded reported", _export_change),
+    Goal(
+        "model-export change <= 3 min, <= 4 GB downloaded, disk after <= 2.5 GB",
+        _export_change,
+    ),
     Goal(
         "fresh builder with registry cache <= 25% of from scratch",
         lambda f: (
@@ -201,7 +259,11 @@ GOALS = [
     Goal("embedding >= 1.5x sentence-transformers", _embed),
     Goal("/v1/retrieve p50 <= 20 ms at 100k chunks, 1 client", _retrieve),
     Goal("hybrid >= 150 req/s with p95 <= 200 ms, 100k chunks, 16 clients", _hybrid_16),
-    Goal("req/s with 16 clients never below 1 client, every mode (100k)", _never_falls),
+    Goal(
+        "req/s with 16 clients not below 1 client beyond the 1-client runs' own spread, "
+        "every mode (100k)",
+        _never_falls,
+    ),
     Goal(
         "hybrid p50 <= 40 ms, 1M chunks, 1 client",
         lambda f: (
@@ -224,6 +286,9 @@ GOALS = [
         ),
     ),
     Goal("dense recall@10, HNSW vs exact, >= 0.98 at 100k and 1M", _recall),
+    Goal("nDCG@10 hybrid NFCorpus / ArguAna >= 0.37 / 0.55", _english_hybrid),
+    Goal("hybrid p50 <= 30 ms with ArguAna's paragraph-long queries", _arguana_latency),
+    Goal("dense nDCG@10, HNSW within 0.005 of exact search, every set", _hnsw_quality),
     Goal("XQuAD zh nDCG@10 keyword and hybrid >= 0.95", _chinese),
     Goal("English sets' nDCG@10 drop no more than 0.005 (every mode)", _english_kept),
     Goal("XQuAD zh p50 keyword <= 4 ms, hybrid <= 20 ms (2x before)", _chinese_latency),

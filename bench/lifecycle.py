@@ -81,9 +81,12 @@ def fresh_bench(name: str, heavy: bool) -> Iterator[Bench]:
             server.stop()
 
 
-def lifecycle(name: str, reps: int, cycles: int, heavy: bool = False) -> list[Record]:
+def lifecycle(
+    name: str, reps: int, cycles: int, heavy: bool = False, export_change: bool = True
+) -> list[Record]:
     """On one fresh engine: a cold build, code-only update cycles with the disk after each,
-    code-only and light dependency rebuilds, and (rag-api) a change to the model export."""
+    code-only and light dependency rebuilds, and (rag-api, unless `export_change` is False)
+    a change to the model export."""
     with fresh_bench(name, heavy) as bench:
         seconds, downloaded = bench.build("base")
         prefix = bench.prefix
@@ -95,7 +98,7 @@ def lifecycle(name: str, reps: int, cycles: int, heavy: bool = False) -> list[Re
         if cycles:
             records += _updates(bench, cycles)
         records += _rebuilds(bench, reps)
-        if isinstance(bench.variant, RagApi):
+        if export_change and isinstance(bench.variant, RagApi):
             records += _export_change(bench)
     return records
 

@@ -5,20 +5,23 @@ there made a circle."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench import chart, goals, report
 from bench.report import Record
 
 
-def publish(out: Path, name: str, records: list[Record], quick: bool) -> Path:
-    """JSON records, the chart, and a markdown report with goals and figures."""
-    report.write(out, name, records, quick)
-    facts = report.machine()
+def publish(out: Path, name: str, records: list[Record], run: dict[str, Any]) -> Path:
+    """JSON records, the chart, and a markdown report with goals and figures. `run` is the
+    suite's meta, or for `all` each suite's meta by name."""
+    report.write(out, name, records, run)
+    suites = run if name == "all" else {name: run}
     parts = [
-        f"# Benchmark results: `{name}`{' (quick form)' if quick else ''}",
-        f"Machine: {facts['processor']}, {facts['cpu_count']} CPUs, {facts['platform']}, "
-        f"Python {facts['python']}; run {facts['date']}.",
-        "Medians, with (min-max) where a figure was repeated.",
+        f"# Benchmark results: `{name}`",
+        "Each suite's own run (a figure comes from the run of the suite that measured it):",
+        runs_table(suites),
+        "Medians, with (min-max) where a figure was repeated; `runs` in the JSON records says "
+        "how many times each figure was measured.",
         "## Goals",
         goals.table(records),
         "## Figures, side by side",
@@ -30,3 +33,18 @@ def publish(out: Path, name: str, records: list[Record], quick: bool) -> Path:
     path = out / f"{name}.md"
     path.write_text("\n\n".join(parts) + "\n")
     return path
+
+
+def runs_table(suites: dict[str, dict[str, Any]]) -> str:
+    lines = [
+        "| suite | date | machine | kernel | commit | repetitions | form |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, meta in suites.items():
+        form = "quick" if meta["quick"] else "full"
+        lines.append(
+            f"| {name} | {meta['date']} | {meta['machine']} | {meta['kernel']} "
+            f"| {meta['commit'][:12]}{'-dirty' if meta['commit'].endswith('-dirty') else ''} "
+            f"| {meta['repetitions']} | {form} |"
+        )
+    return "\n".join(lines)

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,14 +46,39 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[index]
 
 
-def machine() -> dict[str, Any]:
+def meta(repetitions: int, quick: bool) -> dict[str, Any]:
+    """What a results file says about its own run: when, on what, from which code, and how
+    many times each repeated figure was measured (a record's `runs` says which were)."""
     return {
-        "cpu_count": os.cpu_count(),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-        "processor": _cpu_model(),
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{_cpu_model()}, {os.cpu_count()} CPUs, {_memory_gb()} GB",
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "commit": commit(),
+        "repetitions": repetitions,
+        "quick": quick,
     }
+
+
+def commit() -> str:
+    """The checkout's commit, with `-dirty` when the tree differs from it."""
+    root = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    head = git("rev-parse", "HEAD") or "unknown"
+    dirty = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/results")
+    return f"{head}-dirty" if dirty else head
+
+
+def _memory_gb() -> int:
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return round(kib / 1024**2)
 
 
 def _cpu_model() -> str:
@@ -65,10 +91,11 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
-def write(out: Path, name: str, records: list[Record], quick: bool) -> Path:
+def write(out: Path, name: str, records: list[Record], run: dict[str, Any]) -> Path:
+    """`run` is the suite's `meta` (for `all`, a map of suite name to each suite's meta)."""
     out.mkdir(parents=True, exist_ok=True)
     path = out / f"{name}.json"
-    payload = {"machine": machine(), "quick": quick, "records": [asdict(r) for r in records]}
+    payload = {"meta": run, "records": [asdict(r) for r in records]}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
 
@@ -77,7 +104,16 @@ def read(path: Path) -> list[Record]:
     return [Record(**r) for r in json.loads(path.read_text())["records"]]
 
 
-def _human(value: float, unit: str) -> str:
+def read_meta(path: Path) -> dict[str, Any]:
+    meta: dict[str, Any] = json.loads(path.read_text())["meta"]
+    return meta
+
+
+def human(value: float, unit: str) -> str:
+    """A figure as a reader wants it: bytes in kB/MB/GB, 3 significant digits, a bare ratio
+    (nDCG, recall) with 3 decimals."""
+    if unit == "":
+        return f"{value:.3f}"
     if unit == "B":
         for scale, name in ((1e9, "GB"), (1e6, "MB"), (1e3, "kB")):
             if value >= scale:
@@ -87,9 +123,9 @@ def _human(value: float, unit: str) -> str:
 
 
 def _cell(r: Record) -> str:
-    text = _human(r.value, r.unit)
+    text = human(r.value, r.unit)
     if r.runs > 1 and r.min is not None and r.max is not None:
-        text += f" ({_human(r.min, r.unit)}-{_human(r.max, r.unit)})"
+        text += f" ({human(r.min, r.unit)}-{human(r.max, r.unit)})"
     return text
 
 

@@ -85,11 +85,18 @@ def _deploys(ragctl: Operator, server: engine.Server, reps: int) -> list[Record]
     ]
 
 
-def _fresh_builder(ragctl: Operator, workdir: Path, source: Path, image: str) -> list[Record]:
-    """A new build machine (an empty engine with the base image only): from scratch, then
-    seeded from the registry's inline cache, each on its own fresh engine."""
+def _fresh_builder(
+    ragctl: Operator, workdir: Path, source: Path, image: str, scratch: bool
+) -> list[Record]:
+    """A new build machine (an empty engine with the base image only): from scratch (unless
+    `scratch` is False: it downloads PyTorch for the model export), then seeded from the
+    registry's inline cache, each on its own fresh engine."""
     seconds = {}
-    for variant, extra in (("scratch", []), ("registry_cache", ["--cache-from-ecr"])):
+    variants: tuple[tuple[str, list[str]], ...] = (
+        ("scratch", []),
+        ("registry_cache", ["--cache-from-ecr"]),
+    )
+    for variant, extra in variants[0 if scratch else 1 :]:
         server = engine.start(workdir, internet=True)
         try:
             server.load(BASE_IMAGE)
@@ -103,7 +110,7 @@ def _fresh_builder(ragctl: Operator, workdir: Path, source: Path, image: str) ->
     return [Record("fresh_builder", v, "seconds", round(s, 2), "s") for v, s in seconds.items()]
 
 
-def ship(image: str, reps: int) -> list[Record]:
+def ship(image: str, reps: int, scratch_builder: bool = True) -> list[Record]:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         rig = ecr_rig.start(workdir / "rig")
@@ -114,7 +121,7 @@ def ship(image: str, reps: int) -> list[Record]:
             records = _pushes(ragctl, source, image, reps)
             records += _deploys(ragctl, server, reps)
             server.stop()
-            return records + _fresh_builder(ragctl, workdir, source, image)
+            return records + _fresh_builder(ragctl, workdir, source, image, scratch_builder)
         finally:
             server.stop()
             rig.stop()

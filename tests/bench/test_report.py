@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from bench import goals, report
 from bench.publish import publish
-from bench.report import Record
+from bench.report import Record, summarize
 
 
 def _lifecycle(ours_light: float, theirs_light: float) -> list[Record]:
@@ -48,13 +49,33 @@ def _export_change(downloaded: float) -> list[Record]:
     ]
 
 
-def test_goals_table_meets_export_change_when_the_export_ran_again() -> None:
+def test_goals_table_meets_export_change_within_its_bounds() -> None:
     row = _row(goals.table(_export_change(downloaded=3.26e9)), "model-export change")
     assert row.endswith("| 77 s, 3.26 GB downloaded; disk after 2.28 GB | yes |")
 
 
-def test_goals_table_flags_export_change_when_nothing_was_downloaded() -> None:
-    row = _row(goals.table(_export_change(downloaded=0)), "model-export change")
+def test_goals_table_flags_export_change_that_downloads_past_its_bound() -> None:
+    row = _row(goals.table(_export_change(downloaded=6.5e9)), "model-export change")
+    assert row.endswith("| **no** |")
+
+
+def _load(one: list[float], many: float) -> list[Record]:
+    records = []
+    for mode in ("hybrid", "dense", "keyword"):
+        records += [
+            summarize("retrieve_100k_chunks_1_client", mode, "throughput", one, "req/s"),
+            Record("retrieve_100k_chunks_16_clients", mode, "throughput", many, "req/s"),
+        ]
+    return records
+
+
+def test_goals_table_keeps_sixteen_clients_within_the_one_client_spread() -> None:
+    row = _row(goals.table(_load([900, 860, 930], many=870)), "req/s with 16 clients")
+    assert "keyword 900 (860-930, 3 runs) -> 870" in row and row.endswith("| yes |")
+
+
+def test_goals_table_flags_sixteen_clients_below_every_one_client_run() -> None:
+    row = _row(goals.table(_load([900, 860, 930], many=820)), "req/s with 16 clients")
     assert row.endswith("| **no** |")
 
 
@@ -72,10 +93,13 @@ def test_side_by_side_puts_the_baseline_beside_rag_api() -> None:
 
 def test_publish_writes_records_report_and_chart(tmp_path: Path) -> None:
     records = _lifecycle(2.0, 40.0)
-    markdown = publish(tmp_path, "lifecycle", records, quick=True)
-    payload = json.loads((tmp_path / "lifecycle.json").read_text())
-    assert payload["quick"] is True and payload["machine"]["cpu_count"] >= 1
+    markdown = publish(tmp_path, "lifecycle", records, report.meta(repetitions=3, quick=True))
+    meta = json.loads((tmp_path / "lifecycle.json").read_text())["meta"]
+    assert meta["quick"] is True and meta["repetitions"] == 3
+    assert meta["kernel"] and meta["date"].startswith("20") and "CPUs" in meta["machine"]
+    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", meta["commit"]), meta["commit"]
     assert report.read(tmp_path / "lifecycle.json") == records
     text = markdown.read_text()
-    assert "## Goals" in text and "(quick form)" in text and "](lifecycle.png)" in text
+    assert "## Goals" in text and "| lifecycle |" in text and "| quick |" in text
+    assert "](lifecycle.png)" in text
     assert (tmp_path / "lifecycle.png").read_bytes().startswith(b"\x89PNG")

@@ -1,0 +1,476 @@
+"""The README's figure blocks, rendered from the results (bench/readme.py splices them in).
+
+Every number a block shows is a record of a committed results file, or a goal's threshold;
+a figure marked "xN" is the median of N runs, an unmarked one a single run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bench import goals
+from bench.publish import runs_table
+from bench.readme import Results
+from bench.report import Record, human
+
+MODES = ("hybrid", "dense", "keyword")
+Key = tuple[str, str, str]  # scenario, variant, metric
+
+
+def cell(record: Record | None) -> str:
+    if record is None:
+        return "not measured"
+    text = human(record.value, record.unit)
+    return f"{text} x{record.runs}" if record.runs > 1 else text
+
+
+def _cells(results: Results, keys: list[Key]) -> str:
+    return " / ".join(cell(results.get(*key)) for key in keys)
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def runs(results: Results) -> str:
+    note = (
+        "\nA figure marked xN is the median of N runs of that suite; an unmarked figure is a "
+        "single run. Dates, kernels and commits are each suite's own (`meta` in its JSON).\n"
+    )
+    return runs_table(results.runs) + "\n" + note
+
+
+def goal_table(results: Results) -> str:
+    return goals.table(results.records) + "\n"
+
+
+# --- builds and updates, the reference beside rag-api (bench/lifecycle.py) ---
+
+LIFECYCLE_ROWS: list[tuple[str, str, tuple[str, ...]]] = [
+    ("cold build (empty engine): time / downloaded", "cold_build", ("seconds", "downloaded_bytes")),
+    ("code-only rebuild: time / downloaded", "code_only_rebuild", ("seconds", "downloaded_bytes")),
+    (
+        "light dependency rebuild: time / downloaded",
+        "light_dependency_rebuild",
+        ("seconds", "downloaded_bytes"),
+    ),
+    ("image size", "image_size", ("bytes",)),
+    (
+        "code-only update: to the new version serving / longest gap a client saw",
+        "update",
+        ("seconds_to_new_version", "longest_client_gap"),
+    ),
+    (
+        "Docker disk after 1 / 5 / 10 code-only updates",
+        "update_disk",
+        ("after_1", "after_5", "after_10"),
+    ),
+    ("of it, the runtime's uv cache", "uv_cache", ("bytes",)),
+    (
+        "model-export change, through the update: time / downloaded",
+        "model_export_change",
+        ("seconds", "downloaded_bytes"),
+    ),
+    ("Docker disk after the model-export change", "update_disk", ("after_export_change",)),
+]
+
+
+def builds(results: Results, prefix: str = "") -> str:
+    rows = []
+    for label, scenario, metrics in LIFECYCLE_ROWS:
+        row = [label]
+        for variant in ("reference", "rag-api"):
+            keys = [(prefix + scenario, variant, metric) for metric in metrics]
+            found = [results.get(*key) for key in keys]
+            row.append("" if not any(found) else _cells(results, keys))
+        rows.append(row)
+    if prefix:
+        key = (f"{prefix}light_dependency_rebuild", "rag-api", "heavy_layer_rebuilt")
+        rows.append(["PyTorch layer rebuilt by the light rebuilds", "", cell(results.get(*key))])
+    return _table(["figure", "reference", "rag-api"], rows)
+
+
+# --- shipping (bench/ship.py) ---
+
+SHIP_ROWS: list[tuple[str, list[Key]]] = [
+    (
+        "push, first version: uploaded / time",
+        [("push_first", "rag-api", "bytes"), ("push_first", "rag-api", "seconds")],
+    ),
+    (
+        "push, code-only change: uploaded / time",
+        [("push_code_only", "rag-api", "bytes"), ("push_code_only", "rag-api", "seconds")],
+    ),
+    (
+        "deploy to another engine: first version / next version",
+        [("deploy_first", "rag-api", "seconds"), ("deploy", "rag-api", "seconds")],
+    ),
+    ("rollback", [("rollback", "rag-api", "seconds")]),
+    (
+        "longest gap a client polling every 50 ms saw: deploy / rollback",
+        [
+            ("deploy", "rag-api", "longest_client_gap"),
+            ("rollback", "rag-api", "longest_client_gap"),
+        ],
+    ),
+    ("failed client polls over all deploys", [("deploy", "rag-api", "failed_client_requests")]),
+    (
+        "fresh build machine: from scratch / seeded from the registry's inline cache",
+        [("fresh_builder", "scratch", "seconds"), ("fresh_builder", "registry_cache", "seconds")],
+    ),
+]
+
+
+def ship(results: Results) -> str:
+    rows = [[label, _cells(results, keys)] for label, keys in SHIP_ROWS]
+    return _table(["figure", "rag-api"], rows)
+
+
+# --- serving (bench/serving.py) ---
+
+
+def sizes(results: Results) -> list[str]:
+    return [r.variant for r in results.records if r.scenario == "store"]
+
+
+def shown(size: str) -> str:
+    """ "100k_chunks" -> "100k chunks", "1000k_chunks" -> "1M chunks"."""
+    return size.replace("000k_", "M_").replace("_", " ")
+
+
+def _size_rows(size: str) -> list[tuple[str, list[Key]]]:
+    one, many = f"retrieve_{size}_1_client", f"retrieve_{size}_16_clients"
+    return [
+        ("chunks stored", [("store", size, "chunks")]),
+        ("1 client, p50: hybrid / dense / keyword", [(one, m, "p50") for m in MODES]),
+        ("1 client, p95: hybrid / dense / keyword", [(one, m, "p95") for m in MODES]),
+        ("16 clients, req/s: hybrid / dense / keyword", [(many, m, "throughput") for m in MODES]),
+        ("16 clients, hybrid p50 / p95", [(many, "hybrid", "p50"), (many, "hybrid", "p95")]),
+        ("memory (RSS) after the load runs", [("memory", size, "rss")]),
+        (
+            "cold start to `/ready`, page cache dropped: process / container",
+            [("cold_start_process", size, "to_ready"), ("cold_start_container", size, "to_ready")],
+        ),
+    ]
+
+
+def serving(results: Results) -> str:
+    stored = sizes(results)
+    per_size = [_size_rows(size) for size in stored]
+    rows = []
+    for index, (label, _) in enumerate(per_size[0] if per_size else []):
+        rows.append([label, *(_cells(results, rows_[index][1]) for rows_ in per_size)])
+    return _table(["`/v1/retrieve` over HTTP", *(shown(s) for s in stored)], rows)
+
+
+def model(results: Results) -> str:
+    embed = [r for r in results.records if r.scenario == "embed"]
+    rows = [[f"embedding, {r.variant.replace('_', ', ')}", cell(r)] for r in embed]
+    rows += [
+        [
+            "ingest over HTTP / the bare model on the same chunks / share",
+            _cells(
+                results,
+                [
+                    ("ingest_http", "rag-api", "throughput"),
+                    ("ingest_http", "bare_model", "throughput"),
+                    ("ingest_http", "rag-api", "share_of_model"),
+                ],
+            ),
+        ],
+        [
+            "container cold start to `/ready`, empty store, page cache dropped",
+            cell(results.get("cold_start_container", "empty_store", "to_ready")),
+        ],
+    ]
+    return _table(["figure", "rag-api"], rows)
+
+
+def concurrency(results: Results) -> str:
+    rows = []
+    for size in sizes(results):
+        try:
+            pairs = goals.never_falls(results.records, size)
+        except KeyError:
+            continue
+        for mode, (one, many, kept) in pairs.items():
+            busy = [
+                results.get(f"retrieve_{size}_{c}", mode, "cpu_busy")
+                for c in ("1_client", "16_clients")
+            ]
+            rows.append(
+                [
+                    shown(size),
+                    mode,
+                    _spread(one),
+                    cell(many),
+                    " / ".join(cell(b) for b in busy),
+                    "yes" if kept else "**no**",
+                ]
+            )
+    header = [
+        "store",
+        "mode",
+        "req/s, 1 client (min-max)",
+        "req/s, 16 clients",
+        "machine CPU busy, 1 / 16 clients",
+        "16 clients >= slowest 1-client run",
+    ]
+    return _table(header, rows)
+
+
+def _spread(record: Record) -> str:
+    if record.min is None or record.max is None or record.runs < 2:
+        return cell(record)
+    return f"{cell(record)} ({human(record.min, record.unit)}-{human(record.max, record.unit)})"
+
+
+# --- embedded stores side by side (bench/alternatives.py) ---
+
+EMBEDDED_ROWS: list[tuple[str, list[str]]] = [
+    ("dense p50 / p95, each at its default", ["dense_p50", "dense_p95"]),
+    ("keyword p50", ["keyword_p50"]),
+    ("hybrid p50", ["hybrid_p50"]),
+    (
+        "recall@10 vs exact at its default: real / Gaussian queries",
+        ["recall_at_10", "recall_at_10_gaussian"],
+    ),
+    ("build from the same chunks", ["build"]),
+    ("open and first query", ["open_and_first_query"]),
+    ("disk", ["disk"]),
+]
+STORES = ("rag-api", "lancedb", "chroma")
+
+
+def embedded(results: Results, size: str = "100k_chunks") -> str:
+    scenario = f"embedded_{size}"
+    present = [s for s in STORES if results.get(scenario, s, "disk")]
+    rows = []
+    for label, metrics in EMBEDDED_ROWS:
+        row = [label]
+        for store in present:
+            found = [results.get(scenario, store, m) for m in metrics]
+            row.append(" / ".join(cell(r) for r in found) if any(found) else "-")
+        rows.append(row)
+    return _table(["", *present], rows)
+
+
+def sweep(results: Results) -> str:
+    rows = []
+    for size in sizes(results):
+        scenario = f"embedded_{size}_sweep"
+        variants = dict.fromkeys(r.variant for r in results.records if r.scenario == scenario)
+        for variant in variants:
+            keys = [(scenario, variant, m) for m in ("dense_p50", "dense_p95", "recall_at_10")]
+            rows.append([shown(size), variant, *(cell(results.get(*k)) for k in keys)])
+    return _table(["store", "store and query setting", "dense p50", "dense p95", "recall@10"], rows)
+
+
+def matched(results: Results, size: str = "100k_chunks") -> str:
+    """Each other store at the fastest swept setting that reaches rag-api's default recall."""
+    scenario = f"embedded_{size}_sweep"
+    target = results.get(scenario, "rag-api default", "recall_at_10")
+    ours = results.get(scenario, "rag-api default", "dense_p50")
+    if target is None or ours is None:
+        return "Not measured in these results.\n"
+    lines = [f"- rag-api at its default: recall@10 {cell(target)}, dense p50 {cell(ours)}."]
+    for store in STORES[1:]:
+        lines.append(f"- {_matched_line(results, scenario, store, target.value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _matched_line(results: Results, scenario: str, store: str, target: float) -> str:
+    points = []
+    for r in results.records:
+        swept = r.scenario == scenario and r.variant.startswith(f"{store} ")
+        latency = results.get(scenario, r.variant, "dense_p50")
+        if swept and r.metric == "recall_at_10" and latency is not None:
+            points.append((r, latency))
+    if not points:
+        return f"{store}: not measured."
+    reaching = [(r, p50) for r, p50 in points if r.value >= target]
+    if not reaching:
+        best, p50 = max(points, key=lambda point: point[0].value)
+        return (
+            f"{store}: no setting swept reaches it; the best, `{best.variant}`, recall@10 "
+            f"{cell(best)} at dense p50 {cell(p50)}."
+        )
+    r, p50 = min(reaching, key=lambda point: point[1].value)
+    return (
+        f"{store}: the fastest setting that reaches it, `{r.variant}`: recall@10 {cell(r)}, "
+        f"dense p50 {cell(p50)}."
+    )
+
+
+# --- Postgres + pgvector beside the embedded store (bench/postgres.py) ---
+
+
+def postgres(results: Results, size: str = "100k_chunks") -> str:
+    stores = ("sqlite", "postgres")
+
+    def served(clients: str, metric: str) -> list[str]:
+        scenarios = [f"retrieve_{size}_{store}_{clients}" for store in stores]
+        return [_cells(results, [(s, mode, metric) for mode in MODES]) for s in scenarios]
+
+    def stored(metric: str) -> list[str]:
+        return [cell(results.get(f"postgres_{size}", store, metric)) for store in stores]
+
+    copy_in = cell(results.get(f"postgres_{size}", "transfer", "throughput"))
+    rows = [
+        ["1 client, p50: hybrid / dense / keyword", *served("1_client", "p50")],
+        ["16 clients, req/s: hybrid / dense / keyword", *served("16_clients", "throughput")],
+        ["dense recall@10 vs exact (real queries)", *stored("recall_at_10")],
+        ["disk", *stored("disk")],
+        ["copy in (`src.transfer`, index built at the end)", "", copy_in],
+    ]
+    header = [f"{shown(size)}, `/v1/retrieve`", "embedded (SQLite)", "Postgres + pgvector"]
+    return _table(header, rows)
+
+
+# --- retrieval quality (bench/quality.py) ---
+
+SETS = ("nfcorpus", "arguana", "xquad-zh")
+QUALITY_ROWS = (
+    ("hybrid (RRF k = 60, equal weights)", "hybrid"),
+    ("dense, HNSW (bundled English model)", "dense"),
+    ("dense, exact", "dense_exact"),
+    ("keyword (BM25, tantivy; CJK words + bigrams)", "keyword"),
+)
+
+
+def quality(results: Results) -> str:
+    rows = []
+    for label, mode in QUALITY_ROWS:
+        row = [label]
+        for name in SETS:
+            ndcg = results.get(f"quality_{name}", mode, "ndcg_at_10")
+            recall = results.get(f"quality_{name}", mode, "recall_at_100")
+            row.append(f"{cell(ndcg)} ({cell(recall)})" if ndcg and recall else "not measured")
+        rows.append(row)
+    for published in results.published:
+        row = [published["label"]]
+        row += [_published(published["ndcg_at_10"].get(name)) for name in SETS]
+        rows.append(row)
+    rows.append(["goal, hybrid", *(f">= {goals.HYBRID_GOALS[name]:.2f}" for name in SETS)])
+    return _table(["nDCG@10 (Recall@100)", "NFCorpus", "ArguAna", "XQuAD zh"], rows)
+
+
+def _published(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+def latency(results: Results) -> str:
+    rows = []
+    for name in SETS:
+        keys = [(f"latency_{name}", mode, metric) for mode in MODES for metric in ("p50",)]
+        rows.append([name, _cells(results, keys)])
+    return _table(["set", "`/v1/retrieve` p50, top_k 5, 1 client: hybrid / dense / keyword"], rows)
+
+
+DEFAULT_FUSION = "k=60 dense=0.5"
+
+
+def fusion(results: Results) -> str:
+    grid = {
+        name: {r.variant: r for r in results.records if r.scenario == f"fusion_{name}"}
+        for name in SETS
+    }
+    lines = []
+    for name, points in grid.items():
+        if not points:
+            continue
+        best = max(points.values(), key=lambda r: r.value)
+        others = [
+            f"{other} {cell(grid[other].get(best.variant))}"
+            for other in SETS
+            if other != name and grid[other]
+        ]
+        lines.append(
+            f"- {name}: the defaults ({DEFAULT_FUSION}) {cell(points.get(DEFAULT_FUSION))}; "
+            f"best point `{best.variant}` {cell(best)}; at that point: {', '.join(others)}."
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --- where rag-api leads and where it trails ---
+
+# (figure, scenario, metric): the reference beside rag-api, each without and with PyTorch.
+AGAINST_REFERENCE = (
+    ("cold build", "cold_build", "seconds"),
+    ("downloaded by a cold build", "cold_build", "downloaded_bytes"),
+    ("code-only rebuild", "code_only_rebuild", "seconds"),
+    ("light dependency rebuild", "light_dependency_rebuild", "seconds"),
+    ("downloaded by a light dependency rebuild", "light_dependency_rebuild", "downloaded_bytes"),
+    ("image size", "image_size", "bytes"),
+    ("code-only update, to the new version serving", "update", "seconds_to_new_version"),
+    ("code-only update, longest gap a client saw", "update", "longest_client_gap"),
+    ("Docker disk after 10 code-only updates", "update_disk", "after_10"),
+)
+# (figure, metric): the embedded stores at 100k chunks, each at its defaults.
+AGAINST_STORES = (
+    ("dense p50", "dense_p50"),
+    ("keyword p50", "keyword_p50"),
+    ("hybrid p50", "hybrid_p50"),
+    ("dense recall@10", "recall_at_10"),
+    ("open and first query", "open_and_first_query"),
+    ("disk", "disk"),
+)
+
+
+def _pairs(results: Results) -> list[tuple[str, str, Record | None, Record | None]]:
+    pairs = []
+    for prefix, case in (("", ""), ("heavy_", ", with PyTorch")):
+        for figure, scenario, metric in AGAINST_REFERENCE:
+            ours = results.get(prefix + scenario, "rag-api", metric)
+            theirs = results.get(prefix + scenario, "reference", metric)
+            pairs.append((figure + case, "the reference", ours, theirs))
+    scenario = "embedded_100k_chunks"
+    for store in STORES[1:]:
+        for figure, metric in AGAINST_STORES:
+            ours, theirs = (
+                results.get(scenario, "rag-api", metric),
+                results.get(scenario, store, metric),
+            )
+            pairs.append((f"{figure}, 100k chunks, defaults", store, ours, theirs))
+    return pairs
+
+
+def standing(results: Results) -> str:
+    rows = []
+    for figure, other, ours, theirs in _pairs(results):
+        if ours is None or theirs is None:
+            continue
+        higher_is_better = ours.metric.startswith("recall")
+        if ours.value == theirs.value:
+            verdict = "even"
+        elif (ours.value > theirs.value) == higher_is_better:
+            verdict = "leads"
+        else:
+            verdict = "**trails**"
+        rows.append([figure, other, cell(ours), cell(theirs), verdict])
+    return _table(["figure", "against", "rag-api", "the other", "rag-api"], rows)
+
+
+RENDERERS: dict[str, Callable[[Results], str]] = {
+    "runs": runs,
+    "goals": goal_table,
+    "builds": builds,
+    "builds-heavy": lambda r: builds(r, "heavy_"),
+    "ship": ship,
+    "model": model,
+    "serving": serving,
+    "concurrency": concurrency,
+    "embedded": embedded,
+    "sweep": sweep,
+    "matched": matched,
+    "postgres": postgres,
+    "quality": quality,
+    "quality-latency": latency,
+    "fusion": fusion,
+    "standing": standing,
+}
+
+
+def render(results: Results) -> dict[str, str]:
+    return {name: renderer(results) for name, renderer in RENDERERS.items()}
