@@ -79,7 +79,7 @@ def _serving(args: argparse.Namespace) -> list[Record]:
 
 
 def _postgres(args: argparse.Namespace) -> list[Record]:
-    return postgres(args.sizes, args.load_seconds, args.stores)
+    return postgres(args.sizes, args.load_seconds, args.stores, args.reps)
 
 
 def _ann(args: argparse.Namespace) -> list[Record]:
@@ -105,7 +105,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "suite",
         choices=[*SUITES, "all", "report", "readme"],
-        help="`report` rebuilds all.{json,md,png} from the suites' JSON already in --out; "
+        help="`report` rebuilds each suite's markdown and all.{json,md,png} from the suites' "
+        "JSON already in --out; "
         "`readme` rewrites the README's figures from them",
     )
     parser.add_argument(
@@ -153,15 +154,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Suites that repeat their figures `--reps` times; the others measure each figure once.
-REPEATED = ("lifecycle", "ship", "serving")
+REPEATED = ("lifecycle", "ship", "serving", "postgres")
 # lifecycle and ship start a second engine and the ECR rig; serving drops the page cache
 # before each cold start.
 AS_ROOT = ("lifecycle", "ship", "serving", "all")
 
 
 def _run(name: str, args: argparse.Namespace) -> tuple[list[Record], dict[str, Any]]:
-    records = SUITES[name](args)
-    return records, report.meta(args.reps if name in REPEATED else 1, args.quick)
+    # Taken before the suite runs: the commit and the date are those of the code measured.
+    meta = report.meta(args.reps if name in REPEATED else 1, args.quick)
+    return SUITES[name](args), meta
 
 
 def main() -> int:
@@ -182,6 +184,9 @@ def main() -> int:
             if args.suite == "all":  # each suite's records are kept as soon as it is done
                 report.write(args.out, name, *_run(name, args))
         paths = {name: args.out / f"{name}.json" for name in SUITES}
+        if args.suite == "report":  # each suite's own markdown, from its JSON as it stands
+            for name, path in paths.items():
+                publish(args.out, name, report.read(path), report.read_meta(path))
         records = [r for path in paths.values() for r in report.read(path)]
         suites = {name: report.read_meta(path) for name, path in paths.items()}
         written = publish(args.out, "all", records, suites)

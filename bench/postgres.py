@@ -26,7 +26,9 @@ K = alternatives.K
 VARIANTS = ("sqlite", "postgres")
 
 
-def postgres(sizes: list[int], seconds: int, stores: Path | None = None) -> list[Record]:
+def postgres(
+    sizes: list[int], seconds: int, stores: Path | None = None, reps: int = 1
+) -> list[Record]:
     load.wrk_path()  # fail early, before minutes of filling
     server = PostgresServer.start(Docker(), free_port())
     records: list[Record] = []
@@ -34,13 +36,15 @@ def postgres(sizes: list[int], seconds: int, stores: Path | None = None) -> list
         with tempfile.TemporaryDirectory(prefix="rag-bench-pg-") as tmp:
             for size in sorted(sizes):
                 storage = (stores or Path(tmp)) / serving.label(size)
-                records += _compare(server, storage, size, seconds)
+                records += _compare(server, storage, size, seconds, reps)
     finally:
         server.remove()
     return records
 
 
-def _compare(server: PostgresServer, storage: Path, size: int, seconds: int) -> list[Record]:
+def _compare(
+    server: PostgresServer, storage: Path, size: int, seconds: int, reps: int
+) -> list[Record]:
     stored = fill.fill(storage, serving.MODEL_DIR, size, embedded=min(size, fill.EMBEDDED))
     label = serving.label(stored)
     url = server.new_database()
@@ -53,7 +57,7 @@ def _compare(server: PostgresServer, storage: Path, size: int, seconds: int) -> 
         settings = {"RAG_DATABASE_URL": url} if variant == "postgres" else {}
         process, http_url, _ = serving._start(storage, settings)
         try:
-            records += serving.retrieve_load(http_url, f"{label}_{variant}", seconds)
+            records += serving.retrieve_load(http_url, f"{label}_{variant}", seconds, reps)
         finally:
             serving._stop(process)
     return records
