@@ -188,6 +188,25 @@ def model(results: Results) -> str:
 
 
 def concurrency(results: Results) -> str:
+    rows = _concurrency_rows(results)
+    header = [
+        "store",
+        "mode",
+        "req/s, 1 client (min-max)",
+        "req/s, 16 clients",
+        "machine CPU busy, 1 / 16 clients",
+        "16 clients >= slowest 1-client run",
+    ]
+    fell = [f"{row[1]} at {row[0]}" for row in rows if row[-1] != "yes"]
+    verdict = (
+        f"Below the slowest 1-client run: {', '.join(fell)}."
+        if fell
+        else "Every mode at every size stays at or above the slowest 1-client run."
+    )
+    return _table(header, rows) + "\n" + verdict + "\n"
+
+
+def _concurrency_rows(results: Results) -> list[list[str]]:
     rows = []
     for size in sizes(results):
         try:
@@ -209,15 +228,7 @@ def concurrency(results: Results) -> str:
                     "yes" if kept else "**no**",
                 ]
             )
-    header = [
-        "store",
-        "mode",
-        "req/s, 1 client (min-max)",
-        "req/s, 16 clients",
-        "machine CPU busy, 1 / 16 clients",
-        "16 clients >= slowest 1-client run",
-    ]
-    return _table(header, rows)
+    return rows
 
 
 def _spread(record: Record) -> str:
