@@ -42,9 +42,11 @@ def runs_table(suites: dict[str, dict[str, Any]]) -> str:
     ]
     for name, meta in suites.items():
         form = "quick" if meta["quick"] else "full"
+        commit = meta["commit"][:12] + ("-dirty" if meta["commit"].endswith("-dirty") else "")
+        if "backfilled" in meta:  # written before results carried a meta of their own
+            commit += " (backfilled)"
         lines.append(
             f"| {name} | {meta['date']} | {meta['machine']} | {meta['kernel']} "
-            f"| {meta['commit'][:12]}{'-dirty' if meta['commit'].endswith('-dirty') else ''} "
-            f"| {meta['repetitions']} | {form} |"
+            f"| {commit} | {meta['repetitions']} | {form} |"
         )
     return "\n".join(lines)
