@@ -47,9 +47,10 @@ def draw(records: list[Record], path: Path) -> Path:
         builds.bar_label(bars, fmt="%.1f", fontsize=7)
     builds.set_xticks(range(len(BUILDS)), [label for _, label in BUILDS], rotation=20)
     builds.set_yscale("symlog", linthresh=1)
-    builds.set_ylabel("seconds (median, log scale)")
+    builds.set_ylabel("seconds (log scale; median where repeated)")
     builds.set_title("Build time")
-    builds.legend()
+    builds.set_ylim(top=builds.get_ylim()[1] * 6)  # headroom above the bars for the legend
+    builds.legend(loc="upper left", ncols=2)
     for scenario, style, label in (
         ("update_disk", "-", ""),
         ("heavy_update_disk", ":", ", PyTorch"),
