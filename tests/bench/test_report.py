@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from pathlib import Path
 
 from bench import goals, report
@@ -97,7 +98,10 @@ def test_publish_writes_records_report_and_chart(tmp_path: Path) -> None:
     meta = json.loads((tmp_path / "lifecycle.json").read_text())["meta"]
     assert meta["quick"] is True and meta["repetitions"] == 3
     assert meta["kernel"] and meta["date"].startswith("20") and "CPUs" in meta["machine"]
-    assert re.fullmatch(r"[0-9a-f]{40}(-dirty)?", meta["commit"]), meta["commit"]
+    root = Path(report.__file__).resolve().parent.parent
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True)
+    expected = head.stdout.strip() if head.returncode == 0 else "unknown"  # no git checkout
+    assert re.fullmatch(re.escape(expected) + "(-dirty)?", meta["commit"]), meta["commit"]
     assert report.read(tmp_path / "lifecycle.json") == records
     text = markdown.read_text()
     assert "## Goals" in text and "| lifecycle |" in text and "| quick |" in text
