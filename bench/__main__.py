@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench import readme, report
+from bench import figures, readme, report
 from bench.ann import ann
 from bench.build import ragctl_json
 from bench.lifecycle import lifecycle
@@ -169,7 +169,7 @@ def _run(name: str, args: argparse.Namespace) -> tuple[list[Record], dict[str, A
 def main() -> int:
     args = _parser().parse_args()
     if args.suite == "readme":
-        changed = readme.write(folder=args.out)
+        changed = readme.write(figures.render(readme.load(args.out)))
         print(f"README blocks rewritten: {', '.join(changed) or 'none changed'}")
         return 0
     for key, value in {"heavy": True, **(QUICK if args.quick else FULL)}.items():

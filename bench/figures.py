@@ -10,7 +10,7 @@ from collections.abc import Callable
 from bench import goals
 from bench.publish import runs_table
 from bench.readme import Results
-from bench.report import Record, human
+from bench.report import Record, human, spread
 
 MODES = ("hybrid", "dense", "keyword")
 Key = tuple[str, str, str]  # scenario, variant, metric
@@ -83,7 +83,7 @@ def builds(results: Results, prefix: str = "") -> str:
         for variant in ("reference", "rag-api"):
             keys = [(prefix + scenario, variant, metric) for metric in metrics]
             found = [results.get(*key) for key in keys]
-            row.append("" if not any(found) else _cells(results, keys))
+            row.append(" / ".join(map(cell, found)) if any(found) else "")
         rows.append(row)
     if prefix:
         key = (f"{prefix}light_dependency_rebuild", "rag-api", "heavy_layer_rebuilt")
@@ -232,9 +232,7 @@ def _concurrency_rows(results: Results) -> list[list[str]]:
 
 
 def _spread(record: Record) -> str:
-    if record.min is None or record.max is None or record.runs < 2:
-        return cell(record)
-    return f"{cell(record)} ({human(record.min, record.unit)}-{human(record.max, record.unit)})"
+    return cell(record) + spread(record)
 
 
 # --- embedded stores side by side (bench/alternatives.py) ---

@@ -2,14 +2,16 @@
 
 The README's Performance and Retrieval quality sections hold their figures in blocks between
 `<!-- bench:NAME -->` and `<!-- /bench:NAME -->`; `python -m bench readme` rewrites every
-block from `bench/results/*.json` (bench/figures.py renders them), and a test fails when a
-block and the results disagree, so a figure can only change with the results it comes from."""
+block from `bench/results/*.json` (bench/figures.py renders what `load` reads), and a test
+fails when a block and the results disagree, so a figure can only change with the results it
+comes from."""
 
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +32,13 @@ class Results:
     runs: dict[str, dict[str, Any]]  # each suite's meta
     published: list[dict[str, Any]]
 
+    @cached_property
+    def _by_key(self) -> dict[tuple[str, str, str], Record]:
+        return {(r.scenario, r.variant, r.metric): r for r in reversed(self.records)}
+
     def get(self, scenario: str, variant: str, metric: str) -> Record | None:
-        for record in self.records:
-            if (record.scenario, record.variant, record.metric) == (scenario, variant, metric):
-                return record
-        return None
+        """The first record of that scenario, variant and metric, if any."""
+        return self._by_key.get((scenario, variant, metric))
 
 
 def load(folder: Path = report.RESULTS) -> Results:
@@ -65,11 +69,8 @@ def stale_blocks(text: str, rendered: dict[str, str]) -> list[str]:
     return sorted(name for name in rendered if held.get(name) != rendered[name])
 
 
-def write(readme: Path = README, folder: Path = report.RESULTS) -> list[str]:
-    """Rewrite the README's blocks from the results in `folder`; returns those that changed."""
-    from bench import figures
-
-    rendered = figures.render(load(folder))
+def write(rendered: dict[str, str], readme: Path = README) -> list[str]:
+    """Rewrite the README's blocks with `rendered`; returns the names of those that changed."""
     text = readme.read_text()
     changed = stale_blocks(text, rendered)
     readme.write_text(splice(text, rendered))

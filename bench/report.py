@@ -122,11 +122,15 @@ def human(value: float, unit: str) -> str:
     return f"{value:.3g} {unit}" if abs(value) < 1000 else f"{value:,.0f} {unit}"
 
 
-def _cell(r: Record) -> str:
-    text = human(r.value, r.unit)
+def spread(r: Record) -> str:
+    """A repeated figure's range, as " (min-max)"; nothing for a single run."""
     if r.runs > 1 and r.min is not None and r.max is not None:
-        text += f" ({human(r.min, r.unit)}-{human(r.max, r.unit)})"
-    return text
+        return f" ({human(r.min, r.unit)}-{human(r.max, r.unit)})"
+    return ""
+
+
+def _cell(r: Record) -> str:
+    return human(r.value, r.unit) + spread(r)
 
 
 def side_by_side(records: list[Record]) -> str:
