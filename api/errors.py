@@ -14,8 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from src.errors import (
     BusyError,
+    ConflictError,
     EmbeddingError,
     EmbeddingTimeoutError,
+    ForbiddenError,
     InvalidInputError,
     LimitExceededError,
     LLMError,
@@ -36,6 +38,8 @@ STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
     (InvalidInputError, 422, "invalid_input"),
     (UnsupportedTypeError, 415, "unsupported_media_type"),
     (NotFoundError, 404, "not_found"),
+    (ForbiddenError, 403, "forbidden"),
+    (ConflictError, 409, "conflict"),
     (NotReadyError, 503, "not_ready"),
     (BusyError, 503, "busy"),
     (LLMTimeoutError, 504, "llm_timeout"),

@@ -144,7 +144,7 @@ def fill(storage: Path, model_dir: Path, target: int, embedded: int) -> int:
             if stored >= target:
                 break
             prepared = ingestor.prepare_text(text, title=title)
-            if not prepared.chunks or store.find_by_hash(prepared.source.content_hash):
+            if not prepared.chunks or store.find_by_hash(prepared.source.content_hash, "default"):
                 continue
             vectors = vectors_for(ingestor.embedded_texts(prepared))
             store.add_document(prepared.source, prepared.chunks, vectors)

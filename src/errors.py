@@ -26,6 +26,14 @@ class NotFoundError(RagError):
     """No document or job with that id."""
 
 
+class ForbiddenError(RagError):
+    """The key is valid but may not do this (its role), or not there (its collections)."""
+
+
+class ConflictError(RagError):
+    """The request contradicts what is stored: a name taken, a collection not empty."""
+
+
 class NotReadyError(RagError):
     """The model or the store is still loading."""
 

@@ -39,6 +39,7 @@ class SourceDocument:
     media_type: str
     source_name: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
+    collection: str = "default"  # the knowledge base it is stored in
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class DocumentRecord:
     char_count: int
     chunk_count: int
     created_at: str
+    collection: str = "default"
 
     @classmethod
     def of(cls, source: SourceDocument, chunk_count: int, created_at: str = "") -> DocumentRecord:
@@ -66,6 +68,7 @@ class DocumentRecord:
             char_count=len(source.text),
             chunk_count=chunk_count,
             created_at=created_at,
+            collection=source.collection,
         )
 
 
@@ -100,16 +103,19 @@ class Hit:
     start: int
     end: int
     score: float
+    collection: str = "default"
 
 
 @dataclass(frozen=True)
 class Filters:
     document_ids: tuple[str, ...] = ()
     metadata: tuple[tuple[str, JsonScalar], ...] = ()
+    # The collections searched, by name (None: every collection in the store).
+    collections: tuple[str, ...] | None = None
 
     @property
     def empty(self) -> bool:
-        return not self.document_ids and not self.metadata
+        return not self.document_ids and not self.metadata and self.collections is None
 
 
 @dataclass(frozen=True)
@@ -128,6 +134,7 @@ class JobRecord:
     error: str
     created_at: str
     updated_at: str
+    collection: str = "default"  # where its documents go
 
 
 @dataclass(frozen=True)
@@ -138,3 +145,26 @@ class ClaimedJob:
     payload: bytes
     documents: list[dict[str, Any]]  # results of the documents an earlier run finished
     embedded_chunks: int
+
+
+@dataclass(frozen=True)
+class CollectionRecord:
+    """A knowledge base: a named set of documents that keys are scoped to."""
+
+    name: str
+    description: str
+    created_at: str
+    documents: int = 0
+    chunks: int = 0
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """An API key as stored: never the key itself, only what it may do."""
+
+    id: str
+    name: str
+    role: str
+    collections: tuple[str, ...]  # by name; empty for an admin key (every collection)
+    created_at: str
+    last_used_at: str | None = None

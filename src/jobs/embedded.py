@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from src.errors import RagError
 from src.ingest import PreparedDocument
-from src.jobs.runner import Ingest, JobProgress, queue_full
+from src.jobs.runner import Ingest, JobProgress, collection_of, queue_full
 from src.models import JobRecord, JobStatus
 from src.store import LocalJobs
 
@@ -49,7 +49,7 @@ class EmbeddedJobRunner:
         with self._submitting:
             if self._queue.qsize() >= self._max_queued:
                 raise queue_full(self._max_queued)
-            job = self._jobs.create_job(sum(len(d.chunks) for d in documents))
+            job = self._jobs.create_job(sum(len(d.chunks) for d in documents), collection_of(documents))
             self._queue.put(_Job(job.id, documents))
         return job
 

@@ -24,6 +24,11 @@ class JobRunner(Protocol):
     def stop(self, timeout: float = 5.0) -> None: ...
 
 
+def collection_of(documents: list[PreparedDocument]) -> str:
+    """The one collection an upload's documents go to."""
+    return documents[0].source.collection if documents else "default"
+
+
 def queue_full(max_queued: int) -> BusyError:
     return BusyError(
         f"{max_queued} ingestion jobs are already queued",

@@ -16,7 +16,7 @@ import zlib
 
 from src.errors import RagError
 from src.ingest import PreparedDocument
-from src.jobs.runner import Ingest, JobProgress, queue_full
+from src.jobs.runner import Ingest, JobProgress, collection_of, queue_full
 from src.models import ChunkRow, ClaimedJob, JobRecord, JobStatus, SourceDocument
 from src.store import SharedJobs
 
@@ -71,7 +71,7 @@ class SharedJobRunner:
         if self._queue.queued() >= self._max_queued:
             raise queue_full(self._max_queued)
         total = sum(len(d.chunks) for d in documents)
-        job = self._queue.create_job(total, encode(documents))
+        job = self._queue.create_job(total, encode(documents), collection_of(documents))
         self._wake.set()
         return job
 

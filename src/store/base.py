@@ -21,6 +21,7 @@ from src.models import (
     SourceDocument,
     StoredChunk,
 )
+from src.store.catalog import Catalog
 from src.store.properties import EmbeddingSpace
 
 
@@ -37,11 +38,15 @@ class Documents(Protocol):
         the same content hash is not stored again: the existing record comes back."""
         ...
 
-    def find_by_hash(self, content_hash: str) -> DocumentRecord | None: ...
+    def find_by_hash(self, content_hash: str, collection: str) -> DocumentRecord | None: ...
 
     def get_document(self, document_id: str) -> DocumentRecord: ...
 
-    def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]: ...
+    def list_documents(
+        self, limit: int, offset: int, collections: tuple[str, ...] | None = None
+    ) -> tuple[list[DocumentRecord], int]: ...
+
+    def document_ids(self, collection: str) -> list[str]: ...
 
     def list_chunks(self, document_id: str, limit: int, offset: int) -> list[StoredChunk]:
         """A page of one document's chunks in order (NotFoundError: no such document)."""
@@ -63,6 +68,11 @@ class Search(Protocol):
 
 
 class Store(Documents, Search, Protocol):
+    @property
+    def catalog(self) -> Catalog:
+        """The store's collections and API keys."""
+        ...
+
     def put_document(
         self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
     ) -> tuple[DocumentRecord, bool]:
@@ -90,7 +100,7 @@ class JobBook(Protocol):
 class LocalJobs(JobBook, Protocol):
     """Records of jobs that this process runs from its own memory."""
 
-    def create_job(self, total_chunks: int) -> JobRecord: ...
+    def create_job(self, total_chunks: int, collection: str) -> JobRecord: ...
 
     def fail_unfinished_jobs(self, reason: str) -> int:
         """Mark every queued or running job failed (they died with the last process)."""
@@ -100,7 +110,7 @@ class LocalJobs(JobBook, Protocol):
 class SharedJobs(JobBook, Protocol):
     """A queue of jobs, with their inputs, that any replica may claim and run."""
 
-    def create_job(self, total_chunks: int, payload: bytes) -> JobRecord: ...
+    def create_job(self, total_chunks: int, payload: bytes, collection: str) -> JobRecord: ...
 
     def queued(self) -> int: ...
 

@@ -22,10 +22,11 @@ from src.models import (
     SourceDocument,
     StoredChunk,
 )
+from src.store.catalog import Catalog
 from src.store.properties import EmbeddingSpace, space_of, space_properties
 from src.store.rows import (
     CHUNK_COLUMNS,
-    DOC_COLUMNS,
+    DOC_SELECT,
     document_record,
     hit,
     no_document,
@@ -72,6 +73,7 @@ class StoreCore(ABC, Generic[C, S]):
     def __init__(self, dimension: int, where: str) -> None:
         self._dimension = dimension
         self.where = where  # "the store at PATH" or "the database at HOST"
+        self.catalog = Catalog(self._reading, self._writing, self.PARAM)
 
     # -- what a backend supplies -----------------------------------------------------------
 
@@ -82,6 +84,10 @@ class StoreCore(ABC, Generic[C, S]):
     @abstractmethod
     def _snapshot(self) -> AbstractContextManager[C]:
         """A connection whose reads all see one committed state."""
+
+    @abstractmethod
+    def _writing(self) -> AbstractContextManager[C]:
+        """A write transaction."""
 
     @abstractmethod
     def _vectors(self, values: list[Any]) -> Matrix:
@@ -171,30 +177,51 @@ class StoreCore(ABC, Generic[C, S]):
         self._check_dimension(embeddings)
         return self._insert(record, chunks, embeddings)
 
-    def _document(self, column: str, value: str) -> DocumentRecord | None:
-        sql = f"SELECT {DOC_COLUMNS} FROM documents WHERE {column} = {self.PARAM}"
-        with self._reading() as conn:
-            rows = self._rows(conn, sql, (value,))
-        return document_record(rows[0]) if rows else None
+    def in_collections(self, collections: tuple[str, ...] | None) -> tuple[str, list[Any]]:
+        """A condition on documents `d`: in one of these collections (None: any)."""
+        if collections is None:
+            return "1 = 1", []
+        if not collections:
+            return "1 = 0", []
+        names = ", ".join([self.PARAM] * len(collections))
+        return f"d.collection_id IN (SELECT id FROM collections WHERE name IN ({names}))", list(
+            collections
+        )
 
-    def find_by_hash(self, content_hash: str) -> DocumentRecord | None:
-        return self._document("content_hash", content_hash)
-
-    def get_document(self, document_id: str) -> DocumentRecord:
-        found = self._document("id", document_id)
-        if found is None:
-            raise no_document(document_id)
-        return found
-
-    def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
-        page = (
-            f"SELECT {DOC_COLUMNS} FROM documents ORDER BY created_at DESC, "
-            f"{self.TIEBREAK} DESC LIMIT {self.PARAM} OFFSET {self.PARAM}"
+    def find_by_hash(self, content_hash: str, collection: str) -> DocumentRecord | None:
+        sql = (
+            f"{DOC_SELECT} WHERE d.content_hash = {self.PARAM} AND k.name = {self.PARAM}"
         )
         with self._reading() as conn:
-            total = self._rows(conn, "SELECT count(*) FROM documents")[0][0]
-            rows = self._rows(conn, page, (limit, offset))
-        return [document_record(row) for row in rows], int(total)
+            rows = self._rows(conn, sql, (content_hash, collection))
+        return document_record(rows[0]) if rows else None
+
+    def get_document(self, document_id: str) -> DocumentRecord:
+        with self._reading() as conn:
+            rows = self._rows(conn, f"{DOC_SELECT} WHERE d.id = {self.PARAM}", (document_id,))
+        if not rows:
+            raise no_document(document_id)
+        return document_record(rows[0])
+
+    def list_documents(
+        self, limit: int, offset: int, collections: tuple[str, ...] | None = None
+    ) -> tuple[list[DocumentRecord], int]:
+        """A page of the documents in `collections` (None: all), newest first; their total."""
+        where, params = self.in_collections(collections)
+        page = (
+            f"{DOC_SELECT} WHERE {where} ORDER BY d.created_at DESC, d.{self.TIEBREAK} DESC "
+            f"LIMIT {self.PARAM} OFFSET {self.PARAM}"
+        )
+        with self._reading() as conn:
+            total = self._rows(conn, f"SELECT count(*) FROM documents d WHERE {where}", params)
+            rows = self._rows(conn, page, (*params, limit, offset))
+        return [document_record(row) for row in rows], int(total[0][0])
+
+    def document_ids(self, collection: str) -> list[str]:
+        """The ids of every document in a collection."""
+        where, params = self.in_collections((collection,))
+        with self._reading() as conn:
+            return [row[0] for row in self._rows(conn, f"SELECT d.id FROM documents d WHERE {where}", params)]
 
     def list_chunks(self, document_id: str, limit: int, offset: int) -> list[StoredChunk]:
         columns = ", ".join(f"c.{name}" for name in CHUNK_COLUMNS.split(", "))
@@ -230,7 +257,7 @@ class StoreCore(ABC, Generic[C, S]):
 
     def _export(self, document_id: str) -> tuple[DocumentRecord, list[ChunkRow], Matrix] | None:
         """A document with its chunks and embeddings, read in one snapshot."""
-        document = f"SELECT {DOC_COLUMNS} FROM documents WHERE id = {self.PARAM}"
+        document = f"{DOC_SELECT} WHERE d.id = {self.PARAM}"
         chunks = (
             f"SELECT c.position, c.text, c.start_char, c.end_char, {self.VECTOR} FROM chunks c "
             f"JOIN documents d ON {self.JOIN} WHERE d.id = {self.PARAM} ORDER BY c.position"
@@ -261,8 +288,9 @@ class StoreCore(ABC, Generic[C, S]):
             return []
         condition, params = self._ids_in([chunk_id for chunk_id, _ in scored])
         sql = (
-            "SELECT c.id, d.id, d.title, c.position, c.text, c.start_char, c.end_char "
-            f"FROM chunks c JOIN documents d ON {self.JOIN} WHERE {condition}"
+            "SELECT c.id, d.id, d.title, c.position, c.text, c.start_char, c.end_char, k.name "
+            f"FROM chunks c JOIN documents d ON {self.JOIN} "
+            f"JOIN collections k ON k.id = d.collection_id WHERE {condition}"
         )
         with self._reading() as conn:
             by_id = {row[0]: row for row in self._rows(conn, sql, params)}

@@ -17,7 +17,16 @@ DOC_COLUMNS = (
     "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
     "created_at"
 )
-JOB_COLUMNS = "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at"
+# A document as read: its columns, then its collection's name.
+DOC_SELECT = (
+    "SELECT d.id, d.title, d.content_hash, d.media_type, d.source_name, d.metadata, "
+    "d.char_count, d.chunk_count, d.created_at, k.name FROM documents d "
+    "JOIN collections k ON k.id = d.collection_id"
+)
+JOB_COLUMNS = (
+    "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at, "
+    "collection"
+)
 JOB_FIELDS = frozenset({"status", "total_chunks", "embedded_chunks", "documents", "error"})
 
 
@@ -37,7 +46,7 @@ def _json(value: Any) -> Any:
 
 
 def document_record(row: Sequence[Any]) -> DocumentRecord:
-    """A document from a row of DOC_COLUMNS."""
+    """A document from a row of DOC_SELECT (DOC_COLUMNS and the collection's name)."""
     return DocumentRecord(
         id=row[0],
         title=row[1],
@@ -48,6 +57,7 @@ def document_record(row: Sequence[Any]) -> DocumentRecord:
         char_count=row[6],
         chunk_count=row[7],
         created_at=iso(row[8]),
+        collection=row[9],
     )
 
 
@@ -62,6 +72,7 @@ def job_record(row: Sequence[Any]) -> JobRecord:
         error=row[5],
         created_at=iso(row[6]),
         updated_at=iso(row[7]),
+        collection=row[8],
     )
 
 
@@ -74,7 +85,8 @@ def stored_chunk(row: Sequence[Any]) -> StoredChunk:
 
 
 def hit(row: Sequence[Any], score: float) -> Hit:
-    """A hit from a row of (chunk id, document id, title, position, text, start, end)."""
+    """A hit from a row of (chunk id, document id, title, position, text, start, end,
+    collection)."""
     return Hit(
         chunk_id=row[0],
         document_id=row[1],
@@ -84,6 +96,7 @@ def hit(row: Sequence[Any], score: float) -> Hit:
         start=row[5],
         end=row[6],
         score=score,
+        collection=row[7],
     )
 
 
@@ -100,6 +113,12 @@ def job_changes(changes: dict[str, Any]) -> dict[str, Any]:
 def no_document(document_id: str) -> NotFoundError:
     return NotFoundError(
         f"no document with id {document_id!r}", hint="GET /v1/documents lists the stored ids"
+    )
+
+
+def no_collection(name: str) -> NotFoundError:
+    return NotFoundError(
+        f"no collection named {name!r}", hint="GET /v1/collections lists the collections"
     )
 
 

@@ -184,7 +184,7 @@ def test_open_store_from_schema_v1_upgrades_and_keeps_data(tmp_path: Path) -> No
     assert store.get_document("old-doc").metadata == {"v": 1}
     assert store.hydrate(store.keyword_search("legacy", 1, Filters()))[0].text == "legacy text"
     jobs = SQLiteJobs(store.file)
-    job = jobs.create_job(5)  # the jobs table came with migration 2
+    job = jobs.create_job(5, "default")  # the jobs table came with migration 2
     assert jobs.get_job(job.id).total_chunks == 5
 
 

@@ -26,7 +26,7 @@ from src.store.postgres.database import Connection, Database, parse_vector, vect
 from src.store.postgres.keyword import TEXT_CONFIG, KeywordQuery
 from src.store.postgres.migrations import MIGRATION_LOCK, migrate
 from src.store.properties import EmbeddingSpace, space_of
-from src.store.rows import DOC_COLUMNS, document_record, no_document
+from src.store.rows import DOC_COLUMNS, DOC_SELECT, document_record, no_collection, no_document
 from src.text.segmentation import Segmenter
 from src.text.terms import query_terms, titled_text
 
@@ -55,6 +55,9 @@ def _filter_sql(filters: Filters) -> Where:
     for key, value in filters.metadata:
         clauses.append("d.metadata @> %s::jsonb")  # exact type match, like json_extract = ?
         params.append(_json_text({key: value}))
+    if filters.collections is not None:
+        clauses.append("d.collection_id IN (SELECT id FROM collections WHERE name = ANY(%s))")
+        params.append(list(filters.collections))
     return " AND ".join(clauses) or "true", params
 
 
@@ -125,6 +128,9 @@ class PostgresStore(StoreCore[Connection, Where]):
         if not values:
             return np.zeros((0, self._dimension), np.float32)
         return np.stack([parse_vector(value) for value in values])
+
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return self.database.transaction()
 
     @contextmanager
     def _claiming(self) -> Iterator[Connection]:
@@ -208,10 +214,15 @@ class PostgresStore(StoreCore[Connection, Where]):
         """Store a document as it is recorded (its id and, when set, its creation time), or
         find the one with its content hash: (stored record, created)."""
         with self.database.transaction() as conn:
+            collection = conn.execute(
+                "SELECT id FROM collections WHERE name = %s", (record.collection,)
+            ).fetchone()
+            if collection is None:  # deleted since the upload was accepted
+                raise no_collection(record.collection)
             row = conn.execute(
-                f"INSERT INTO documents ({DOC_COLUMNS}) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, coalesce(%s::timestamptz, now())) "
-                f"ON CONFLICT (content_hash) DO NOTHING RETURNING {DOC_COLUMNS}",
+                f"INSERT INTO documents ({DOC_COLUMNS}, collection_id) VALUES (%s, %s, %s, %s, "
+                "%s, %s, %s, %s, coalesce(%s::timestamptz, now()), %s) "
+                f"ON CONFLICT (collection_id, content_hash) DO NOTHING RETURNING {DOC_COLUMNS}",
                 (
                     record.id,
                     record.title,
@@ -222,18 +233,19 @@ class PostgresStore(StoreCore[Connection, Where]):
                     record.char_count,
                     record.chunk_count,
                     record.created_at or None,
+                    collection[0],
                 ),
             ).fetchone()
             if row is None:  # stored already, perhaps by another replica a moment ago
                 existing = conn.execute(
-                    f"SELECT {DOC_COLUMNS} FROM documents WHERE content_hash = %s",
-                    (record.content_hash,),
+                    f"{DOC_SELECT} WHERE d.content_hash = %s AND d.collection_id = %s",
+                    (record.content_hash, collection[0]),
                 ).fetchone()
                 if existing is None:
                     raise StoreError(f"document {record.id} conflicts with a stored one")
                 return document_record(existing), False
             self._insert_chunks(conn, record, chunks, embeddings)
-        return document_record(row), True
+        return document_record((*row, record.collection)), True
 
     def _insert_chunks(
         self, conn: Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix

@@ -15,15 +15,15 @@ class SQLiteJobs:
     def __init__(self, file: SQLiteFile) -> None:
         self._file = file
 
-    def create_job(self, total_chunks: int) -> JobRecord:
+    def create_job(self, total_chunks: int, collection: str) -> JobRecord:
         created = now()
         job = JobRecord(
-            uuid.uuid4().hex, JobStatus.QUEUED, total_chunks, 0, [], "", created, created
+            uuid.uuid4().hex, JobStatus.QUEUED, total_chunks, 0, [], "", created, created, collection
         )
         with self._file.transaction() as conn:
             conn.execute(
-                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (job.id, job.status.value, total_chunks, 0, "[]", "", created, created),
+                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, job.status.value, total_chunks, 0, "[]", "", created, created, collection),
             )
         return job
 

@@ -93,6 +93,58 @@ MIGRATIONS: tuple[str, ...] = (
         embedding BLOB NOT NULL
     );
     """,
+    # 7: knowledge bases (collections) and the keys that may read or write them. Every
+    # document already stored goes to `default`; content-hash dedupe becomes per collection,
+    # which SQLite can only do by copying the documents table (rowids kept, so every chunk
+    # still points at its document; migrate() turns foreign keys off around it, or dropping
+    # the old table would delete every chunk). Chunks and their vectors are not touched.
+    """
+    CREATE TABLE collections (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT NOT NULL DEFAULT '',
+        created_at TEXT NOT NULL
+    );
+    INSERT INTO collections (id, name, created_at)
+        VALUES (1, 'default', strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'));
+    CREATE TABLE documents_v7 (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        collection_id INTEGER NOT NULL DEFAULT 1 REFERENCES collections(id),
+        title TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        source_name TEXT NOT NULL DEFAULT '',
+        metadata TEXT NOT NULL DEFAULT '{}',
+        char_count INTEGER NOT NULL,
+        chunk_count INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        UNIQUE (collection_id, content_hash)
+    );
+    INSERT INTO documents_v7 (rowid, id, collection_id, title, content_hash, media_type,
+            source_name, metadata, char_count, chunk_count, created_at)
+        SELECT rowid, id, 1, title, content_hash, media_type, source_name, metadata,
+            char_count, chunk_count, created_at FROM documents;
+    DROP TABLE documents;
+    ALTER TABLE documents_v7 RENAME TO documents;
+    CREATE INDEX documents_created ON documents(created_at, rowid);
+    CREATE INDEX documents_collection ON documents(collection_id, created_at, rowid);
+    ALTER TABLE jobs ADD COLUMN collection TEXT NOT NULL DEFAULT 'default';
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        key_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT
+    );
+    CREATE TABLE key_collections (
+        key_id TEXT NOT NULL REFERENCES api_keys(id) ON DELETE CASCADE,
+        collection_id INTEGER NOT NULL REFERENCES collections(id) ON DELETE CASCADE,
+        PRIMARY KEY (key_id, collection_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX key_collections_collection ON key_collections(collection_id);
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)
@@ -114,6 +166,17 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
     found = schema_version(conn)
     if found > LATEST_VERSION:
         raise newer_schema("store", found, LATEST_VERSION)
+    # A migration may copy a table and drop the old one: with foreign keys on, the drop
+    # would first delete every row that points at it (chunks cascade from documents).
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        _apply(conn, found, target)
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
+    return found
+
+
+def _apply(conn: sqlite3.Connection, found: int, target: int) -> None:
     for version in range(found + 1, target + 1):
         script = MIGRATIONS[version - 1]
         try:
@@ -126,4 +189,3 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
             raise StoreError(
                 f"upgrading the store to schema version {version} failed: {exc}"
             ) from exc
-    return found

@@ -23,7 +23,7 @@ import numpy as np
 from src.models import ChunkRow, DocumentRecord, Filters, Matrix
 from src.store.core import Row, Scored, StoreCore
 from src.store.properties import EmbeddingSpace
-from src.store.rows import DOC_COLUMNS, document_record, no_document, now
+from src.store.rows import DOC_COLUMNS, DOC_SELECT, document_record, no_collection, no_document, now
 from src.store.sqlite.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
 from src.store.sqlite.connection import SQLiteFile
 from src.store.sqlite.keyword import KeywordIndex
@@ -103,6 +103,9 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
     def _claiming(self) -> AbstractContextManager[sqlite3.Connection]:
         return self.file.transaction()
 
+    def _writing(self) -> AbstractContextManager[sqlite3.Connection]:
+        return self.file.transaction()
+
     def _rows(
         self, conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()
     ) -> Sequence[Row]:
@@ -174,8 +177,8 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
     ) -> tuple[DocumentRecord, bool]:
         with self.file.transaction() as conn:
             existing = conn.execute(
-                f"SELECT {DOC_COLUMNS} FROM documents WHERE content_hash = ?",
-                (record.content_hash,),
+                f"{DOC_SELECT} WHERE d.content_hash = ? AND k.name = ?",
+                (record.content_hash, record.collection),
             ).fetchone()
             if existing:
                 return document_record(existing), False
@@ -269,14 +272,24 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     for key, value in filters.metadata:
         clauses.append("json_extract(d.metadata, ?) = ?")
         params.extend([f'$."{key}"', value])
+    if filters.collections is not None:
+        names = ", ".join("?" * len(filters.collections))
+        clauses.append(f"d.collection_id IN (SELECT id FROM collections WHERE name IN ({names}))")
+        params.extend(filters.collections)
     return " AND ".join(clauses) or "1", params
 
 
 def _insert_rows(
     conn: sqlite3.Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
 ) -> tuple[int, IdArray]:
+    collection = conn.execute(
+        "SELECT id FROM collections WHERE name = ?", (record.collection,)
+    ).fetchone()
+    if collection is None:  # deleted since the upload was accepted
+        raise no_collection(record.collection)
     cursor = conn.execute(
-        f"INSERT INTO documents ({DOC_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"INSERT INTO documents ({DOC_COLUMNS}, collection_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.id,
             record.title,
@@ -287,6 +300,7 @@ def _insert_rows(
             record.char_count,
             record.chunk_count,
             record.created_at,
+            collection[0],
         ),
     )
     doc_rowid = int(cursor.lastrowid or 0)

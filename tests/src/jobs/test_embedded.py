@@ -162,10 +162,10 @@ def test_submit_past_max_queued_is_busy(make_runner: MakeRunner) -> None:
 def test_start_fails_jobs_left_unfinished_as_interrupted(
     jobs: LocalJobs, make_runner: MakeRunner
 ) -> None:
-    queued = jobs.create_job(3)
-    running = jobs.create_job(5)
+    queued = jobs.create_job(3, "default")
+    running = jobs.create_job(5, "default")
     jobs.update_job(running.id, status=JobStatus.RUNNING, embedded_chunks=2)
-    done = jobs.create_job(1)
+    done = jobs.create_job(1, "default")
     jobs.update_job(done.id, status=JobStatus.SUCCEEDED, embedded_chunks=1)
     runner = make_runner(FakeIngest())
     for job_id in (queued.id, running.id):
@@ -181,8 +181,8 @@ class FailureUnrecorded:
     def __init__(self, jobs: LocalJobs) -> None:
         self._jobs = jobs
 
-    def create_job(self, total_chunks: int) -> JobRecord:
-        return self._jobs.create_job(total_chunks)
+    def create_job(self, total_chunks: int, collection: str) -> JobRecord:
+        return self._jobs.create_job(total_chunks, collection)
 
     def update_job(self, job_id: str, **changes: Any) -> None:
         if changes.get("status") is JobStatus.FAILED:

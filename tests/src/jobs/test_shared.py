@@ -71,7 +71,7 @@ def test_runners_on_one_database_run_each_job_once(backends: list[Backend]) -> N
     names = [f"doc{n}" for n in range(8)]
     queue = _queue(backends[0])
     # Queued before either runner starts: both find work on their first claim.
-    ids = [queue.create_job(1, encode([document(name, 1)])).id for name in names]
+    ids = [queue.create_job(1, encode([document(name, 1)]), "default").id for name in names]
     ingests = [FakeIngest(), FakeIngest()]
     runners = [
         SharedJobRunner(_queue(backend), ingest, max_queued=16, lease_s=LEASE_S)

@@ -108,7 +108,7 @@ def test_add_after_delete_never_reuses_chunk_ids(database: Path) -> None:
     store = SQLiteStore(database, DIM)
     _add(store, "first", 3, seed=1)
     before = _stored_ids(database)
-    store.delete_document(store.find_by_hash("first").id)  # type: ignore[union-attr]
+    store.delete_document(store.find_by_hash("first", "default").id)  # type: ignore[union-attr]
     _add(store, "second", 3, seed=2)
     assert min(_stored_ids(database)) > max(before)
 

@@ -48,7 +48,7 @@ def store(pg_url: str) -> Iterator[SharedJobs]:
 
 
 def test_claim_by_many_replicas_gives_each_job_to_one(store: SharedJobs) -> None:
-    jobs = {store.create_job(1, b"payload").id for _ in range(20)}
+    jobs = {store.create_job(1, b"payload", "default").id for _ in range(20)}
     queue = store
     claims: list[tuple[str, str]] = []
     barrier = threading.Barrier(8)
@@ -68,7 +68,7 @@ def test_claim_by_many_replicas_gives_each_job_to_one(store: SharedJobs) -> None
 
 
 def test_claim_after_the_lease_lapses_takes_the_job_over(store: SharedJobs) -> None:
-    job = store.create_job(1, b"payload")
+    job = store.create_job(1, b"payload", "default")
     queue = store
     first = queue.claim("dead-replica", 0.5)
     assert first is not None and first.payload == b"payload"
@@ -83,7 +83,7 @@ def test_claim_after_the_lease_lapses_takes_the_job_over(store: SharedJobs) -> N
 
 
 def test_claim_fails_a_job_whose_runs_keep_dying(store: SharedJobs) -> None:
-    job = store.create_job(1, b"payload")
+    job = store.create_job(1, b"payload", "default")
     queue = store
     assert queue.claim("replica-0", 0.2) is not None
     for attempt in range(1, MAX_ATTEMPTS):
