@@ -10,7 +10,18 @@ from api.deps import ApiKeyDoc
 from api.errors import install_error_handlers
 from api.lifespan import build_lifespan
 from api.middleware import BodyLimit, BodySizeLimit, RequestMetrics, UnexpectedErrors
-from api.routes import chat, documents, health, jobs, metrics, query, retrieve, ui
+from api.routes import (
+    chat,
+    collections,
+    documents,
+    health,
+    jobs,
+    keys,
+    metrics,
+    query,
+    retrieve,
+    ui,
+)
 from src.config import Settings, get_settings
 
 
@@ -44,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(ui.router)
-    for module in (documents, jobs, retrieve, query, chat):
+    for module in (collections, documents, jobs, retrieve, query, chat, keys):
         app.include_router(module.router, prefix="/v1", dependencies=[ApiKeyDoc])
     return app
 

@@ -8,6 +8,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.lifespan import ServiceHolder
+from src.access import Access
 from src.errors import NotReadyError
 from src.service import RagService
 
@@ -29,8 +30,18 @@ async def get_service(holder: Annotated[ServiceHolder, Depends(get_holder)]) -> 
     return holder.service
 
 
-_bearer = HTTPBearer(auto_error=False, description="One of RAG_API_KEYS, as a bearer token.")
-_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="One of RAG_API_KEYS.")
+async def get_access(
+    request: Request, service: Annotated[RagService, Depends(get_service)]
+) -> Access:
+    """The rights of the request's key, as api.auth.ApiKeyAuth found them."""
+    access: Access | None = getattr(request.state, "access", None)
+    if access is None:  # the key could not be checked while the service loaded
+        raise NotReadyError("the service is not ready", hint="retry when GET /ready answers 200")
+    return access
+
+
+_bearer = HTTPBearer(auto_error=False, description="An API key, as a bearer token.")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key.")
 
 
 async def declare_api_key(
@@ -43,4 +54,5 @@ async def declare_api_key(
 
 HolderDep = Annotated[ServiceHolder, Depends(get_holder)]
 ServiceDep = Annotated[RagService, Depends(get_service)]
+AccessDep = Annotated[Access, Depends(get_access)]
 ApiKeyDoc = Depends(declare_api_key)

@@ -57,6 +57,12 @@ class ServiceHolder:
         else:
             service = self.service
             log.info("ready: model %s, store %s", service.embedding_model, service.where)
+            if await asyncio.to_thread(service.keys.is_open):
+                log.warning(
+                    "no API key is configured (RAG_API_KEYS is empty and the store holds "
+                    "none): the service is open to anyone who can reach it; make a key with "
+                    "`python -m src.keys create --role admin`"
+                )
 
 
 def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:

@@ -164,7 +164,9 @@ class Ingestor:
         return PreparedDocument(source, rows, prefix)
 
     def ingest(self, prepared: PreparedDocument, progress: Progress | None = None) -> IngestResult:
-        existing = self._store.find_by_hash(prepared.source.content_hash, prepared.source.collection)
+        existing = self._store.find_by_hash(
+            prepared.source.content_hash, prepared.source.collection
+        )
         if existing is not None:
             if progress:
                 progress(len(prepared.chunks))

@@ -5,12 +5,15 @@ pools, and answers for its state (src/wiring.py puts it together at start-up).""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
+from src.access import Access
+from src.audit import audit
 from src.config import Settings
 from src.embedding import Embedder
 from src.errors import InvalidInputError
@@ -23,6 +26,7 @@ from src.generation import (
 )
 from src.ingest import Ingestor, PreparedDocument, Upload
 from src.jobs import JobRunner, start_runner
+from src.keys import KeyRing
 from src.models import (
     AnswerMode,
     DocumentRecord,
@@ -36,7 +40,9 @@ from src.models import (
 )
 from src.parsing.pool import ParserPool
 from src.retrieval import Retriever
+from src.scoping import Collections
 from src.store import Backend
+from src.store.rows import no_document, no_job
 from src.text.segmentation import Segmenter
 
 EXTRACTIVE_MODEL = "rag-api-extractive"
@@ -114,6 +120,8 @@ class RagService:
         self._parser = parser
         self._segmenter = segmenter
         self._retriever = Retriever(self._store, embedder)
+        self.keys = KeyRing(self._store.catalog, settings.api_keys)
+        self.collections = Collections(self._store, self.keys)
         self._ingestor = Ingestor(
             self._store,
             embedder,
@@ -173,26 +181,32 @@ class RagService:
 
     async def ingest_files(
         self,
+        access: Access,
         uploads: list[Upload],
         title: str = "",
         metadata: dict[str, Any] | None = None,
         background: bool | None = None,
+        collection: str = "default",
     ) -> Ingested:
         """Parse every file before storing any (one bad file stores nothing), then store
-        them or queue them as a job: `background` forces one or the other, None decides by
-        size (RAG_BACKGROUND_INGEST_CHARS)."""
+        them in `collection` or queue them as a job: `background` forces one or the other,
+        None decides by size (RAG_BACKGROUND_INGEST_CHARS)."""
+        await self._offload("search", self.collections.writable, access, collection)
         prepared = await self._offload("ingest", self._prepare_uploads, uploads, title, metadata)
-        return await self._store_or_queue(prepared, background)
+        return await self._store_or_queue(access, _into(prepared, collection), background)
 
     async def ingest_text(
         self,
+        access: Access,
         text: str,
         title: str = "",
         metadata: dict[str, Any] | None = None,
         background: bool | None = None,
+        collection: str = "default",
     ) -> Ingested:
+        await self._offload("search", self.collections.writable, access, collection)
         prepared = await self._offload("ingest", self._ingestor.prepare_text, text, title, metadata)
-        return await self._store_or_queue([prepared], background)
+        return await self._store_or_queue(access, _into([prepared], collection), background)
 
     def _prepare_uploads(
         self, uploads: list[Upload], title: str, metadata: dict[str, Any] | None
@@ -205,50 +219,76 @@ class RagService:
         ]
 
     async def _store_or_queue(
-        self, prepared: list[PreparedDocument], background: bool | None
+        self, access: Access, prepared: list[PreparedDocument], background: bool | None
     ) -> Ingested:
         big = sum(len(d.source.text) for d in prepared) > self.settings.background_ingest_chars
+        collection = prepared[0].source.collection
         if background or (background is None and big):
-            return Ingested(job=await self._offload("ingest", self._jobs.submit, prepared))
-        return Ingested(documents=await self._offload("ingest", self._ingest_all, prepared))
+            job = await self._offload("ingest", self._jobs.submit, prepared)
+            audit(access, "job.create", collection, job=job.id, documents=len(prepared))
+            return Ingested(job=job)
+        results = await self._offload("ingest", self._ingest_all, prepared)
+        for result in results:
+            if not result.duplicate:
+                audit(access, "document.create", collection, document=result.document.id)
+        return Ingested(documents=results)
 
     def _ingest_all(self, prepared: list[PreparedDocument]) -> list[IngestResult]:
         return [self._ingestor.ingest(document) for document in prepared]
 
     # -- documents and jobs ----------------------------------------------------------------
 
-    def list_documents(self, limit: int, offset: int) -> tuple[list[DocumentRecord], int]:
-        return self._store.list_documents(limit, offset)
+    def list_documents(
+        self, access: Access, limit: int, offset: int, collections: list[str] | None = None
+    ) -> tuple[list[DocumentRecord], int]:
+        searched = self.collections.searched(access, collections)
+        return self._store.list_documents(limit, offset, searched)
 
-    def get_document(self, document_id: str) -> DocumentRecord:
-        return self._store.get_document(document_id)
+    def get_document(self, access: Access, document_id: str) -> DocumentRecord:
+        """The document, if the key may read its collection; else exactly the answer for an
+        id that does not exist."""
+        document = self._store.get_document(document_id)
+        if not access.reads(document.collection):
+            raise no_document(document_id)
+        return document
 
     def list_chunks(
-        self, document_id: str, limit: int, offset: int
+        self, access: Access, document_id: str, limit: int, offset: int
     ) -> tuple[DocumentRecord, list[StoredChunk]]:
-        document = self._store.get_document(document_id)
+        document = self.get_document(access, document_id)
         return document, self._store.list_chunks(document_id, limit, offset)
 
-    def delete_document(self, document_id: str) -> None:
+    def delete_document(self, access: Access, document_id: str) -> None:
+        document = self.get_document(access, document_id)
+        access.require_write(document.collection)
         self._store.delete_document(document_id)
+        audit(access, "document.delete", document.collection, document=document_id)
 
-    def get_job(self, job_id: str) -> JobRecord:
-        return self._jobs.get(job_id)
+    def get_job(self, access: Access, job_id: str) -> JobRecord:
+        job = self._jobs.get(job_id)
+        if not access.reads(job.collection):
+            raise no_job(job_id)
+        return job
 
     # -- retrieval and answers -------------------------------------------------------------
 
     async def retrieve(
         self,
+        access: Access,
         query: str,
         top_k: int | None = None,
         mode: SearchMode = SearchMode.HYBRID,
         filters: Filters | None = None,
     ) -> list[Hit]:
-        """The top_k (default RAG_DEFAULT_TOP_K) chunks for the query."""
-        return await self._offload("search", self._retrieve, query, top_k, mode, filters, None)
+        """The top_k (default RAG_DEFAULT_TOP_K) chunks for the query, from the collections
+        the filters name (default: every one the key may read)."""
+        return await self._offload(
+            "search", self._retrieve, access, query, top_k, mode, filters, None
+        )
 
     def _retrieve(
         self,
+        access: Access,
         query: str,
         top_k: int | None,
         mode: SearchMode,
@@ -257,10 +297,13 @@ class RagService:
     ) -> list[Hit]:
         _check_query(query)
         k = top_k or self.settings.default_top_k
-        return self._retriever.retrieve(query, k, mode, filters, vector)
+        scoped = self.collections.scope(access, filters)
+        hits = self._retriever.retrieve(query, k, mode, scoped, vector)
+        return self.collections.visible(access, hits)
 
     async def answer(
         self,
+        access: Access,
         question: str,
         top_k: int | None = None,
         filters: Filters | None = None,
@@ -269,7 +312,7 @@ class RagService:
         **options: Any,
     ) -> Answer:
         stream = await self.stream_answer(
-            question, top_k, filters, history, search_mode, streamed=False, **options
+            access, question, top_k, filters, history, search_mode, streamed=False, **options
         )
         async for _ in stream.deltas():
             pass
@@ -277,6 +320,7 @@ class RagService:
 
     async def stream_answer(
         self,
+        access: Access,
         question: str,
         top_k: int | None = None,
         filters: Filters | None = None,
@@ -289,10 +333,10 @@ class RagService:
         extractive one; upstream errors are raised here, before any text is sent."""
         if self._llm is None:
             hits, text = await self._offload(
-                "search", self._extract, question, top_k, search_mode, filters
+                "search", self._extract, access, question, top_k, search_mode, filters
             )
             return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))
-        hits = await self.retrieve(question, top_k, search_mode, filters)
+        hits = await self.retrieve(access, question, top_k, search_mode, filters)
         if not hits:
             text = extractive_answer(question, hits, self._embedder, self._segmenter)
             return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))
@@ -304,13 +348,25 @@ class RagService:
         return AnswerStream("llm", self._llm.model, hits, deltas)
 
     def _extract(
-        self, question: str, top_k: int | None, mode: SearchMode, filters: Filters | None
+        self,
+        access: Access,
+        question: str,
+        top_k: int | None,
+        mode: SearchMode,
+        filters: Filters | None,
     ) -> tuple[list[Hit], str]:
         """Hits and the extractive answer from them, the question embedded once for both."""
         _check_query(question)
         asked = self._embedder.embed([question], query=True)[0]
-        hits = self._retrieve(question, top_k, mode, filters, asked)
+        hits = self._retrieve(access, question, top_k, mode, filters, asked)
         return hits, extractive_answer(question, hits, self._embedder, self._segmenter, asked)
+
+
+def _into(prepared: list[PreparedDocument], collection: str) -> list[PreparedDocument]:
+    return [
+        dataclasses.replace(d, source=dataclasses.replace(d.source, collection=collection))
+        for d in prepared
+    ]
 
 
 def _check_query(query: str) -> None:

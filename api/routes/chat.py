@@ -1,4 +1,5 @@
-"""OpenAI-compatible chat completions, answered with retrieval over the stored documents."""
+"""OpenAI-compatible models and chat completions, answered with retrieval over the stored
+documents: each collection the key may read is a model (`rag-api/<name>`), `rag-api` all."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from api.deps import ServiceDep
+from api.deps import AccessDep, ServiceDep
 from api.errors import classify, error_body
 from api.schemas import (
     AssistantMessageOut,
@@ -23,6 +24,8 @@ from api.schemas import (
 )
 from api.sse import SSE_HEADERS, sse
 from src.errors import RagError
+from src.models import Filters
+from src.scoping import Collections
 from src.service import AnswerStream
 
 router = APIRouter(tags=["openai"])
@@ -33,8 +36,9 @@ def _completion_id() -> str:
 
 
 @router.get("/models")
-def list_models(service: ServiceDep) -> ModelListOut:
-    return ModelListOut(data=[ModelOut(id=service.model_name)])
+def list_models(service: ServiceDep, access: AccessDep) -> ModelListOut:
+    """One model per collection the key may read, and `rag-api` for all of them."""
+    return ModelListOut(data=[ModelOut(id=i) for i in service.collections.model_ids(access)])
 
 
 @router.post(
@@ -43,15 +47,19 @@ def list_models(service: ServiceDep) -> ModelListOut:
     responses={200: {"content": {"text/event-stream": {}}}},
 )
 async def chat_completions(
-    body: ChatCompletionIn, service: ServiceDep
+    body: ChatCompletionIn, service: ServiceDep, access: AccessDep
 ) -> ChatCompletionOut | Response:
     question, history = body.split()
+    filters = Filters(collections=Collections.of_model(body.model))
+    options = body.options()
     if body.stream:
-        stream = await service.stream_answer(question, body.top_k, None, history, **body.options())
+        stream = await service.stream_answer(
+            access, question, body.top_k, filters, history, **options
+        )
         return StreamingResponse(
             _chunks(stream), media_type="text/event-stream", headers=SSE_HEADERS
         )
-    answer = await service.answer(question, body.top_k, None, history, **body.options())
+    answer = await service.answer(access, question, body.top_k, filters, history, **options)
     return ChatCompletionOut(
         id=_completion_id(),
         created=int(time.time()),

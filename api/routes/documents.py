@@ -1,4 +1,5 @@
-"""Documents: upload (files or JSON text), list, show, their chunks, delete."""
+"""Documents: upload (files or JSON text) into a collection, list, show, their chunks,
+delete; each within the collections the request's key may read (or write)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from api.deps import ServiceDep
+from api.deps import AccessDep, ServiceDep
 from api.schemas import (
     MAX_OFFSET,
     ChunkOut,
@@ -24,6 +25,8 @@ from api.schemas import (
     TextDocumentIn,
     Title,
 )
+from api.schemas.base import MAX_COLLECTIONS, CollectionName
+from src.access import Access, check_collection_name
 from src.errors import InvalidInputError, UnsupportedTypeError
 from src.ingest import Upload
 from src.service import Ingested, RagService
@@ -42,6 +45,10 @@ _UPLOAD_DOC = {
                         "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
                         "title": {"type": "string", "maxLength": 500},
                         "metadata": {"type": "string", "description": "A JSON object."},
+                        "collection": {
+                            "type": "string",
+                            "description": "Where to store the files (default: default).",
+                        },
                     },
                     "required": ["files"],
                 }
@@ -88,24 +95,29 @@ def _files(form: FormData) -> list[UploadFile]:
     return [part for part in parts if isinstance(part, UploadFile)]
 
 
-async def _uploads_from_form(request: Request) -> tuple[list[Upload], str, dict[str, Any]]:
+async def _uploads_from_form(
+    request: Request,
+) -> tuple[list[Upload], str, dict[str, Any], str]:
     # A malformed body raises Starlette's 400, answered as a 422 like malformed JSON.
     form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
     try:
         title, metadata = _form_title(form), _form_metadata(form)
+        collection = check_collection_name(_text_part(form, "collection") or "default")
         uploads = [
             Upload(await f.read(), f.filename or "", f.content_type or "") for f in _files(form)
         ]
     finally:
         await form.close()
-    return uploads, title, metadata
+    return uploads, title, metadata, collection
 
 
-async def _ingest(request: Request, service: RagService, background: bool | None) -> Ingested:
+async def _ingest(
+    request: Request, service: RagService, access: Access, background: bool | None
+) -> Ingested:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
-        uploads, title, metadata = await _uploads_from_form(request)
-        return await service.ingest_files(uploads, title, metadata, background)
+        uploads, title, metadata, collection = await _uploads_from_form(request)
+        return await service.ingest_files(access, uploads, title, metadata, background, collection)
     if media_type in ("application/json", ""):
         body = await request.body()
         try:  # up to RAG_MAX_UPLOAD_MB of JSON: decoded off the event loop
@@ -113,7 +125,9 @@ async def _ingest(request: Request, service: RagService, background: bool | None
         except ValidationError as exc:
             raise _validation_error(exc, "body") from exc
         metadata = dict(payload.metadata)
-        return await service.ingest_text(payload.text, payload.title, metadata, background)
+        return await service.ingest_text(
+            access, payload.text, payload.title, metadata, background, payload.collection
+        )
     raise UnsupportedTypeError(
         f"unsupported request content type {media_type!r}",
         hint="send files as multipart/form-data or text as JSON",
@@ -133,12 +147,13 @@ async def create_documents(
     request: Request,
     response: Response,
     service: ServiceDep,
+    access: AccessDep,
     background: Annotated[
         bool | None,
         Query(description="Force (true) or forbid (false) a background job; default: by size."),
     ] = None,
 ) -> IngestOut | JobAcceptedOut:
-    ingested = await _ingest(request, service, background)
+    ingested = await _ingest(request, service, access, background)
     if ingested.job is not None:
         accepted = JobAcceptedOut.of(ingested.job)
         response.status_code = status.HTTP_202_ACCEPTED
@@ -152,28 +167,37 @@ async def create_documents(
 @router.get("/documents")
 def list_documents(
     service: ServiceDep,
+    access: AccessDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    collection: Annotated[
+        list[CollectionName] | None,
+        Query(
+            max_length=MAX_COLLECTIONS,
+            description="Only these collections (repeat; default: every one the key may read).",
+        ),
+    ] = None,
 ) -> DocumentPage:
-    records, total = service.list_documents(limit, offset)
+    records, total = service.list_documents(access, limit, offset, collection)
     return DocumentPage(
         items=[DocumentOut.of(r) for r in records], total=total, limit=limit, offset=offset
     )
 
 
 @router.get("/documents/{document_id}")
-def get_document(document_id: str, service: ServiceDep) -> DocumentOut:
-    return DocumentOut.of(service.get_document(document_id))
+def get_document(document_id: str, service: ServiceDep, access: AccessDep) -> DocumentOut:
+    return DocumentOut.of(service.get_document(access, document_id))
 
 
 @router.get("/documents/{document_id}/chunks")
 def list_chunks(
     document_id: str,
     service: ServiceDep,
+    access: AccessDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ChunkPage:
-    document, chunks = service.list_chunks(document_id, limit, offset)
+    document, chunks = service.list_chunks(access, document_id, limit, offset)
     return ChunkPage(
         document=DocumentOut.of(document),
         items=[ChunkOut.of(c) for c in chunks],
@@ -184,6 +208,6 @@ def list_chunks(
 
 
 @router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_document(document_id: str, service: ServiceDep) -> Response:
-    service.delete_document(document_id)
+def delete_document(document_id: str, service: ServiceDep, access: AccessDep) -> Response:
+    service.delete_document(access, document_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

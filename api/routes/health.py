@@ -21,6 +21,7 @@ def ready(holder: HolderDep) -> JSONResponse:
         return JSONResponse({"status": "not_ready", "reason": holder.problem}, status_code=503)
     try:
         state = service.status()
+        auth = "open" if service.keys.is_open() else "keys"
     except RagError as exc:  # the database is away: not ready until it is back
         return JSONResponse({"status": "not_ready", "reason": exc.message}, status_code=503)
     return JSONResponse(
@@ -30,5 +31,7 @@ def ready(holder: HolderDep) -> JSONResponse:
             "llm": state.llm,
             "documents": state.documents,
             "chunks": state.chunks,
+            # "open": no API key is configured anywhere, and anyone who reaches it may do all.
+            "auth": auth,
         }
     )

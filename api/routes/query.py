@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Response
 from fastapi.responses import StreamingResponse
 
-from api.deps import ServiceDep
+from api.deps import AccessDep, ServiceDep
 from api.errors import classify, error_body
 from api.schemas import CitationOut, QueryIn, QueryOut
+from api.schemas.base import filters_of
 from api.sse import SSE_HEADERS, sse
 from src.errors import RagError
 from src.service import AnswerStream
@@ -22,15 +23,17 @@ router = APIRouter(tags=["query"])
     response_model=QueryOut,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def query(body: QueryIn, service: ServiceDep) -> QueryOut | Response:
-    filters = body.filters.to_filters() if body.filters else None
+async def query(body: QueryIn, service: ServiceDep, access: AccessDep) -> QueryOut | Response:
+    filters = filters_of(body.filters, body.collections)
     mode = body.search_mode
     if body.stream:
-        stream = await service.stream_answer(body.question, body.top_k, filters, search_mode=mode)
+        stream = await service.stream_answer(
+            access, body.question, body.top_k, filters, search_mode=mode
+        )
         return StreamingResponse(
             _events(stream), media_type="text/event-stream", headers=SSE_HEADERS
         )
-    answer = await service.answer(body.question, body.top_k, filters, search_mode=mode)
+    answer = await service.answer(access, body.question, body.top_k, filters, search_mode=mode)
     return QueryOut.of(answer)
 
 

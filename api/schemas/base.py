@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from src.access import COLLECTION_NAME
 from src.ingest import MAX_TITLE_CHARS
 from src.models import (
     DocumentRecord,
@@ -46,6 +47,15 @@ MetadataValue = Annotated[
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 DocumentId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+CollectionName = Annotated[str, StringConstraints(pattern=COLLECTION_NAME.pattern)]
+MAX_COLLECTIONS = 100
+Searched = Annotated[
+    list[CollectionName] | None,
+    Field(
+        max_length=MAX_COLLECTIONS,
+        description="Collections to search (default: every one the key may read).",
+    ),
+]
 TopK = Annotated[int, Field(ge=1, le=100)]
 
 
@@ -56,10 +66,12 @@ class TextDocumentIn(BaseModel):
     )
     title: Title = ""
     metadata: Metadata = Field(default_factory=dict)
+    collection: CollectionName = Field("default", description="Where it is stored.")
 
 
 class DocumentOut(BaseModel):
     id: str
+    collection: str
     title: str
     media_type: str
     source_name: str
@@ -163,8 +175,14 @@ class FiltersIn(BaseModel):
         default_factory=dict, description="Exact matches on document metadata, all required."
     )
 
-    def to_filters(self) -> Filters:
-        return Filters(tuple(self.document_ids), tuple(sorted(self.metadata.items())))
+    def to_filters(self, collections: list[str] | None = None) -> Filters:
+        searched = None if collections is None else tuple(collections)
+        return Filters(tuple(self.document_ids), tuple(sorted(self.metadata.items())), searched)
+
+
+def filters_of(filters: FiltersIn | None, collections: list[str] | None) -> Filters:
+    """What a request searches: its filters, within the collections it names."""
+    return (filters or FiltersIn()).to_filters(collections)
 
 
 class RetrieveIn(BaseModel):
@@ -173,11 +191,13 @@ class RetrieveIn(BaseModel):
     top_k: TopK | None = None
     mode: SearchMode = SearchMode.HYBRID
     filters: FiltersIn | None = None
+    collections: Searched = None
 
 
 class HitOut(BaseModel):
     chunk_id: int
     document_id: str
+    collection: str
     title: str
     position: int
     text: str
@@ -206,6 +226,7 @@ class QueryIn(BaseModel):
     )
     stream: bool = False
     filters: FiltersIn | None = None
+    collections: Searched = None
 
 
 class CitationOut(HitOut):

@@ -49,7 +49,9 @@ class EmbeddedJobRunner:
         with self._submitting:
             if self._queue.qsize() >= self._max_queued:
                 raise queue_full(self._max_queued)
-            job = self._jobs.create_job(sum(len(d.chunks) for d in documents), collection_of(documents))
+            job = self._jobs.create_job(
+                sum(len(d.chunks) for d in documents), collection_of(documents)
+            )
             self._queue.put(_Job(job.id, documents))
         return job
 

@@ -9,6 +9,7 @@ from src.store.opening import (
     StoreOptions,
     is_database,
     open_store,
+    opened_catalog,
     recorded_space,
     shown,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "StoreOptions",
     "is_database",
     "open_store",
+    "opened_catalog",
     "recorded_space",
     "shown",
 ]

@@ -189,9 +189,7 @@ class StoreCore(ABC, Generic[C, S]):
         )
 
     def find_by_hash(self, content_hash: str, collection: str) -> DocumentRecord | None:
-        sql = (
-            f"{DOC_SELECT} WHERE d.content_hash = {self.PARAM} AND k.name = {self.PARAM}"
-        )
+        sql = f"{DOC_SELECT} WHERE d.content_hash = {self.PARAM} AND k.name = {self.PARAM}"
         with self._reading() as conn:
             rows = self._rows(conn, sql, (content_hash, collection))
         return document_record(rows[0]) if rows else None
@@ -221,7 +219,10 @@ class StoreCore(ABC, Generic[C, S]):
         """The ids of every document in a collection."""
         where, params = self.in_collections((collection,))
         with self._reading() as conn:
-            return [row[0] for row in self._rows(conn, f"SELECT d.id FROM documents d WHERE {where}", params)]
+            return [
+                row[0]
+                for row in self._rows(conn, f"SELECT d.id FROM documents d WHERE {where}", params)
+            ]
 
     def list_chunks(self, document_id: str, limit: int, offset: int) -> list[StoredChunk]:
         columns = ", ".join(f"c.{name}" for name in CHUNK_COLUMNS.split(", "))

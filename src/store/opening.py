@@ -4,13 +4,17 @@ open stores here."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
 from src.errors import StoreError
 from src.store.base import LocalJobs, SharedJobs, Store
+from src.store.catalog import Catalog
 from src.store.postgres.database import Database, redacted
 from src.store.postgres.jobs import PostgresJobs
+from src.store.postgres.migrations import migrate
 from src.store.postgres.store import PostgresStore
 from src.store.postgres.store import recorded_space as database_space
 from src.store.properties import EmbeddingSpace, space_of
@@ -104,5 +108,25 @@ def recorded_space(location: Location) -> EmbeddingSpace | None:
     file = SQLiteFile(path)
     try:
         return space_of(dict(file.reader().execute("SELECT name, value FROM properties")))
+    finally:
+        file.close()
+
+
+@contextmanager
+def opened_catalog(location: Location) -> Iterator[Catalog]:
+    """The collections and keys of the store at `location` (created and migrated if need
+    be), without its search indexes: for tools that run beside the service."""
+    if is_database(location):
+        database = Database(str(location), 1)
+        try:
+            with database.connection() as conn:
+                migrate(conn)
+            yield Catalog(database.connection, database.transaction, "%s")
+        finally:
+            database.close()
+        return
+    file = SQLiteFile(store_file(Path(location)))
+    try:
+        yield Catalog(lambda: nullcontext(file.reader()), file.transaction, "?")
     finally:
         file.close()

@@ -93,6 +93,7 @@ def test_chat_completion_without_user_message_is_rejected(service: Service) -> N
     assert "no user message" in str(caught.value)
 
 
-def test_models_lists_the_answering_model(service: Service) -> None:
-    models = _client(service).models.list()
-    assert [m.id for m in models.data] == ["rag-api-extractive"]
+def test_models_lists_every_collection_and_all_of_them(service: Service) -> None:
+    models = [m.id for m in _client(service).models.list().data]
+    assert models[0] == "rag-api"
+    assert "rag-api/default" in models

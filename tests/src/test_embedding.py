@@ -51,15 +51,15 @@ def test_embed_returns_unit_rows_in_input_order(onnx: OnnxEmbedder) -> None:
 
 def test_runtime_never_imports_torch(model_dir: Path, tmp_path: Path) -> None:
     script = (
-        "import sys, asyncio, main\n"
+        "import sys, asyncio, main\nfrom src.access import OPEN\n"
         "from src.config import Settings\n"
         "from src.wiring import open_service\n"
         f"s = Settings(storage_dir={str(tmp_path)!r}, model_dir={str(model_dir)!r})\n"
         "app = main.create_app(s)\n"
         "svc = open_service(s)\n"
         "async def use():\n"
-        "    await svc.ingest_text('Torch stays out of the runtime.', background=False)\n"
-        "    assert await svc.retrieve('torch runtime', 1)\n"
+        "    await svc.ingest_text(OPEN, 'Torch stays out of the runtime.', background=False)\n"
+        "    assert await svc.retrieve(OPEN, 'torch runtime', 1)\n"
         "    await svc.aclose()\n"
         "asyncio.run(use())\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "

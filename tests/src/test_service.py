@@ -13,6 +13,7 @@ from conftest import FakeLLM
 from hashed_embedder import HashedEmbedder
 from helpers import LoopThread, poll
 
+from src.access import CONFIGURED as ADMIN
 from src.config import Settings
 from src.errors import InvalidInputError, NotFoundError
 from src.generation import NO_CONTEXT_ANSWER, ChatModel
@@ -102,7 +103,7 @@ def _embedder(service: RagService) -> HashedEmbedder:
 
 def _finished(service: RagService, job_id: str) -> JobRecord:
     def attempt() -> JobRecord | None:
-        job = service.get_job(job_id)
+        job = service.get_job(ADMIN, job_id)
         return job if job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED) else None
 
     return poll(attempt, JOB_TIMEOUT_S, f"job {job_id} to finish")
@@ -112,7 +113,7 @@ def _store_facts(run: Loop, service: RagService) -> list[str]:
     async def store() -> list[str]:
         ids = []
         for fact in FACTS:
-            ingested = await service.ingest_text(fact)
+            ingested = await service.ingest_text(ADMIN, fact)
             ids.append(ingested.documents[0].document.id)
         return ids
 
@@ -124,11 +125,11 @@ def _store_facts(run: Loop, service: RagService) -> list[str]:
 
 def test_ingest_text_small_text_is_stored_at_once(make_service: MakeService, run: Loop) -> None:
     service = make_service()
-    ingested = run(service.ingest_text("Goats graze on meadows.", title="Goats"))
+    ingested = run(service.ingest_text(ADMIN, "Goats graze on meadows.", title="Goats"))
     assert ingested.job is None
     [result] = ingested.documents
     assert not result.duplicate and result.document.title == "Goats"
-    assert service.get_document(result.document.id) == result.document
+    assert service.get_document(ADMIN, result.document.id) == result.document
     assert service.status().documents == 1
 
 
@@ -138,13 +139,13 @@ def test_ingest_text_over_background_chars_is_queued_as_a_job(
     service = make_service()
     text = " ".join(f"Sentence number {n} about goats and meadows." for n in range(80))
     assert len(text) > BACKGROUND_CHARS
-    ingested = run(service.ingest_text(text, title="Long"))
+    ingested = run(service.ingest_text(ADMIN, text, title="Long"))
     assert ingested.documents == [] and ingested.job is not None
     job = _finished(service, ingested.job.id)
     assert job.status is JobStatus.SUCCEEDED
     assert job.embedded_chunks == job.total_chunks == ingested.job.total_chunks > 1
     [stored] = job.documents
-    assert service.get_document(stored["id"]).title == "Long"
+    assert service.get_document(ADMIN, stored["id"]).title == "Long"
     assert service.status().chunks == job.total_chunks
 
 
@@ -152,7 +153,7 @@ def test_ingest_text_background_true_queues_small_text(
     make_service: MakeService, run: Loop
 ) -> None:
     service = make_service()
-    ingested = run(service.ingest_text("Goats graze.", background=True))
+    ingested = run(service.ingest_text(ADMIN, "Goats graze.", background=True))
     assert ingested.documents == [] and ingested.job is not None
     assert _finished(service, ingested.job.id).status is JobStatus.SUCCEEDED
     assert service.status().documents == 1
@@ -163,7 +164,7 @@ def test_ingest_text_background_false_stores_big_text_at_once(
 ) -> None:
     service = make_service()
     text = "Goats graze on meadows. " * 200
-    ingested = run(service.ingest_text(text, background=False))
+    ingested = run(service.ingest_text(ADMIN, text, background=False))
     assert ingested.job is None and len(ingested.documents) == 1
     assert service.status().documents == 1
 
@@ -174,8 +175,8 @@ def test_ingest_text_same_content_twice_is_a_duplicate(
     service = make_service()
 
     async def twice() -> tuple[Any, Any]:
-        first = await service.ingest_text("Goats graze on meadows.", title="One")
-        second = await service.ingest_text("Goats graze on meadows.", title="Two")
+        first = await service.ingest_text(ADMIN, "Goats graze on meadows.", title="One")
+        second = await service.ingest_text(ADMIN, "Goats graze on meadows.", title="Two")
         return first, second
 
     first, second = run(twice())
@@ -187,7 +188,7 @@ def test_ingest_text_same_content_twice_is_a_duplicate(
 def test_ingest_text_empty_text_is_invalid(make_service: MakeService, run: Loop) -> None:
     service = make_service()
     with pytest.raises(InvalidInputError):
-        run(service.ingest_text("  \n "))
+        run(service.ingest_text(ADMIN, "  \n "))
 
 
 def test_ingest_files_stores_txt_and_md_uploads(make_service: MakeService, run: Loop) -> None:
@@ -196,7 +197,7 @@ def test_ingest_files_stores_txt_and_md_uploads(make_service: MakeService, run: 
         Upload(b"Goats graze on meadows.\nThey climb too.", "notes/goats.txt"),
         Upload(b"# Cranes\n\nThe harbour crane lifts containers.", "cranes.md", "text/markdown"),
     ]
-    ingested = run(service.ingest_files(uploads, title="ignored for several files"))
+    ingested = run(service.ingest_files(ADMIN, uploads, title="ignored for several files"))
     assert ingested.job is None
     goats, cranes = (result.document for result in ingested.documents)
     assert (goats.media_type, goats.source_name, goats.title) == (
@@ -205,28 +206,28 @@ def test_ingest_files_stores_txt_and_md_uploads(make_service: MakeService, run: 
         "goats.txt",
     )
     assert (cranes.media_type, cranes.title) == ("text/markdown", "Cranes")
-    hits = run(service.retrieve("harbour crane", mode=SearchMode.KEYWORD))
+    hits = run(service.retrieve(ADMIN, "harbour crane", mode=SearchMode.KEYWORD))
     assert [hit.document_id for hit in hits] == [cranes.id]
 
 
 def test_ingest_files_one_upload_takes_the_title(make_service: MakeService, run: Loop) -> None:
     service = make_service()
     upload = Upload(b"Goats graze on meadows.", "goats.txt")
-    ingested = run(service.ingest_files([upload], title="Field notes"))
+    ingested = run(service.ingest_files(ADMIN, [upload], title="Field notes"))
     assert ingested.documents[0].document.title == "Field notes"
 
 
 def test_ingest_files_without_uploads_is_invalid(make_service: MakeService, run: Loop) -> None:
     service = make_service()
     with pytest.raises(InvalidInputError, match="no file"):
-        run(service.ingest_files([]))
+        run(service.ingest_files(ADMIN, []))
 
 
 def test_ingest_files_with_a_bad_file_stores_nothing(make_service: MakeService, run: Loop) -> None:
     service = make_service()
     uploads = [Upload(b"Goats graze.", "good.txt"), Upload(b"", "empty.txt")]
     with pytest.raises(InvalidInputError, match=r"empty\.txt"):
-        run(service.ingest_files(uploads))
+        run(service.ingest_files(ADMIN, uploads))
     assert service.status().documents == 0
 
 
@@ -236,15 +237,15 @@ def test_ingest_files_with_a_bad_file_stores_nothing(make_service: MakeService, 
 def test_retrieve_without_top_k_returns_default_top_k(make_service: MakeService, run: Loop) -> None:
     service = make_service(default_top_k=3)
     _store_facts(run, service)
-    assert len(run(service.retrieve("goats", mode=SearchMode.DENSE))) == 3
-    assert len(run(service.retrieve("goats", 1, SearchMode.DENSE))) == 1
+    assert len(run(service.retrieve(ADMIN, "goats", mode=SearchMode.DENSE))) == 3
+    assert len(run(service.retrieve(ADMIN, "goats", 1, SearchMode.DENSE))) == 1
 
 
 @pytest.mark.parametrize("query", ["", "   \n"])
 def test_retrieve_empty_query_is_invalid(make_service: MakeService, run: Loop, query: str) -> None:
     service = make_service()
     with pytest.raises(InvalidInputError, match="empty"):
-        run(service.retrieve(query))
+        run(service.retrieve(ADMIN, query))
 
 
 def test_answer_without_llm_is_extractive_and_cites(make_service: MakeService, run: Loop) -> None:
@@ -252,7 +253,7 @@ def test_answer_without_llm_is_extractive_and_cites(make_service: MakeService, r
     ids = _store_facts(run, service)
     embedder = _embedder(service)
     embedder.calls.clear()
-    answer = run(service.answer("What does the harbour crane lift?"))
+    answer = run(service.answer(ADMIN, "What does the harbour crane lift?"))
     assert (answer.mode, answer.model) == ("extractive", EXTRACTIVE_MODEL)
     assert answer.hits[0].document_id == ids[1]
     assert "The harbour crane lifts steel containers onto ships. [1]" in answer.text
@@ -266,13 +267,13 @@ def test_answer_without_llm_is_extractive_and_cites(make_service: MakeService, r
 def test_answer_with_empty_store_says_there_is_no_context(
     make_service: MakeService, run: Loop
 ) -> None:
-    answer = run(make_service().answer("What does the crane lift?"))
+    answer = run(make_service().answer(ADMIN, "What does the crane lift?"))
     assert (answer.text, answer.hits, answer.cited) == (NO_CONTEXT_ANSWER, [], [])
 
 
 def test_answer_empty_question_is_invalid(make_service: MakeService, run: Loop) -> None:
     with pytest.raises(InvalidInputError):
-        run(make_service().answer(" "))
+        run(make_service().answer(ADMIN, " "))
 
 
 def test_stream_answer_yields_deltas_then_sets_text_and_cited(
@@ -282,7 +283,7 @@ def test_stream_answer_yields_deltas_then_sets_text_and_cited(
     _store_facts(run, service)
 
     async def answer() -> tuple[list[str], str, list[int]]:
-        stream = await service.stream_answer("Where do goats graze?")
+        stream = await service.stream_answer(ADMIN, "Where do goats graze?")
         deltas = [delta async for delta in stream.deltas()]
         return deltas, stream.text, stream.cited
 
@@ -298,7 +299,7 @@ def test_answer_with_llm_returns_its_answer_and_citations(
     chat = ChatModel(f"{llm.url}/v1", "sk-test", "fake-model", 5.0, 64)
     service = make_service(llm=chat)
     _store_facts(run, service)
-    answer = run(service.answer("Where do goats graze?", top_k=2))
+    answer = run(service.answer(ADMIN, "Where do goats graze?", top_k=2))
     assert (answer.mode, answer.model, answer.cited) == ("llm", "fake-model", [1])
     assert answer.text.endswith("is in [1].")
     system = llm.last()["last"]["messages"][0]["content"]
@@ -313,7 +314,7 @@ def test_stream_answer_with_llm_streams_deltas(
     _store_facts(run, service)
 
     async def answer() -> tuple[list[str], str, list[int]]:
-        stream = await service.stream_answer("Where do goats graze?", top_k=2)
+        stream = await service.stream_answer(ADMIN, "Where do goats graze?", top_k=2)
         deltas = [delta async for delta in stream.deltas()]
         return deltas, stream.text, stream.cited
 
@@ -328,7 +329,7 @@ def test_answer_with_llm_and_no_hits_is_extractive(
 ) -> None:
     chat = ChatModel(f"{llm.url}/v1", "sk-test", "fake-model", 5.0, 64)
     calls = llm.last()["calls"]
-    answer = run(make_service(llm=chat).answer("Where do goats graze?"))
+    answer = run(make_service(llm=chat).answer(ADMIN, "Where do goats graze?"))
     assert (answer.mode, answer.text) == ("extractive", NO_CONTEXT_ANSWER)
     assert llm.last()["calls"] == calls  # the model was not asked
 
@@ -340,7 +341,7 @@ def test_status_counts_documents_and_chunks(make_service: MakeService, run: Loop
     service = make_service(chunk_tokens=64, chunk_overlap_tokens=0)
     assert service.status().documents == 0
     _store_facts(run, service)
-    long = run(service.ingest_text("word " * 150, background=False))
+    long = run(service.ingest_text(ADMIN, "word " * 150, background=False))
     chunks = long.documents[0].document.chunk_count
     assert chunks > 1
     status = service.status()
@@ -351,14 +352,14 @@ def test_status_counts_documents_and_chunks(make_service: MakeService, run: Loop
 def test_delete_document_removes_it_from_search(make_service: MakeService, run: Loop) -> None:
     service = make_service()
     ids = _store_facts(run, service)
-    service.delete_document(ids[1])
+    service.delete_document(ADMIN, ids[1])
     with pytest.raises(NotFoundError):
-        service.get_document(ids[1])
-    hits = run(service.retrieve("harbour crane", mode=SearchMode.KEYWORD))
+        service.get_document(ADMIN, ids[1])
+    hits = run(service.retrieve(ADMIN, "harbour crane", mode=SearchMode.KEYWORD))
     assert hits == []
     assert service.status().documents == len(FACTS) - 1
 
 
 def test_get_job_unknown_id_is_not_found(make_service: MakeService, run: Loop) -> None:
     with pytest.raises(NotFoundError):
-        make_service().get_job("no-such-job")
+        make_service().get_job(ADMIN, "no-such-job")

@@ -18,7 +18,15 @@ class SQLiteJobs:
     def create_job(self, total_chunks: int, collection: str) -> JobRecord:
         created = now()
         job = JobRecord(
-            uuid.uuid4().hex, JobStatus.QUEUED, total_chunks, 0, [], "", created, created, collection
+            uuid.uuid4().hex,
+            JobStatus.QUEUED,
+            total_chunks,
+            0,
+            [],
+            "",
+            created,
+            created,
+            collection,
         )
         with self._file.transaction() as conn:
             conn.execute(

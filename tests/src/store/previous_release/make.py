@@ -1,10 +1,15 @@
 import sys
 from pathlib import Path
-sys.path.insert(0, "."); sys.path.insert(1, "tests")
-from hashed_embedder import HashedEmbedder
-from src.models import SourceDocument, ChunkRow
-from src.store import open_store, StoreOptions
+
+sys.path.insert(0, ".")
+sys.path.insert(1, "tests")
 import hashlib
+
+from hashed_embedder import HashedEmbedder
+
+from src.models import ChunkRow, SourceDocument
+from src.store import StoreOptions, open_store
+
 out = Path(sys.argv[1])
 emb = HashedEmbedder()
 opts = StoreOptions(dimension=64, model="hashed-bow")
@@ -15,8 +20,15 @@ texts = [
     ("磁盘清理", "定期执行深度清理可以释放磁盘空间。"),
 ]
 for title, text in texts:
-    src = SourceDocument(text=text, title=title, content_hash=hashlib.sha256(text.encode()).hexdigest(), media_type="text/plain", source_name=title+".txt", metadata={"team": "ops"})
-    half = len(text)//2
+    src = SourceDocument(
+        text=text,
+        title=title,
+        content_hash=hashlib.sha256(text.encode()).hexdigest(),
+        media_type="text/plain",
+        source_name=title + ".txt",
+        metadata={"team": "ops"},
+    )
+    half = len(text) // 2
     chunks = [ChunkRow(0, text[:half], 0, half), ChunkRow(1, text[half:], half, len(text))]
     backend.store.add_document(src, chunks, emb.embed([c.text for c in chunks]))
 print(backend.store.counts())
