@@ -51,6 +51,7 @@ def open_location(location: Location, space: EmbeddingSpace | None) -> Store:
 
 
 def transfer(source: Store, target: Store, progress: Progress | None = None) -> Copied:
+    _copy_catalog(source, target)
     if target.counts()[0] == 0:
         with target.bulk_copy():  # a database builds its dense index once, at the end
             done = _copy(source, target, progress)
@@ -58,6 +59,14 @@ def transfer(source: Store, target: Store, progress: Progress | None = None) -> 
         done = _copy(source, target, progress)
     verify(source, target)
     return done
+
+
+def _copy_catalog(source: Store, target: Store) -> None:
+    """Collections, then the keys scoped to them: what is there already is kept."""
+    for collection in source.catalog.list_collections():
+        target.catalog.copy_collection(collection)
+    for key, key_hash in source.catalog.export_keys():
+        target.catalog.copy_key(key, key_hash)
 
 
 def _copy(source: Store, target: Store, progress: Progress | None) -> Copied:
@@ -72,11 +81,12 @@ def _copy(source: Store, target: Store, progress: Progress | None) -> Copied:
     return Copied(copied, skipped, chunks)
 
 
-def _chunk_counts(store: Store) -> dict[str, int]:
-    counts: dict[str, int] = {}
+def _chunk_counts(store: Store) -> dict[tuple[str, str], int]:
+    """Chunks by (collection, content hash): what one document is in any store."""
+    counts: dict[tuple[str, str], int] = {}
     offset = 0
     while page := store.list_documents(PAGE, offset)[0]:
-        counts.update((record.content_hash, record.chunk_count) for record in page)
+        counts.update(((r.collection, r.content_hash), r.chunk_count) for r in page)
         offset += len(page)
     return counts
 
@@ -88,7 +98,7 @@ def verify(source: Store, target: Store) -> None:
     if missing:
         raise StoreError(
             f"{len(missing)} of {len(wanted)} documents are missing from the target or differ "
-            f"in chunks (first content hash: {missing[0]})",
+            f"in chunks (first: collection {missing[0][0]}, content hash {missing[0][1]})",
             hint="run the same command again: it copies what is missing",
         )
 

@@ -137,6 +137,35 @@ class Catalog:
             ids.append(int(row[0]))
         return ids
 
+    def export_keys(self) -> list[tuple[KeyRecord, str]]:
+        """Every key with its hash (a transfer carries keys to the other store)."""
+        with self._reading() as conn:
+            hashes = dict(conn.execute("SELECT id, key_hash FROM api_keys").fetchall())
+        return [(record, hashes[record.id]) for record in self.list_keys() if record.id in hashes]
+
+    def copy_key(self, record: KeyRecord, key_hash: str) -> None:
+        """Store a key copied from another store, unless it is there (collections first)."""
+        p = self._p
+        with self._writing() as conn:
+            ids = self._collection_ids(conn, record.collections)
+            created = conn.execute(
+                "INSERT INTO api_keys (id, name, role, key_hash, created_at, last_used_at) "
+                f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (id) DO NOTHING",
+                (
+                    record.id,
+                    record.name,
+                    record.role,
+                    key_hash,
+                    record.created_at,
+                    record.last_used_at,
+                ),
+            )
+            for collection_id in ids if created.rowcount else ():
+                conn.execute(
+                    f"INSERT INTO key_collections (key_id, collection_id) VALUES ({p}, {p})",
+                    (record.id, collection_id),
+                )
+
     def list_keys(self) -> list[KeyRecord]:
         with self._reading() as conn:
             rows = conn.execute(f"{_KEY_SELECT} ORDER BY created_at, id").fetchall()

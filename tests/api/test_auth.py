@@ -1,8 +1,14 @@
-"""RAG_API_KEYS: every /v1 route needs a key; health, readiness and metrics do not."""
+"""API keys: every /v1 route needs one (from RAG_API_KEYS or made by the service) unless none
+is configured anywhere; health, readiness and metrics never do."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import openai
 import pytest
@@ -111,3 +117,39 @@ def test_key_list_without_usable_key_refuses_to_start(
     service.process.wait(60)
     assert service.process.returncode != 0
     assert "RAG_API_KEYS is set but holds no usable key" in service.log()
+
+
+def test_service_without_any_key_says_it_is_open(services: Callable[..., Service]) -> None:
+    service = services()
+    with service.client() as http:
+        assert http.get("/ready").json()["auth"] == "open"
+        assert http.get("/v1/documents").status_code == 200
+        made = http.post("/v1/keys", json={"name": "first", "role": "admin"})
+        assert made.status_code == 201
+        assert http.get("/v1/documents").status_code == 401  # the first key closes it
+        assert http.get("/ready").json()["auth"] == "keys"
+    with service.client(Authorization=f"Bearer {made.json()['key']}") as http:
+        assert http.get("/v1/documents").status_code == 200
+    assert "the service is open to anyone" in service.log()
+
+
+def test_first_key_from_command_line_closes_a_fresh_store(
+    services: Callable[..., Service], tmp_path: Path
+) -> None:
+    made = subprocess.run(
+        [sys.executable, "-m", "src.keys", "create", "--role", "admin", "--name", "ops"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ, "RAG_STORAGE_DIR": str(tmp_path), "RAG_DATABASE_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    key = json.loads(made.stdout)["key"]
+    service = services(storage_dir=tmp_path)
+    with service.client() as http:
+        assert http.get("/v1/documents").status_code == 401
+        assert http.get("/ready").json()["auth"] == "keys"
+    with service.client(**{"X-API-Key": key}) as http:
+        assert http.get("/v1/documents").status_code == 200
+    assert "open to anyone" not in service.log()

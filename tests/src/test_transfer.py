@@ -10,7 +10,9 @@ import psycopg
 import pytest
 
 from rig.postgres import PASSWORD
+from src.access import CONFIGURED, Role
 from src.errors import StoreError
+from src.keys import KeyRing
 from src.models import ChunkRow, Filters, SourceDocument
 from src.store import Store
 from src.store.sqlite.store import SQLiteStore
@@ -120,3 +122,25 @@ def test_transfer_command_reports_counts_without_the_password(
     assert main([str(tmp_path / "nothing-here"), pg_url]) == 1
     out, err = capsys.readouterr()
     assert "no store at" in err and PASSWORD not in out + err
+
+
+def test_transfer_carries_collections_and_keys(tmp_path: Path, pg_url: str) -> None:
+    folder = _filled(tmp_path, documents=2)
+    store = SQLiteStore(folder / "rag.sqlite3", DIM, model=MODEL)
+    store.catalog.create_collection("hr", "Policies")
+    source_doc = SourceDocument("doc 0", "HR copy", "hash-0", "text/plain", collection="hr")
+    store.add_document(source_doc, [ChunkRow(0, "leave policy", 0, 1)], _vectors(1, 9))
+    ring = KeyRing(store.catalog, ())
+    record, secret = ring.create(CONFIGURED, "hr-reader", Role.READER, ("hr",))
+    store.close()
+    source = open_location(str(folder), None)
+    target = open_location(pg_url, source.space)
+    assert transfer(source, target).documents == 3
+    _same_documents(source, target)
+    assert target.catalog.get_collection("hr").description == "Policies"
+    assert target.catalog.get_collection("hr").documents == 1
+    copied = KeyRing(target.catalog, ()).verify(secret)
+    assert copied is not None and copied.key_id == record.id
+    assert copied.collections == frozenset({"hr"})
+    transfer(source, target)  # again: nothing doubled
+    assert len(target.catalog.list_keys()) == 1
