@@ -117,6 +117,11 @@ class Filters:
     def empty(self) -> bool:
         return not self.document_ids and not self.metadata and self.collections is None
 
+    @property
+    def only_collections(self) -> bool:
+        """A filter of collections and nothing else (what a scoped key's search is)."""
+        return not self.document_ids and not self.metadata and self.collections is not None
+
 
 @dataclass(frozen=True)
 class IngestResult:

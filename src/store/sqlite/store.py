@@ -27,6 +27,7 @@ from src.store.rows import DOC_COLUMNS, DOC_SELECT, document_record, no_collecti
 from src.store.sqlite.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
 from src.store.sqlite.connection import SQLiteFile
 from src.store.sqlite.keyword import KeywordIndex
+from src.store.sqlite.scoped import CollectionSearch
 from src.text.segmentation import Segmenter
 from src.text.terms import titled_text
 
@@ -35,6 +36,8 @@ READ_BATCH = 4096
 # The documents a filter allows: their rowids as a JSON array for json_each(), and their
 # chunk total.
 Docs = tuple[str, int]
+# Memory for the vectors of small collections, scanned exactly (src/store/sqlite/scoped.py).
+COLLECTION_CACHE_BYTES = 256 * 1024 * 1024
 
 
 class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
@@ -74,6 +77,9 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"), segmenter)
         self._keyword.open(stored, self._texts)
         self._autosave = Autosave(self._ann, save_seconds)
+        self._collections = CollectionSearch(
+            self.file.reader, self._ann, self._keyword, COLLECTION_CACHE_BYTES
+        )
 
     def close(self) -> None:
         self._autosave.stop()
@@ -182,9 +188,10 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
             ).fetchone()
             if existing:
                 return document_record(existing), False
-            doc_rowid, chunk_ids = _insert_rows(conn, record, chunks, embeddings)
+            doc_rowid, collection, chunk_ids = _insert_rows(conn, record, chunks, embeddings)
         if not self._bulk_load:
             self._ann.add(chunk_ids, embeddings)
+            self._collections.added(collection, chunk_ids, embeddings)
             titled = [titled_text(record.title, chunk.text) for chunk in chunks]
             self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
         return record, True
@@ -192,12 +199,12 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
     def delete_document(self, document_id: str) -> None:
         with self.file.transaction() as conn:
             row = conn.execute(
-                "SELECT rowid FROM documents WHERE id = ?", (document_id,)
+                "SELECT rowid, collection_id FROM documents WHERE id = ?", (document_id,)
             ).fetchone()
             if row is None:
                 raise no_document(document_id)
             chunk_ids = np.fromiter(
-                (r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_rowid = ?", row)),
+                (r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_rowid = ?", row[:1])),
                 dtype=np.int64,
             )
             conn.execute("DELETE FROM chunks WHERE doc_rowid = ?", (row[0],))
@@ -206,6 +213,7 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         # the committed store and drops them, so they are never served.
         self._ann.remove(chunk_ids)
         self._keyword.remove_document(int(row[0]))
+        self._collections.removed(int(row[1]), chunk_ids)
 
     @contextmanager
     def bulk_copy(self) -> Iterator[None]:
@@ -256,7 +264,14 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         ids, vectors = self._matrix(rows)
         return exact_search(query, k, ids, vectors)
 
+    def dense_search(self, query: Matrix, k: int, filters: Filters) -> Scored:
+        if filters.only_collections:
+            return self._collections.dense(query, k, filters.collections or ())
+        return super().dense_search(query, k, filters)
+
     def keyword_search(self, query: str, k: int, filters: Filters) -> Scored:
+        if filters.only_collections:
+            return self._collections.keyword(query, k, filters.collections or ())
         allowed = None
         if not filters.empty:
             allowed = self._allowed_docs(self.file.reader(), filters)[0]
@@ -281,7 +296,8 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
 
 def _insert_rows(
     conn: sqlite3.Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-) -> tuple[int, IdArray]:
+) -> tuple[int, int, IdArray]:
+    """(the document's rowid, its collection's id, its chunks' ids)."""
     collection = conn.execute(
         "SELECT id FROM collections WHERE name = ?", (record.collection,)
     ).fetchone()
@@ -320,4 +336,4 @@ def _insert_rows(
     conn.execute(
         "UPDATE counters SET value = ? WHERE name = 'last_chunk_id'", (last + len(chunks),)
     )
-    return doc_rowid, chunk_ids
+    return doc_rowid, int(collection[0]), chunk_ids
