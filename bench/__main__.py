@@ -4,7 +4,8 @@ Suites: `lifecycle` (builds and updates, reference vs rag-api, each on a fresh e
 `ship` (push, deploy, rollback, fresh builder; the ECR rig), `serving` (embedding, ingest,
 retrieve under load, memory, cold start), `postgres` (the same store served from SQLite and
 from Postgres + pgvector, side by side), `ann` (ANN libraries side by side), `quality`
-(nDCG@10 and Recall@100 on public BEIR sets, through the HTTP API), and `all`.
+(nDCG@10 and Recall@100 on public BEIR sets, through the HTTP API), `collections` (a query
+inside a collection of a big store, upgrading a store to collections), and `all`.
 Docker suites need root."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from bench import figures, readme, report
 from bench.ann import ann
 from bench.build import ragctl_json
+from bench.collections import collections
 from bench.lifecycle import lifecycle
 from bench.postgres import postgres
 from bench.publish import publish
@@ -40,6 +42,8 @@ QUICK = {
     # The pytest suite already runs the quality subset (tests/bench/test_quality.py).
     "quality_sets": [],
     "quality_subset": 20,
+    "collection_sample": 200,
+    "upgrade_chunks": 2000,
 }
 FULL = {
     "reps": 3,
@@ -53,6 +57,8 @@ FULL = {
     "ann_real": 5000,
     "quality_sets": ["nfcorpus", "arguana", "xquad-zh"],
     "quality_subset": None,
+    "collection_sample": 10_000,
+    "upgrade_chunks": 100_000,
 }
 
 
@@ -78,6 +84,17 @@ def _serving(args: argparse.Namespace) -> list[Record]:
     return serving(image, args.sizes, args.reps, args.ingest_chunks, args.load_seconds, args.stores)
 
 
+def _collections(args: argparse.Namespace) -> list[Record]:
+    return collections(
+        args.stores,
+        max(args.sizes),
+        args.collection_sample,
+        args.upgrade_chunks,
+        args.reps,
+        args.load_seconds,
+    )
+
+
 def _postgres(args: argparse.Namespace) -> list[Record]:
     return postgres(args.sizes, args.load_seconds, args.stores, args.reps)
 
@@ -97,6 +114,7 @@ SUITES = {
     "postgres": _postgres,
     "ann": _ann,
     "quality": _quality,
+    "collections": _collections,
 }
 
 
@@ -127,6 +145,14 @@ def _parser() -> argparse.ArgumentParser:
         help="keep the filled serving stores here (one folder per size) and reuse them: "
         "a 1M-chunk fill takes about an hour",
     )
+    parser.add_argument(
+        "--collection-sample",
+        type=int,
+        help="chunks of the collection queried in the biggest store",
+    )
+    parser.add_argument(
+        "--upgrade-chunks", type=int, help="chunks of the store upgraded to collections"
+    )
     parser.add_argument("--ann-size", type=int, help="vectors in the ANN comparison")
     parser.add_argument("--ann-real", type=int, help="of which the model's own embeddings")
     parser.add_argument("--quality-sets", nargs="+", help="BEIR sets in ../shared/eval")
@@ -154,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Suites that repeat their figures `--reps` times; the others measure each figure once.
-REPEATED = ("lifecycle", "ship", "serving", "postgres")
+REPEATED = ("lifecycle", "ship", "serving", "postgres", "collections")
 # lifecycle and ship start a second engine and the ECR rig; serving drops the page cache
 # before each cold start.
 AS_ROOT = ("lifecycle", "ship", "serving", "all")

@@ -35,13 +35,17 @@ def wrk_path() -> str:
     return path
 
 
-def run(url: str, bodies: list[str], clients: int, seconds: int) -> LoadResult:
-    """`clients` keep-alive connections sending requests back to back for `seconds`."""
+def run(
+    url: str, bodies: list[str], clients: int, seconds: int, headers: tuple[str, ...] = ()
+) -> LoadResult:
+    """`clients` keep-alive connections sending requests back to back for `seconds`, with
+    `headers` ("Name: value") on every request."""
     with tempfile.NamedTemporaryFile("w", suffix=".jsonl") as file:
         file.write("\n".join(bodies) + "\n")
         file.flush()
         command = [
             *(wrk_path(), "-t", str(min(clients, 2)), "-c", str(clients)),
+            *(arg for header in headers for arg in ("-H", header)),
             *("-d", f"{seconds}s", "--timeout", "30s", "-s", str(SCRIPT), url, "--", file.name),
         ]
         before = _cpu_times()

@@ -11,8 +11,10 @@ end
 
 function request()
   next_body = next_body % #bodies + 1
-  return wrk.format("POST", "/v1/retrieve", {["Content-Type"] = "application/json"},
-                    bodies[next_body])
+  -- wrk.format takes these headers instead of wrk.headers: those given with -H come along.
+  local headers = {["Content-Type"] = "application/json"}
+  for name, value in pairs(wrk.headers) do headers[name] = value end
+  return wrk.format("POST", "/v1/retrieve", headers, bodies[next_body])
 end
 
 function done(summary, latency, requests)

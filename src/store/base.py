@@ -84,6 +84,12 @@ class Store(Documents, Search, Protocol):
         """Every document with its chunks and their embeddings, oldest first."""
         ...
 
+    def export_document(
+        self, document_id: str
+    ) -> tuple[DocumentRecord, list[ChunkRow], Matrix] | None:
+        """One document with its chunks and embeddings (None: no such document)."""
+        ...
+
     def bulk_copy(self) -> AbstractContextManager[None]:
         """Around filling an empty store: indexes may be built once at the end."""
         ...

@@ -247,7 +247,7 @@ class StoreCore(ABC, Generic[C, S]):
     def export_documents(self) -> Iterator[tuple[DocumentRecord, list[ChunkRow], Matrix]]:
         """Every document with its chunks and their embeddings, oldest first."""
         for document_id in self._document_ids():
-            exported = self._export(document_id)
+            exported = self.export_document(document_id)
             if exported is not None:  # None: deleted meanwhile
                 yield exported
 
@@ -256,7 +256,9 @@ class StoreCore(ABC, Generic[C, S]):
         with self._reading() as conn:
             return [row[0] for row in self._rows(conn, sql)]
 
-    def _export(self, document_id: str) -> tuple[DocumentRecord, list[ChunkRow], Matrix] | None:
+    def export_document(
+        self, document_id: str
+    ) -> tuple[DocumentRecord, list[ChunkRow], Matrix] | None:
         """A document with its chunks and embeddings, read in one snapshot."""
         document = f"{DOC_SELECT} WHERE d.id = {self.PARAM}"
         chunks = (

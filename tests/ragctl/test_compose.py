@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from helpers import poll
 from hostile import docx_zip_bomb, pdf_flate_bomb
 
 from ragctl.docker import Docker
@@ -36,6 +38,16 @@ def test_compose_up_builds_and_serves(
                 assert refused.status_code == 422, refused.text
                 assert refused.json()["error"]["type"] == "limit_exceeded"
             assert http.get("/v1/documents").json()["total"] == 1
+            # The first key, made beside the running service, closes it (within a second).
+            made = docker.run(
+                *("compose", "-p", project, "run", "--rm", "-T", "rag-api"),
+                *("python", "-m", "src.keys", "create", "--role", "admin", "--name", "ops"),
+                cwd=source,
+            )
+            key = json.loads(made.stdout)["key"]
+            poll(lambda: http.get("/v1/documents").status_code == 401 or None, 5, "closed")
+            with_key = http.get("/v1/documents", headers={"Authorization": f"Bearer {key}"})
+            assert with_key.json()["total"] == 1
             # The web page ships in the image, byte for byte.
             for path, name in (("/", "index.html"), ("/ui/app.js", "app.js")):
                 assert http.get(path).content == (source / "api" / "ui" / name).read_bytes()
