@@ -337,6 +337,29 @@ def postgres(results: Results, size: str = "100k_chunks") -> str:
     return _table(header, rows)
 
 
+# --- collections (bench/collections.py) ---
+
+
+def collections(results: Results) -> str:
+    """A query scoped to one collection of the biggest store, beside the same documents alone
+    and the whole store; and the upgrade of a store from before collections."""
+    queries = [r for r in results.records if r.scenario == "collection_query" and r.metric == "p50"]
+    upgrades = [r for r in results.records if r.scenario == "upgrade_to_collections"]
+    sample = results.get("collection_query", "sample", "chunks")
+    rows = [["chunks in the collection", cell(sample)]]
+    names = {"sample_alone": "the same documents alone in a store"}
+    for record in queries:
+        where = record.variant.split("_of_")[-1].split("_in_")[-1]
+        label = names.get(record.variant) or (
+            f"a key scoped to the collection, inside {shown(where)}"
+            if record.variant.startswith("sample_in_")
+            else f"an admin key, the whole of {shown(where)}"
+        )
+        rows.append([f"hybrid p50, 1 client: {label}", cell(record)])
+    rows += [[f"upgrade of {shown(r.variant)} from before collections", cell(r)] for r in upgrades]
+    return _table(["collections, `/v1/retrieve` over HTTP", "measured"], rows)
+
+
 # --- retrieval quality (bench/quality.py) ---
 
 SETS = ("nfcorpus", "arguana", "xquad-zh")
@@ -478,6 +501,7 @@ RENDERERS: dict[str, Callable[[Results], str]] = {
     "quality-latency": latency,
     "fusion": fusion,
     "standing": standing,
+    "collections": collections,
 }
 
 

@@ -88,7 +88,7 @@ def parser_worker_pids(parent: int) -> set[int]:
 
 def store_problems(database: Path, dimension: int = 384) -> list[str]:
     """What SQLite's integrity check finds, and every document that lacks any of its chunks
-    (positions 0..n-1), every chunk without a document or a whole embedding."""
+    (positions 0..n-1) or a collection, every chunk without a document or a whole embedding."""
     with sqlite3.connect(database) as conn:
         problems = [row[0] for row in conn.execute("PRAGMA integrity_check") if row[0] != "ok"]
         for rowid, document_id, chunk_count in conn.execute(
@@ -105,6 +105,10 @@ def store_problems(database: Path, dimension: int = 384) -> list[str]:
         bad_vectors = conn.execute(
             "SELECT count(*) FROM chunks WHERE length(embedding) != ?", (dimension * 4,)
         ).fetchone()[0]
+        homeless = conn.execute(
+            "SELECT count(*) FROM documents WHERE collection_id NOT IN (SELECT id FROM collections)"
+        ).fetchone()[0]
+    problems += [f"{homeless} documents outside any collection"] * bool(homeless)
     problems += [f"{orphans} chunks without a document"] * bool(orphans)
     problems += [f"{bad_vectors} chunks without a whole embedding"] * bool(bad_vectors)
     return problems

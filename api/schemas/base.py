@@ -100,6 +100,7 @@ class IngestOut(BaseModel):
 
 class JobOut(BaseModel):
     id: str
+    collection: str
     status: str
     total_chunks: int
     embedded_chunks: int
@@ -114,6 +115,7 @@ class JobOut(BaseModel):
         progress = job.embedded_chunks / job.total_chunks if job.total_chunks else 1.0
         return cls(
             id=job.id,
+            collection=job.collection,
             status=job.status.value,
             total_chunks=job.total_chunks,
             embedded_chunks=job.embedded_chunks,

@@ -1,8 +1,9 @@
-// The page's frame: waits for /ready, routes #/documents, #/documents/{id} and #/ask, and
-// asks for an API key when the service answers 401.
+// The page's frame: waits for /ready, routes #/documents, #/documents/{id}, #/ask,
+// #/collections and #/keys, and asks for an API key when the service answers 401.
 
 import { forgetKey, hasKey, onKeyNeeded } from "./api.js";
 import { askView } from "./ask.js";
+import { collectionsView, keysView } from "./collections.js";
 import { documentView, documentsView } from "./documents.js";
 import { h, sleep } from "./dom.js";
 
@@ -40,7 +41,8 @@ function route() {
   const [path, query = ""] = window.location.hash.replace(/^#/, "").split("?");
   const params = new URLSearchParams(query);
   const main = document.getElementById("main");
-  const section = path.startsWith("/ask") ? "ask" : "documents";
+  const section = ["ask", "collections", "keys"].find((name) => path.startsWith(`/${name}`))
+    || "documents";
   for (const link of document.querySelectorAll("nav a")) {
     if (link.dataset.section === section) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
@@ -48,6 +50,8 @@ function route() {
   const match = path.match(/^\/documents\/(.+)$/);
   if (match) return documentView(main, decodeURIComponent(match[1]), params);
   if (section === "ask") return askView(main);
+  if (section === "collections") return collectionsView(main);
+  if (section === "keys") return keysView(main);
   return documentsView(main, params);
 }
 

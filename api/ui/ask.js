@@ -2,6 +2,7 @@
 // context, and a retrieve-only view of the ranked passages with their scores.
 
 import { ApiError, events, getJSON, postJSON } from "./api.js";
+import { collectionPicker, searched } from "./collections.js";
 import { documentHref, errorBox, h, number } from "./dom.js";
 
 const CONTEXT_CHUNKS = 1; // passages shown on each side of a cited one
@@ -102,6 +103,7 @@ async function ask(output, request, open) {
   let answer = "";
   const body = {
     question: request.text, search_mode: request.mode, top_k: request.top_k, stream: true,
+    ...searched(),
   };
   const response = await postJSON("/v1/query", body);
   for await (const { event, data } of events(response)) {
@@ -124,7 +126,7 @@ async function ask(output, request, open) {
 }
 
 async function retrieveOnly(output, request, open) {
-  const body = { query: request.text, mode: request.mode, top_k: request.top_k };
+  const body = { query: request.text, mode: request.mode, top_k: request.top_k, ...searched() };
   const found = await (await postJSON("/v1/retrieve", body)).json();
   const items = found.results.map((hit, index) => h("li", {},
     h("p", {},
@@ -171,7 +173,7 @@ function askForm(onSubmit) {
   return form;
 }
 
-export function askView(main) {
+export async function askView(main) {
   const output = h("section", { class: "output", "aria-live": "polite" });
   const panel = h("aside", { class: "passage panel", id: "passage", hidden: true,
     "aria-labelledby": "passage-title" });
@@ -188,8 +190,8 @@ export function askView(main) {
     }
   };
   document.title = "Ask · rag-api";
-  main.replaceChildren(h("h1", {}, "Ask"),
+  // Needs the key: a service with keys asks for one now, not at the first question.
+  const picker = await collectionPicker(() => {});
+  main.replaceChildren(h("h1", {}, "Ask"), picker,
     h("div", { class: "ask-layout" }, h("div", {}, askForm(submit), output), panel));
-  // Any call that needs the key: a service with keys asks for one now, not at the first question.
-  return getJSON("/v1/models").catch((error) => output.append(errorBox(error)));
 }

@@ -1,6 +1,7 @@
 // Documents: upload with per-file outcomes, the paginated list, one document's chunks.
 
 import { ApiError, call, getJSON } from "./api.js";
+import { collectionPicker, picked, uploadTarget } from "./collections.js";
 import {
   counted, date, documentHref, documentLink, errorBox, h, number, pager, sleep,
 } from "./dom.js";
@@ -77,6 +78,7 @@ async function uploadOne(file, list) {
   list.append(row);
   const form = new FormData();
   form.append("files", file, file.name);
+  form.append("collection", uploadTarget());
   try {
     const init = { method: "POST", body: form };
     const response = await call("/v1/documents", init, sendingProgress(status));
@@ -107,7 +109,8 @@ function uploadPanel(onChange) {
     h("p", {}, "Drop files here, or "),
     input,
     h("label", { for: "file-input", class: "button primary" }, "Choose files"),
-    h("p", { class: "hint" }, ".txt .md .html .pdf .docx · several at once"));
+    h("p", { class: "hint" }, ".txt .md .html .pdf .docx · several at once · into ",
+      h("strong", { id: "upload-target" }, uploadTarget())));
   drop.addEventListener("dragover", (event) => {
     event.preventDefault();
     drop.classList.add("over");
@@ -126,6 +129,7 @@ function documentRow(document, status, refresh) {
   const remove = async () => { if (await deleteDocument(document, status)) refresh(); };
   return h("tr", { "data-id": document.id },
     h("td", {}, documentLink(document)),
+    h("td", {}, document.collection),
     h("td", { class: "num" }, `${number(document.char_count)} chars`),
     h("td", { class: "num" }, number(document.chunk_count)),
     h("td", {}, date(document.created_at)),
@@ -138,7 +142,8 @@ function documentRow(document, status, refresh) {
 function documentTable(page, status, refresh) {
   return h("div", { class: "scroll" }, h("table", {},
     h("thead", {}, h("tr", {},
-      ["Title", "Size", "Chunks", "Added", ""].map((name) => h("th", { scope: "col" }, name)))),
+      ["Title", "Collection", "Size", "Chunks", "Added", ""]
+        .map((name) => h("th", { scope: "col" }, name)))),
     h("tbody", {}, page.items.map((d) => documentRow(d, status, refresh)))));
 }
 
@@ -147,7 +152,8 @@ async function fillList(section, status, pageNumber) {
   const refresh = () => fillList(section, status, pageNumber);
   let page;
   try {
-    page = await getJSON(`/v1/documents?limit=${PAGE_SIZE}&offset=${offset}`);
+    const only = picked() ? `&collection=${encodeURIComponent(picked())}` : "";
+    page = await getJSON(`/v1/documents?limit=${PAGE_SIZE}&offset=${offset}${only}`);
   } catch (error) {
     section.replaceChildren(errorBox(error));
     return;
@@ -161,13 +167,15 @@ async function fillList(section, status, pageNumber) {
     pager(page.total, offset, page.items.length, (n) => `#/documents?page=${n}`, pageNumber));
 }
 
-export function documentsView(main, params) {
+export async function documentsView(main, params) {
   const pageNumber = Math.max(1, Number(params.get("page")) || 1);
   const status = h("div", { "aria-live": "polite" });
   const list = h("div", { class: "list" }, h("p", { class: "muted" }, "Loading…"));
   const refresh = () => fillList(list, status, pageNumber);
+  const picker = await collectionPicker(() => documentsView(main, new URLSearchParams()));
   main.replaceChildren(
     h("h1", {}, "Documents"),
+    picker,
     uploadPanel(refresh),
     h("section", { class: "panel", "aria-labelledby": "list-title" },
       h("h2", { id: "list-title" }, "Stored"), status, list));
@@ -177,6 +185,7 @@ export function documentsView(main, params) {
 
 function facts(document) {
   const rows = [
+    ["Collection", document.collection],
     ["File", document.source_name || "(text)"],
     ["Type", document.media_type],
     ["Size", `${number(document.char_count)} characters`],

@@ -86,7 +86,7 @@ def test_upload_shows_each_outcome_and_a_background_job(page: Page, http: httpx.
         document = _stored(http, title)
         row = page.locator(f'tr[data-id="{document["id"]}"]')
         expect(row).to_contain_text(title)
-        expect(row.locator("td").nth(2)).to_have_text(str(document["chunk_count"]))
+        expect(row.locator("td").nth(3)).to_have_text(str(document["chunk_count"]))
     assert page.locator("tbody tr").count() == 3
 
 
