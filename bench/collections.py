@@ -42,10 +42,13 @@ def collections(
         big = stores / label(size)
         fill.fill(big, MODEL_DIR, size, embedded=min(size, fill.EMBEDDED))
         keys, chunks = _sample_collection(big, sample)
-        small = Path(tmp) / "sample_store"
-        _copy_collection(big, small)
-        records = [Record("collection_query", "sample", "chunks", chunks, "chunks")]
-        records += _latencies(big, small, keys, label(size), reps, seconds)
+        try:
+            small = Path(tmp) / "sample_store"
+            _copy_collection(big, small)
+            records = [Record("collection_query", "sample", "chunks", chunks, "chunks")]
+            records += _latencies(big, small, keys, label(size), reps, seconds)
+        finally:
+            _drop_keys(big)
         source = stores / label(upgrade)
         fill.fill(source, MODEL_DIR, upgrade, embedded=min(upgrade, fill.EMBEDDED))
         records += _upgrade(source, Path(tmp) / "upgrade", label(upgrade), reps)
@@ -80,6 +83,13 @@ def _sample_collection(storage: Path, chunks: int) -> tuple[tuple[str, str], int
             )
             held += count
     return (reader, admin), int(held)
+
+
+def _drop_keys(storage: Path) -> None:
+    """The store open again, as the other suites use it (a store with a key is closed)."""
+    with opened_catalog(storage) as catalog:
+        for key in catalog.list_keys():
+            catalog.delete_key(key.id)
 
 
 def _copy_collection(storage: Path, target: Path) -> None:
