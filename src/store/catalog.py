@@ -8,18 +8,30 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
-from src.errors import ConflictError
+from src.errors import ConflictError, LimitExceededError
 from src.models import CollectionRecord, KeyRecord
 from src.store.rows import iso, no_collection, now
 
 Connect = Callable[[], AbstractContextManager[Any]]
 DEFAULT_COLLECTION = "default"
+# How many collections and keys one store holds at most: every list of them stays bounded.
+MAX_COLLECTIONS = 10_000
+MAX_KEYS = 10_000
 
 _COLLECTION_STATS = (
     "SELECT k.name, k.description, k.created_at, count(d.id), coalesce(sum(d.chunk_count), 0) "
     "FROM collections k LEFT JOIN documents d ON d.collection_id = k.id"
 )
 _KEY_SELECT = "SELECT id, name, role, created_at, last_used_at FROM api_keys"
+
+
+def _check_room(conn: Any, table: str, limit: int, hint: str) -> None:
+    held = int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    if held >= limit:
+        what = table.replace("api_", "")
+        raise LimitExceededError(
+            f"the store holds {held:,} {what}; the limit is {limit:,}", hint=hint
+        )
 
 
 def _collection(row: Sequence[Any]) -> CollectionRecord:
@@ -37,6 +49,7 @@ class Catalog:
     def create_collection(self, name: str, description: str) -> CollectionRecord:
         p = self._p
         with self._writing() as conn:
+            _check_room(conn, "collections", MAX_COLLECTIONS, "delete collections no longer used")
             cursor = conn.execute(
                 "INSERT INTO collections (name, description, created_at) "
                 f"VALUES ({p}, {p}, {p}) ON CONFLICT (name) DO NOTHING",
@@ -113,6 +126,7 @@ class Catalog:
     def create_key(self, record: KeyRecord, key_hash: str) -> KeyRecord:
         p = self._p
         with self._writing() as conn:
+            _check_room(conn, "api_keys", MAX_KEYS, "revoke keys no longer used")
             ids = self._collection_ids(conn, record.collections)
             conn.execute(
                 "INSERT INTO api_keys (id, name, role, key_hash, created_at) "

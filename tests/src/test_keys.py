@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from src.access import CONFIGURED, Role
-from src.errors import ForbiddenError, InvalidInputError, NotFoundError
+from src.errors import ForbiddenError, InvalidInputError, LimitExceededError, NotFoundError
 from src.keys import CACHE_SECONDS, KeyRing
 from src.store import opened_catalog
 from src.store.catalog import Catalog
@@ -136,3 +136,17 @@ def test_keys_command_makes_lists_and_revokes(tmp_path: Path) -> None:
     missing = _keys_cli(tmp_path, "create", "--role", "reader", "--collection", "nope")
     assert missing.returncode == 1
     assert "no collection named 'nope'" in missing.stderr
+
+
+def test_create_past_the_limits_is_refused(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("src.store.catalog.MAX_KEYS", 1)
+    monkeypatch.setattr("src.store.catalog.MAX_COLLECTIONS", 2)  # default and hr exist
+    ring = KeyRing(catalog, ())
+    ring.create(CONFIGURED, "one", Role.ADMIN, ())
+    with pytest.raises(LimitExceededError, match="the limit is 1"):
+        ring.create(CONFIGURED, "two", Role.ADMIN, ())
+    with pytest.raises(LimitExceededError, match="2 collections; the limit is 2"):
+        catalog.create_collection("more", "")
+    assert len(catalog.list_keys()) == 1
