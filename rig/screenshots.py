@@ -29,7 +29,7 @@ DESKTOP = {"width": 1200, "height": 820}
 PHONE = {"width": 390, "height": 844}
 START_TIMEOUT_S = 90
 WAIT_MS = 60_000
-SHOTS = ("key", "documents", "ask", "document", "phone")
+SHOTS = ("key", "documents", "ask", "document", "keys", "phone")
 
 BACKUPS = """# Backup policy
 
@@ -174,6 +174,23 @@ def _ask(page: Page, out: Path) -> None:
     page.screenshot(path=out / "document.png")
 
 
+def _keys(page: Page, out: Path) -> None:
+    """A collection, and a reader key for it just made: the key as it is shown, once."""
+    page.goto("/#/collections")
+    form = page.locator("#new-collection")
+    form.get_by_label("Name").fill("operations")
+    form.get_by_label("Description").fill("Runbooks, on-call and backups")
+    form.get_by_role("button", name="Create").click()
+    expect(page.locator('tr[data-name="operations"]')).to_be_visible()
+    page.goto("/#/keys")
+    key_form = page.locator("#new-key-form")
+    key_form.get_by_label("Name").fill("ops-chatbot")
+    key_form.get_by_label("operations").check()
+    key_form.get_by_role("button", name="Create key").click()
+    expect(page.locator("#key-shown")).to_be_visible()
+    page.screenshot(path=out / "keys.png", full_page=True)
+
+
 def capture(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     with service() as url, sync_playwright() as playwright:
@@ -182,6 +199,7 @@ def capture(out: Path) -> list[Path]:
         page = desktop.new_page()
         _upload(page, out)
         _ask(page, out)
+        _keys(page, out)
         phone = browser.new_context(base_url=url, viewport=PHONE)  # type: ignore[arg-type]
         small = phone.new_page()
         small.goto("/#/ask")
