@@ -112,10 +112,10 @@ class ApiKeyAuth:
         """(rights, known): known False while the service loads and the key is not one of
         RAG_API_KEYS (the routes then answer 503, never 200)."""
         presented = presented_key(Headers(scope=scope))
-        if presented and matches_configured(presented, self.keys):
-            return CONFIGURED, True
         ring = _key_ring(scope)
-        if ring is None:
+        if ring is None:  # only RAG_API_KEYS are known yet
+            if presented and matches_configured(presented, self.keys):
+                return CONFIGURED, True
             return None, bool(self.keys) and not presented
         if presented and (access := await _verified(ring, presented)) is not None:
             return access, True

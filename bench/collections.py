@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import sqlite3
-import statistics
 import tempfile
 import time
 from dataclasses import replace
@@ -22,7 +21,7 @@ import httpx
 
 from bench import fill
 from bench.load import run as load_run
-from bench.report import Record
+from bench.report import Record, summarize
 from bench.serving import MODEL_DIR, _bodies, _start, _stop, label
 from src.access import CONFIGURED, Role
 from src.keys import KeyRing
@@ -132,16 +131,7 @@ def _latencies(
         _stop(big_process)
         _stop(small_process)
     return [
-        Record(
-            "collection_query",
-            variant,
-            "p50",
-            round(statistics.median(values), 2),
-            "ms",
-            min=round(min(values), 2),
-            max=round(max(values), 2),
-            runs=len(values),
-        )
+        summarize("collection_query", variant, "p50", values, "ms")
         for variant, values in runs.items()
     ]
 
@@ -175,18 +165,7 @@ def _upgrade(source: Path, scratch: Path, size: str, reps: int) -> list[Record]:
         seconds.append(time.perf_counter() - started)
         if _vector_digest(path) != before or _outside_default(path):
             raise RuntimeError("the upgrade changed a vector or left a document outside default")
-    return [
-        Record(
-            "upgrade_to_collections",
-            size,
-            "seconds",
-            round(statistics.median(seconds), 2),
-            "s",
-            min=round(min(seconds), 2),
-            max=round(max(seconds), 2),
-            runs=len(seconds),
-        )
-    ]
+    return [summarize("upgrade_to_collections", size, "seconds", seconds, "s")]
 
 
 def _to_schema_6(path: Path) -> None:

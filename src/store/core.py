@@ -59,6 +59,18 @@ def check_dimension(matrix: Matrix, dimension: int, where: str, stored: bool) ->
     )
 
 
+def in_collections(collections: tuple[str, ...] | None, param: str) -> tuple[str, list[Any]]:
+    """A condition on documents `d`: in one of these collections (None: any), written with
+    the driver's placeholder `param`; and its parameters."""
+    if collections is None:
+        return "1 = 1", []
+    if not collections:
+        return "1 = 0", []
+    names = ", ".join([param] * len(collections))
+    where = f"d.collection_id IN (SELECT id FROM collections WHERE name IN ({names}))"
+    return where, list(collections)
+
+
 class StoreCore(ABC, Generic[C, S]):
     """The shared half of a store. A backend names its placeholder, how a chunk joins its
     document and what orders documents created at the same moment."""
@@ -177,17 +189,6 @@ class StoreCore(ABC, Generic[C, S]):
         self._check_dimension(embeddings)
         return self._insert(record, chunks, embeddings)
 
-    def in_collections(self, collections: tuple[str, ...] | None) -> tuple[str, list[Any]]:
-        """A condition on documents `d`: in one of these collections (None: any)."""
-        if collections is None:
-            return "1 = 1", []
-        if not collections:
-            return "1 = 0", []
-        names = ", ".join([self.PARAM] * len(collections))
-        return f"d.collection_id IN (SELECT id FROM collections WHERE name IN ({names}))", list(
-            collections
-        )
-
     def find_by_hash(self, content_hash: str, collection: str) -> DocumentRecord | None:
         sql = f"{DOC_SELECT} WHERE d.content_hash = {self.PARAM} AND k.name = {self.PARAM}"
         with self._reading() as conn:
@@ -205,7 +206,7 @@ class StoreCore(ABC, Generic[C, S]):
         self, limit: int, offset: int, collections: tuple[str, ...] | None = None
     ) -> tuple[list[DocumentRecord], int]:
         """A page of the documents in `collections` (None: all), newest first; their total."""
-        where, params = self.in_collections(collections)
+        where, params = in_collections(collections, self.PARAM)
         page = (
             f"{DOC_SELECT} WHERE {where} ORDER BY d.created_at DESC, d.{self.TIEBREAK} DESC "
             f"LIMIT {self.PARAM} OFFSET {self.PARAM}"
@@ -217,7 +218,7 @@ class StoreCore(ABC, Generic[C, S]):
 
     def document_ids(self, collection: str) -> list[str]:
         """The ids of every document in a collection."""
-        where, params = self.in_collections((collection,))
+        where, params = in_collections((collection,), self.PARAM)
         with self._reading() as conn:
             return [
                 row[0]

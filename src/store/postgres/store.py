@@ -21,7 +21,7 @@ import numpy as np
 
 from src.errors import StorageFullError, StoreError
 from src.models import ChunkRow, DocumentRecord, Filters, Matrix
-from src.store.core import Row, Scored, StoreCore
+from src.store.core import Row, Scored, StoreCore, in_collections
 from src.store.postgres.database import Connection, Database, parse_vector, vector_literal
 from src.store.postgres.keyword import TEXT_CONFIG, KeywordQuery
 from src.store.postgres.migrations import MIGRATION_LOCK, migrate
@@ -56,8 +56,9 @@ def _filter_sql(filters: Filters) -> Where:
         clauses.append("d.metadata @> %s::jsonb")  # exact type match, like json_extract = ?
         params.append(_json_text({key: value}))
     if filters.collections is not None:
-        clauses.append("d.collection_id IN (SELECT id FROM collections WHERE name = ANY(%s))")
-        params.append(list(filters.collections))
+        clause, names = in_collections(filters.collections, "%s")
+        clauses.append(clause)
+        params.extend(names)
     return " AND ".join(clauses) or "true", params
 
 

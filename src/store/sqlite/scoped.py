@@ -33,6 +33,7 @@ from src.store.sqlite.keyword import KeywordIndex
 # Below this share of the store, BM25 is filtered by document; above, by checking hits.
 KEYWORD_FILTER_SHARE = 0.05
 Reader = Callable[[], sqlite3.Connection]
+Rows = Callable[[list[tuple[int, bytes]]], tuple[IdArray, Matrix]]
 
 
 def widened(k: int, total: int, allowed: int) -> int:
@@ -42,9 +43,16 @@ def widened(k: int, total: int, allowed: int) -> int:
 
 class CollectionSearch:
     def __init__(
-        self, reader: Reader, ann: AnnIndex, keyword: KeywordIndex, cache_bytes: int
+        self,
+        reader: Reader,
+        matrix: Rows,
+        ann: AnnIndex,
+        keyword: KeywordIndex,
+        cache_bytes: int,
     ) -> None:
+        """`matrix`: the store's reading of (id, embedding) rows as ids and vectors."""
         self._reader = reader
+        self._matrix = matrix
         self._ann = ann
         self._keyword = keyword
         self._vectors = VectorCache(cache_bytes)
@@ -115,11 +123,9 @@ class CollectionSearch:
             )
             .fetchall()
         )
-        ids = np.array([row[0] for row in rows], dtype=np.int64)
-        blob = b"".join(row[1] for row in rows)
-        width = len(rows[0][1]) // 4 if rows else 1
-        matrix = np.frombuffer(blob, dtype=np.float32).reshape(len(rows), width)
-        return ids, matrix.copy()
+        if not rows:  # emptied by another process since the count
+            return np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32)
+        return self._matrix(rows)
 
     def keyword(self, text: str, k: int, names: tuple[str, ...]) -> Scored:
         collections = self.ids_of(names)

@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 
 from src.models import ChunkRow, DocumentRecord, Filters, Matrix
-from src.store.core import Row, Scored, StoreCore
+from src.store.core import Row, Scored, StoreCore, in_collections
 from src.store.properties import EmbeddingSpace
 from src.store.rows import DOC_COLUMNS, DOC_SELECT, document_record, no_collection, no_document, now
 from src.store.sqlite.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
 from src.store.sqlite.connection import SQLiteFile
 from src.store.sqlite.keyword import KeywordIndex
-from src.store.sqlite.scoped import CollectionSearch
+from src.store.sqlite.scoped import CollectionSearch, widened
 from src.text.segmentation import Segmenter
 from src.text.terms import titled_text
 
@@ -78,7 +78,7 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         self._keyword.open(stored, self._texts)
         self._autosave = Autosave(self._ann, save_seconds)
         self._collections = CollectionSearch(
-            self.file.reader, self._ann, self._keyword, COLLECTION_CACHE_BYTES
+            self.file.reader, self._matrix, self._ann, self._keyword, COLLECTION_CACHE_BYTES
         )
 
     def close(self) -> None:
@@ -240,10 +240,7 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         if scope is None:
             return self._ann.search(query, k)
         docs, allowed = scope
-        # Enough HNSW candidates that about 2k fall inside the filter.
-        total = max(len(self._ann), 1)
-        count = min(total, 2 * k * total // max(allowed, 1) + 32)
-        candidates = self._ann.search(query, count)
+        candidates = self._ann.search(query, widened(k, max(len(self._ann), 1), allowed))
         inside = {
             row[0]
             for row in conn.execute(
@@ -288,9 +285,9 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         clauses.append("json_extract(d.metadata, ?) = ?")
         params.extend([f'$."{key}"', value])
     if filters.collections is not None:
-        names = ", ".join("?" * len(filters.collections))
-        clauses.append(f"d.collection_id IN (SELECT id FROM collections WHERE name IN ({names}))")
-        params.extend(filters.collections)
+        clause, names = in_collections(filters.collections, "?")
+        clauses.append(clause)
+        params.extend(names)
     return " AND ".join(clauses) or "1", params
 
 
