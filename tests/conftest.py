@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from helpers import require, wait_until
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
@@ -168,6 +168,24 @@ def browser() -> Iterator[Browser]:
         launched = playwright.chromium.launch(executable_path=str(CHROMIUM))
         yield launched
         launched.close()
+
+
+@pytest.fixture()
+def context(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """A factory of pages, each in a browser context of its own (a new browser session)."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def open_page(service: Service, **options: object) -> Page:
+        contexts.append(browser.new_context(base_url=service.url, **options))  # type: ignore[arg-type]
+        opened = contexts[-1].new_page()
+        opened.on("pageerror", lambda error: errors.append(str(error)))
+        return opened
+
+    yield open_page
+    for opened in contexts:
+        opened.close()
+    assert errors == [], "the page's JavaScript failed"
 
 
 @pytest.fixture()

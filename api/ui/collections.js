@@ -47,24 +47,44 @@ export async function collectionPicker(onChange) {
   return label;
 }
 
-// -- #/collections --------------------------------------------------------------------------
+// -- what both admin pages do --------------------------------------------------------------
 
-function collectionRow(collection, status, refresh) {
-  const remove = async () => {
-    const documents = collection.documents;
-    const force = documents > 0;
-    const warning = force ? ` and its ${counted(documents, "document")}` : "";
-    if (!window.confirm(`Delete the collection "${collection.name}"${warning}?`)) return;
+// A table of what `path` lists (GET), one row per item, in `list`; or the error.
+async function fillTable(list, path, id, header, rowOf) {
+  try {
+    const { items } = await getJSON(path);
+    list.replaceChildren(h("div", { class: "scroll" }, h("table", { id },
+      h("thead", {}, h("tr", {}, header.map((name) => h("th", { scope: "col" }, name)))),
+      h("tbody", {}, items.map(rowOf)))));
+  } catch (error) {
+    list.replaceChildren(errorBox(error));
+  }
+}
+
+// A button's action: once the question is confirmed, DELETE `path`, say `done` in `status`
+// and refresh; or show the error there.
+function deleting(question, path, done, status, refresh) {
+  return async () => {
+    if (!window.confirm(question)) return;
     try {
-      const query = force ? "?force=true" : "";
-      await call(`/v1/collections/${encodeURIComponent(collection.name)}${query}`,
-        { method: "DELETE" });
-      status.replaceChildren(h("p", { class: "notice" }, `Deleted "${collection.name}".`));
+      await call(path, { method: "DELETE" });
+      status.replaceChildren(h("p", { class: "notice" }, done));
       refresh();
     } catch (error) {
       status.replaceChildren(errorBox(error));
     }
   };
+}
+
+// -- #/collections --------------------------------------------------------------------------
+
+function collectionRow(collection, status, refresh) {
+  const documents = collection.documents;
+  const warning = documents > 0 ? ` and its ${counted(documents, "document")}` : "";
+  const query = documents > 0 ? "?force=true" : "";
+  const remove = deleting(`Delete the collection "${collection.name}"${warning}?`,
+    `/v1/collections/${encodeURIComponent(collection.name)}${query}`,
+    `Deleted "${collection.name}".`, status, refresh);
   return h("tr", { "data-name": collection.name },
     h("td", {}, collection.name),
     h("td", {}, collection.description),
@@ -104,17 +124,9 @@ function createCollectionForm(status, refresh) {
 export async function collectionsView(main) {
   const status = h("div", { "aria-live": "polite" });
   const list = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  const refresh = async () => {
-    try {
-      const { items } = await getJSON("/v1/collections");
-      list.replaceChildren(h("div", { class: "scroll" }, h("table", { id: "collections" },
-        h("thead", {}, h("tr", {}, ["Name", "Description", "Documents", "Chunks", "Created", ""]
-          .map((name) => h("th", { scope: "col" }, name)))),
-        h("tbody", {}, items.map((c) => collectionRow(c, status, refresh))))));
-    } catch (error) {
-      list.replaceChildren(errorBox(error));
-    }
-  };
+  const refresh = () => fillTable(list, "/v1/collections", "collections",
+    ["Name", "Description", "Documents", "Chunks", "Created", ""],
+    (c) => collectionRow(c, status, refresh));
   document.title = "Collections · rag-api";
   main.replaceChildren(h("h1", {}, "Collections"),
     h("section", { class: "panel" }, h("h2", {}, "New collection"),
@@ -144,16 +156,8 @@ function shownOnce(created) {
 }
 
 function keyRow(key, status, refresh) {
-  const revoke = async () => {
-    if (!window.confirm(`Revoke the key "${key.name}"? Its clients are refused at once.`)) return;
-    try {
-      await call(`/v1/keys/${encodeURIComponent(key.id)}`, { method: "DELETE" });
-      status.replaceChildren(h("p", { class: "notice" }, `Revoked "${key.name}".`));
-      refresh();
-    } catch (error) {
-      status.replaceChildren(errorBox(error));
-    }
-  };
+  const revoke = deleting(`Revoke the key "${key.name}"? Its clients are refused at once.`,
+    `/v1/keys/${encodeURIComponent(key.id)}`, `Revoked "${key.name}".`, status, refresh);
   return h("tr", { "data-id": key.id },
     h("td", {}, key.name), h("td", {}, key.role),
     h("td", {}, key.role === "admin" ? "every collection" : key.collections.join(", ")),
@@ -196,17 +200,9 @@ function createKeyForm(collections, status, refresh) {
 export async function keysView(main) {
   const status = h("div", { "aria-live": "polite" });
   const list = h("div", {}, h("p", { class: "muted" }, "Loading…"));
-  const refresh = async () => {
-    try {
-      const { items } = await getJSON("/v1/keys");
-      list.replaceChildren(h("div", { class: "scroll" }, h("table", { id: "keys" },
-        h("thead", {}, h("tr", {}, ["Name", "Role", "Collections", "Created", "Last used", ""]
-          .map((name) => h("th", { scope: "col" }, name)))),
-        h("tbody", {}, items.map((k) => keyRow(k, status, refresh))))));
-    } catch (error) {
-      list.replaceChildren(errorBox(error));
-    }
-  };
+  const refresh = () => fillTable(list, "/v1/keys", "keys",
+    ["Name", "Role", "Collections", "Created", "Last used", ""],
+    (k) => keyRow(k, status, refresh));
   document.title = "Keys · rag-api";
   main.replaceChildren(h("h1", {}, "API keys"), h("p", { class: "muted" }, "Loading…"));
   let collections = [];

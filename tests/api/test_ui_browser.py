@@ -11,7 +11,7 @@ import httpx
 import pytest
 from conftest import FakeLLM, Service
 from helpers import ingest_text
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 WAIT_MS = 60_000
 LAKES = "Moraine Lake sits in the Valley of the Ten Peaks in Banff National Park, Canada."
@@ -36,14 +36,8 @@ def http(service: Service) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture()
-def page(browser: Browser, service: Service) -> Iterator[Page]:
-    context = browser.new_context(base_url=service.url, viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert errors == [], "the page's JavaScript failed"
+def page(context: Callable[..., Page], service: Service) -> Page:
+    return context(service, viewport={"width": 1280, "height": 900})
 
 
 def _atlas() -> str:

@@ -3,35 +3,17 @@ uploads the server refuses, a service that is not ready, and a phone-sized windo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 from conftest import Service, free_port
 from helpers import ingest_text
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
 KEY = "right-key-for-the-page"
 WAIT_MS = 60_000
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture()
-def context(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """A factory of pages, each in a browser context of its own (a new browser session)."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def open_page(service: Service, **options: object) -> Page:
-        contexts.append(browser.new_context(base_url=service.url, **options))  # type: ignore[arg-type]
-        opened = contexts[-1].new_page()
-        opened.on("pageerror", lambda error: errors.append(str(error)))
-        return opened
-
-    yield open_page
-    for opened in contexts:
-        opened.close()
-    assert errors == [], "the page's JavaScript failed"
 
 
 @pytest.fixture(scope="module")

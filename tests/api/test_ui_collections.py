@@ -4,13 +4,13 @@ ask, and revokes the key."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
 import pytest
 from conftest import Service
 from helpers import ingest_text
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 ADMIN = "admin-key-for-the-page"
 WAIT_MS = 60_000
@@ -27,19 +27,14 @@ def service(services: Callable[..., Service]) -> Service:
 
 
 @pytest.fixture()
-def page(browser: Browser, service: Service) -> Iterator[Page]:
-    context = browser.new_context(base_url=service.url, viewport={"width": 1280, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
+def page(context: Callable[..., Page], service: Service) -> Page:
+    opened = context(service, viewport={"width": 1280, "height": 900})
     opened.goto("/#/collections")
     dialog = opened.locator("#key-dialog")
     expect(dialog).to_be_visible(timeout=WAIT_MS)
     dialog.get_by_label("API key").fill(ADMIN)
     dialog.get_by_role("button", name="Use this key").click()
-    yield opened
-    context.close()
-    assert errors == [], "the page's JavaScript failed"
+    return opened
 
 
 def _with(service: Service, key: str) -> httpx.Client:
