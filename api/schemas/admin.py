@@ -6,8 +6,9 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.schemas.base import MAX_COLLECTIONS, CollectionName
+from api.schemas.base import CollectionName
 from src.access import Role
+from src.keys import MAX_SCOPE
 from src.models import CollectionRecord, KeyRecord
 from src.scoping import MAX_DESCRIPTION_CHARS
 
@@ -53,7 +54,7 @@ class KeyIn(BaseModel):
     role: Role
     collections: list[CollectionName] = Field(
         default_factory=list,
-        max_length=MAX_COLLECTIONS,
+        max_length=MAX_SCOPE,
         description="The collections a reader or writer key reaches (none for an admin key).",
     )
 

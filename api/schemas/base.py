@@ -17,6 +17,7 @@ from src.models import (
     SearchMode,
     StoredChunk,
 )
+from src.scoping import MAX_SEARCHED
 from src.service import Answer
 
 # Every field has a bound; a request over one is a 422 that names the field and the limit.
@@ -48,7 +49,7 @@ Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_META
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
 DocumentId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 CollectionName = Annotated[str, StringConstraints(pattern=COLLECTION_NAME.pattern)]
-MAX_COLLECTIONS = 100
+MAX_COLLECTIONS = MAX_SEARCHED  # collections one request may name
 Searched = Annotated[
     list[CollectionName] | None,
     Field(
