@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# First-stage hits the reranker reads by default: see bench/rerank.py for the latency
+# of more.
+RERANK_CANDIDATES = 30
 
 
 def _env(name: str) -> AliasChoices:
@@ -85,6 +90,18 @@ class Settings(BaseSettings):
     embedding_query_prefix: str = Field("", validation_alias=_env("RAG_EMBEDDING_QUERY_PREFIX"))
     embedding_passage_prefix: str = Field("", validation_alias=_env("RAG_EMBEDDING_PASSAGE_PREFIX"))
     embedding_languages: str = Field("*", validation_alias=_env("RAG_EMBEDDING_LANGUAGES"))
+    rerank_base_url: str = Field("", validation_alias=_env("RAG_RERANK_BASE_URL"))
+    rerank_api_key: SecretStr = Field(SecretStr(""), validation_alias=_env("RAG_RERANK_API_KEY"))
+    rerank_model: str = Field("", validation_alias=_env("RAG_RERANK_MODEL"))
+    rerank_api: Literal["cohere", "tei"] = Field("cohere", validation_alias=_env("RAG_RERANK_API"))
+    rerank_candidates: int = Field(
+        RERANK_CANDIDATES, ge=1, le=100, validation_alias=_env("RAG_RERANK_CANDIDATES")
+    )
+    rerank_batch_size: int = Field(
+        32, ge=1, le=1024, validation_alias=_env("RAG_RERANK_BATCH_SIZE")
+    )
+    rerank_timeout_s: float = Field(5.0, gt=0, validation_alias=_env("RAG_RERANK_TIMEOUT_S"))
+    rerank_retries: int = Field(1, ge=0, le=10, validation_alias=_env("RAG_RERANK_RETRIES"))
     log_level: str = Field("info", validation_alias=_env("RAG_LOG_LEVEL"))
     debug: bool = Field(False, validation_alias=_env("RAG_DEBUG"))
 
@@ -123,6 +140,10 @@ class Settings(BaseSettings):
     @property
     def embedding_remote(self) -> bool:
         return bool(self.embedding_base_url and self.embedding_model)
+
+    @property
+    def rerank_configured(self) -> bool:
+        return bool(self.rerank_base_url)
 
     @property
     def postgres(self) -> bool:

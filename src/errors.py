@@ -58,6 +58,14 @@ class EmbeddingTimeoutError(EmbeddingError):
     """The configured embedding endpoint did not answer in time."""
 
 
+class RerankError(RagError):
+    """The configured reranker answered with an error, nonsense, or could not be reached."""
+
+
+class RerankTimeoutError(RerankError):
+    """The configured reranker did not answer in time."""
+
+
 class StoreError(RagError):
     """The store cannot be opened, upgraded or written."""
 

@@ -107,6 +107,15 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Ranking:
+    """Hits best first, and whether the reranker ordered them (False: the first-stage order,
+    because none is configured, the request said not to, or the reranker failed)."""
+
+    hits: list[Hit]
+    reranked: bool = False
+
+
+@dataclass(frozen=True)
 class Filters:
     document_ids: tuple[str, ...] = ()
     metadata: tuple[tuple[str, JsonScalar], ...] = ()

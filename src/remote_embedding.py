@@ -1,16 +1,13 @@
 """Embeddings from any OpenAI-compatible `/embeddings` endpoint (OpenAI, vLLM, Text Embeddings
 Inference, Ollama...), for models the image does not bundle: multilingual ones above all.
 
-Texts go in batches; a 429, a 5xx or a dropped connection is retried with exponential backoff
-(a Retry-After header is honoured, within bounds); anything else fails at once. Chunks are
+Texts go in batches, each request retried as src/upstream.py says. Chunks are
 still measured with the bundled model's tokenizer: a remote model's own tokenizer is not at
 hand, and a WordPiece count is a close, usually generous, stand-in (every CJK character is
 one token)."""
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -20,19 +17,17 @@ import numpy as np
 from src.embedding import normalize_rows
 from src.errors import EmbeddingError, EmbeddingTimeoutError
 from src.models import Matrix
+from src.upstream import Upstream, client, post
 
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504})
-BACKOFF_S = 0.5
-MAX_RETRY_AFTER_S = 10.0
 PROBE_TEXT = "dimension probe"
-log = logging.getLogger("rag.embedding")
 Spans = Callable[[str], list[tuple[int, int]]]
-
-
-def _retry_after(response: httpx.Response, attempt: int) -> float:
-    header = response.headers.get("retry-after", "")
-    wait = float(header) if header.replace(".", "", 1).isdigit() else BACKOFF_S * 2**attempt
-    return min(wait, MAX_RETRY_AFTER_S)
+ENDPOINT = Upstream(
+    "the embedding endpoint",
+    EmbeddingError,
+    EmbeddingTimeoutError,
+    unreachable_hint="check RAG_EMBEDDING_BASE_URL and that the endpoint is up",
+    timeout_hint="raise RAG_EMBEDDING_TIMEOUT_S, or check the endpoint's load",
+)
 
 
 class RemoteEmbedder:
@@ -65,13 +60,8 @@ class RemoteEmbedder:
         cls, base_url: str, api_key: str, model: str, timeout_s: float, **options: Any
     ) -> RemoteEmbedder:
         """A client for `base_url` (e.g. https://api.openai.com/v1), its dimension probed."""
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        client = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers=headers,
-            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-        )
-        embedder = cls(client, model, **options)
+        http = client(base_url, api_key, timeout_s)
+        embedder = cls(http, model, **options)
         embedder._dimension = int(embedder._request([PROBE_TEXT]).shape[1])
         return embedder
 
@@ -115,41 +105,11 @@ class RemoteEmbedder:
     def close(self) -> None:
         self._client.close()
 
-    # -- one request, with its retries --------------------------------------------------
-
     def _request(self, texts: list[str]) -> Matrix:
-        for attempt in range(self._retries + 1):
-            last = attempt == self._retries
-            try:
-                response = self._client.post(
-                    "/embeddings", json={"model": self._model, "input": texts}
-                )
-            except httpx.TimeoutException as exc:
-                if last:
-                    raise EmbeddingTimeoutError(
-                        "the embedding endpoint did not answer in time",
-                        hint="raise RAG_EMBEDDING_TIMEOUT_S, or check the endpoint's load",
-                    ) from exc
-                self._wait(BACKOFF_S * 2**attempt, f"timeout: {exc}")
-                continue
-            except httpx.HTTPError as exc:
-                if last:
-                    raise EmbeddingError(
-                        f"the embedding endpoint could not be reached: {exc}",
-                        hint="check RAG_EMBEDDING_BASE_URL and that the endpoint is up",
-                    ) from exc
-                self._wait(BACKOFF_S * 2**attempt, f"{type(exc).__name__}: {exc}")
-                continue
-            if response.status_code in RETRY_STATUSES and not last:
-                self._wait(_retry_after(response, attempt), f"HTTP {response.status_code}")
-                continue
-            return self._vectors(response, len(texts))
-        raise AssertionError("unreachable: the last attempt returns or raises")
-
-    @staticmethod
-    def _wait(seconds: float, reason: str) -> None:
-        log.warning("embedding request failed (%s); retrying in %.1f s", reason, seconds)
-        time.sleep(seconds)
+        body = {"model": self._model, "input": texts}
+        return self._vectors(
+            post(self._client, "/embeddings", body, self._retries, ENDPOINT), len(texts)
+        )
 
     def _vectors(self, response: httpx.Response, expected: int) -> Matrix:
         if response.status_code != 200:

@@ -35,10 +35,12 @@ from src.models import (
     IngestResult,
     JobRecord,
     Matrix,
+    Ranking,
     SearchMode,
     StoredChunk,
 )
 from src.parsing.pool import ParserPool
+from src.reranking import RerankStage
 from src.retrieval import Retriever
 from src.scoping import Collections
 from src.store import Backend
@@ -60,6 +62,7 @@ class Answer:
     model: str
     hits: list[Hit]
     cited: list[int] = field(default_factory=list)
+    reranked: bool = False
 
 
 @dataclass
@@ -71,6 +74,7 @@ class AnswerStream:
     hits: list[Hit]
     source: AsyncIterator[str]
     text: str = ""
+    reranked: bool = False
 
     async def deltas(self) -> AsyncIterator[str]:
         async for delta in self.source:
@@ -111,6 +115,7 @@ class RagService:
         llm: ChatModel | None,
         parser: ParserPool,
         segmenter: Segmenter,
+        rerank: RerankStage | None = None,
     ) -> None:
         self.settings = settings
         self._backend = backend
@@ -120,6 +125,7 @@ class RagService:
         self._parser = parser
         self._segmenter = segmenter
         self._retriever = Retriever(self._store, embedder)
+        self._rerank = rerank or RerankStage(None, 0)
         self.keys = KeyRing(self._store.catalog, settings.api_keys)
         self.collections = Collections(self._store, self.keys)
         self._ingestor = Ingestor(
@@ -146,6 +152,7 @@ class RagService:
         for lane in self._lanes.values():
             lane.shutdown(wait=True, cancel_futures=True)
         self._parser.close()
+        self._rerank.close()
         if self._llm:
             await self._llm.aclose()
         self._embedder.close()
@@ -279,11 +286,13 @@ class RagService:
         top_k: int | None = None,
         mode: SearchMode = SearchMode.HYBRID,
         filters: Filters | None = None,
-    ) -> list[Hit]:
+        rerank: bool = True,
+    ) -> Ranking:
         """The top_k (default RAG_DEFAULT_TOP_K) chunks for the query, from the collections
-        the filters name (default: every one the key may read)."""
+        the filters name (default: every one the key may read), reranked if a reranker is
+        configured and `rerank`."""
         return await self._offload(
-            "search", self._retrieve, access, query, top_k, mode, filters, None
+            "search", self._retrieve, access, query, top_k, mode, filters, rerank, None
         )
 
     def _retrieve(
@@ -293,13 +302,17 @@ class RagService:
         top_k: int | None,
         mode: SearchMode,
         filters: Filters | None,
+        rerank: bool,
         vector: Matrix | None,
-    ) -> list[Hit]:
+    ) -> Ranking:
         _check_query(query)
         k = top_k or self.settings.default_top_k
         scoped = self.collections.scope(access, filters)
-        hits = self._retriever.retrieve(query, k, mode, scoped, vector)
-        return self.collections.visible(access, hits)
+        pool = self._rerank.pool(k, rerank)
+        hits = self.collections.visible(
+            access, self._retriever.retrieve(query, pool, mode, scoped, vector)
+        )
+        return self._rerank.apply(query, hits, k, rerank)
 
     async def answer(
         self,
@@ -309,14 +322,17 @@ class RagService:
         filters: Filters | None = None,
         history: list[Message] | None = None,
         search_mode: SearchMode = SearchMode.HYBRID,
+        rerank: bool = True,
         **options: Any,
     ) -> Answer:
         stream = await self.stream_answer(
-            access, question, top_k, filters, history, search_mode, streamed=False, **options
+            access, question, top_k, filters, history, search_mode, rerank, False, **options
         )
         async for _ in stream.deltas():
             pass
-        return Answer(stream.text, stream.mode, stream.model, stream.hits, stream.cited)
+        return Answer(
+            stream.text, stream.mode, stream.model, stream.hits, stream.cited, stream.reranked
+        )
 
     async def stream_answer(
         self,
@@ -326,26 +342,27 @@ class RagService:
         filters: Filters | None = None,
         history: list[Message] | None = None,
         search_mode: SearchMode = SearchMode.HYBRID,
+        rerank: bool = True,
         streamed: bool = True,
         **options: Any,
     ) -> AnswerStream:
         """The answer from the LLM (streamed unless `streamed` is False), or else the
         extractive one; upstream errors are raised here, before any text is sent."""
         if self._llm is None:
-            hits, text = await self._offload(
-                "search", self._extract, access, question, top_k, search_mode, filters
+            ranking, text = await self._offload(
+                "search", self._extract, access, question, top_k, search_mode, filters, rerank
             )
-            return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))
-        hits = await self.retrieve(access, question, top_k, search_mode, filters)
-        if not hits:
-            text = extractive_answer(question, hits, self._embedder, self._segmenter)
-            return AnswerStream("extractive", EXTRACTIVE_MODEL, hits, _once(text))
-        messages = grounded_messages(question, hits, _recent(history))
+            return _written("extractive", EXTRACTIVE_MODEL, ranking, _once(text))
+        ranking = await self.retrieve(access, question, top_k, search_mode, filters, rerank)
+        if not ranking.hits:
+            text = extractive_answer(question, [], self._embedder, self._segmenter)
+            return _written("extractive", EXTRACTIVE_MODEL, ranking, _once(text))
+        messages = grounded_messages(question, ranking.hits, _recent(history))
         if streamed:
             deltas = await self._llm.stream(messages, **options)
         else:
             deltas = _once(await self._llm.complete(messages, **options))
-        return AnswerStream("llm", self._llm.model, hits, deltas)
+        return _written("llm", self._llm.model, ranking, deltas)
 
     def _extract(
         self,
@@ -354,12 +371,20 @@ class RagService:
         top_k: int | None,
         mode: SearchMode,
         filters: Filters | None,
-    ) -> tuple[list[Hit], str]:
+        rerank: bool,
+    ) -> tuple[Ranking, str]:
         """Hits and the extractive answer from them, the question embedded once for both."""
         _check_query(question)
         asked = self._embedder.embed([question], query=True)[0]
-        hits = self._retrieve(access, question, top_k, mode, filters, asked)
-        return hits, extractive_answer(question, hits, self._embedder, self._segmenter, asked)
+        ranking = self._retrieve(access, question, top_k, mode, filters, rerank, asked)
+        text = extractive_answer(question, ranking.hits, self._embedder, self._segmenter, asked)
+        return ranking, text
+
+
+def _written(
+    mode: AnswerMode, model: str, ranking: Ranking, source: AsyncIterator[str]
+) -> AnswerStream:
+    return AnswerStream(mode, model, ranking.hits, source, reranked=ranking.reranked)
 
 
 def _into(prepared: list[PreparedDocument], collection: str) -> list[PreparedDocument]:

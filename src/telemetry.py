@@ -19,6 +19,12 @@ INGEST_THROUGHPUT = Gauge(
     "Chunks per second of the last ingested document.",
     registry=REGISTRY,
 )
+RERANK_FAILURES = Counter(
+    "rag_rerank_failures",
+    "Requests answered in first-stage order because the reranker failed.",
+    ["kind"],
+    registry=REGISTRY,
+)
 LLM_ERRORS = Counter(
     "rag_llm_errors", "Failed calls to the language model.", ["kind"], registry=REGISTRY
 )

@@ -15,6 +15,7 @@ from src.parsing import ParseLimits
 from src.parsing.limits import MB
 from src.parsing.pool import ParserPool
 from src.remote_embedding import RemoteEmbedder
+from src.reranking import Reranker, RerankStage
 from src.service import RagService
 from src.store import Backend, Location, StoreOptions, open_store
 from src.text.segmentation import Segmenter
@@ -39,7 +40,11 @@ def open_service(settings: Settings, wait: DatabaseWait = _never_wait) -> RagSer
         segmenter = load_segmenter(settings)
         backend = open_backend(settings, store_options(settings, embedder, segmenter), wait)
         opened.callback(backend.close)
-        service = RagService(settings, backend, embedder, chat_model(settings), parser, segmenter)
+        stage = rerank_stage(settings)
+        opened.callback(stage.close)
+        service = RagService(
+            settings, backend, embedder, chat_model(settings), parser, segmenter, stage
+        )
         opened.pop_all()
     return service
 
@@ -110,6 +115,22 @@ def chat_model(settings: Settings) -> ChatModel | None:
         settings.llm_timeout_s,
         settings.llm_max_tokens,
     )
+
+
+def rerank_stage(settings: Settings) -> RerankStage:
+    """The configured reranker (none: hits keep their first-stage order)."""
+    reranker = None
+    if settings.rerank_configured:
+        reranker = Reranker.connect(
+            settings.rerank_base_url,
+            settings.rerank_api_key.get_secret_value(),
+            settings.rerank_timeout_s,
+            settings.rerank_model,
+            api=settings.rerank_api,
+            batch_size=settings.rerank_batch_size,
+            retries=settings.rerank_retries,
+        )
+    return RerankStage(reranker, settings.rerank_candidates)
 
 
 def parse_limits(settings: Settings) -> ParseLimits:

@@ -246,6 +246,9 @@ class FakeEmbeddings:
     def calls(self) -> int:
         return int(httpx.get(f"{self.url}/last").json()["calls"])
 
+    def last(self) -> Any:
+        return httpx.get(f"{self.url}/last").json()["last"]
+
     def settings(self, model: str = "fake-embed") -> dict[str, str]:
         """The service settings that point at this server."""
         return {

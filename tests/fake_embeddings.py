@@ -1,10 +1,13 @@
-"""A small OpenAI-compatible embeddings server for tests: real HTTP, scripted behaviour.
+"""A small server of the served-model APIs for tests: real HTTP, scripted behaviour.
 
     python tests/fake_embeddings.py PORT
 
 POST /v1/embeddings answers {"data": [{"index", "embedding"}]}: each text hashed into a bag of
 its character bigrams and words, so texts that share words get close vectors (in any script),
-and the same text always gets the same vector. POST /control sets
+and the same text always gets the same vector. POST /v1/rerank (Cohere, Jina, vLLM:
+{model, query, documents, top_n} -> {"results": [{"index", "relevance_score"}]}) and
+POST /rerank (Text Embeddings Inference: {query, texts} -> [{"index", "score"}]) score a
+passage by the share of the query's words it holds, best first. POST /control sets
 {"mode": "ok" | "error" | "slow" | "garbage" | "flaky", "delay": s, "failures": n,
 "dimension": d, "fail_after": n}: "flaky" answers 429 to the next `failures` requests, then
 as "ok"; `fail_after` answers 503 once that many more requests succeeded. GET /last returns
@@ -93,9 +96,43 @@ async def embeddings(request: Request) -> Response:
     return JSONResponse({"object": "list", "data": data, "model": body["model"], "usage": usage})
 
 
+def relevance(query: str, passage: str) -> float:
+    asked = set(re.findall(r"\w+", query.lower()))
+    held = set(re.findall(r"\w+", passage.lower()))
+    return len(asked & held) / (len(asked) or 1)
+
+
+async def _scored(request: Request, texts_field: str) -> tuple[dict[str, Any], list[float]]:
+    body = await request.json()
+    STATE["last"] = body
+    STATE["calls"] += 1
+    if STATE["mode"] == "slow":
+        await asyncio.sleep(float(STATE["delay"]))
+    return body, [relevance(body["query"], text) for text in body[texts_field]]
+
+
+async def cohere_rerank(request: Request) -> Response:
+    body, scores = await _scored(request, "documents")
+    if (failure := _failure()) is not None:
+        return failure
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])[: body.get("top_n")]
+    results = [{"index": i, "relevance_score": scores[i]} for i in order]
+    return JSONResponse({"id": "rerank-1", "results": results, "model": body.get("model")})
+
+
+async def tei_rerank(request: Request) -> Response:
+    _, scores = await _scored(request, "texts")
+    if (failure := _failure()) is not None:
+        return failure
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    return JSONResponse([{"index": i, "score": scores[i]} for i in order])
+
+
 app = Starlette(
     routes=[
         Route("/v1/embeddings", embeddings, methods=["POST"]),
+        Route("/v1/rerank", cohere_rerank, methods=["POST"]),
+        Route("/rerank", tei_rerank, methods=["POST"]),
         Route("/control", control, methods=["POST"]),
         Route("/last", last, methods=["GET"]),
     ]

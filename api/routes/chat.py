@@ -51,7 +51,7 @@ async def chat_completions(
 ) -> ChatCompletionOut | Response:
     question, history = body.split()
     filters = Filters(collections=Collections.of_model(body.model))
-    options = body.options()
+    options = {**body.options(), "rerank": body.rerank}
     if body.stream:
         stream = await service.stream_answer(
             access, question, body.top_k, filters, history, **options
@@ -66,6 +66,7 @@ async def chat_completions(
         model=answer.model,
         choices=[ChoiceOut(message=AssistantMessageOut(content=answer.text))],
         citations=CitationOut.numbered(answer.hits),
+        reranked=answer.reranked,
     )
 
 
@@ -82,7 +83,8 @@ async def _chunks(stream: AnswerStream) -> AsyncIterator[str]:
         return sse({**base, "choices": [choice], **extra})
 
     citations = [c.model_dump() for c in CitationOut.numbered(stream.hits)]
-    yield chunk({"role": "assistant", "content": ""}, citations=citations)
+    first = {"role": "assistant", "content": ""}
+    yield chunk(first, citations=citations, reranked=stream.reranked)
     try:
         async for delta in stream.deltas():
             yield chunk({"content": delta})

@@ -25,22 +25,25 @@ router = APIRouter(tags=["query"])
 )
 async def query(body: QueryIn, service: ServiceDep, access: AccessDep) -> QueryOut | Response:
     filters = filters_of(body.filters, body.collections)
-    mode = body.search_mode
+    mode, rerank = body.search_mode, body.rerank
     if body.stream:
         stream = await service.stream_answer(
-            access, body.question, body.top_k, filters, search_mode=mode
+            access, body.question, body.top_k, filters, search_mode=mode, rerank=rerank
         )
         return StreamingResponse(
             _events(stream), media_type="text/event-stream", headers=SSE_HEADERS
         )
-    answer = await service.answer(access, body.question, body.top_k, filters, search_mode=mode)
+    answer = await service.answer(
+        access, body.question, body.top_k, filters, search_mode=mode, rerank=rerank
+    )
     return QueryOut.of(answer)
 
 
 async def _events(stream: AnswerStream) -> AsyncIterator[str]:
     """`citations` first, then `delta` events with text, then `done` (or `error`)."""
     citations = [c.model_dump() for c in CitationOut.numbered(stream.hits)]
-    yield sse({"mode": stream.mode, "model": stream.model, "citations": citations}, "citations")
+    head = {"mode": stream.mode, "model": stream.model, "reranked": stream.reranked}
+    yield sse({**head, "citations": citations}, "citations")
     try:
         async for delta in stream.deltas():
             yield sse({"text": delta}, "delta")

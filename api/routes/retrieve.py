@@ -12,5 +12,12 @@ router = APIRouter(tags=["retrieval"])
 @router.post("/retrieve")
 async def retrieve(body: RetrieveIn, service: ServiceDep, access: AccessDep) -> RetrieveOut:
     filters = filters_of(body.filters, body.collections)
-    hits = await service.retrieve(access, body.query, body.top_k, body.mode, filters)
-    return RetrieveOut(query=body.query, mode=body.mode, results=[HitOut.of(h) for h in hits])
+    ranking = await service.retrieve(
+        access, body.query, body.top_k, body.mode, filters, body.rerank
+    )
+    return RetrieveOut(
+        query=body.query,
+        mode=body.mode,
+        results=[HitOut.of(hit) for hit in ranking.hits],
+        reranked=ranking.reranked,
+    )

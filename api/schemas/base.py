@@ -188,6 +188,13 @@ def filters_of(filters: FiltersIn | None, collections: list[str] | None) -> Filt
     return (filters or FiltersIn()).to_filters(collections)
 
 
+RERANK_IN = "Rerank the first stage's candidates with the configured reranker, if any."
+RERANKED_OUT = (
+    "Whether the configured reranker ordered the passages; false: the first-stage order "
+    "(no reranker configured, the request said rerank: false, or the reranker failed)."
+)
+
+
 class RetrieveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     query: str = Field(min_length=1, max_length=MAX_QUERY_CHARS)
@@ -195,6 +202,7 @@ class RetrieveIn(BaseModel):
     mode: SearchMode = SearchMode.HYBRID
     filters: FiltersIn | None = None
     collections: Searched = None
+    rerank: bool = Field(True, description=RERANK_IN)
 
 
 class HitOut(BaseModel):
@@ -217,6 +225,7 @@ class RetrieveOut(BaseModel):
     query: str
     mode: SearchMode
     results: list[HitOut]
+    reranked: bool = Field(description=RERANKED_OUT)
 
 
 class QueryIn(BaseModel):
@@ -230,6 +239,7 @@ class QueryIn(BaseModel):
     stream: bool = False
     filters: FiltersIn | None = None
     collections: Searched = None
+    rerank: bool = Field(True, description=RERANK_IN)
 
 
 class CitationOut(HitOut):
@@ -246,6 +256,7 @@ class QueryOut(BaseModel):
     model: str
     citations: list[CitationOut]
     cited: list[int] = Field(description="Citation numbers that the answer actually uses.")
+    reranked: bool = Field(description=RERANKED_OUT)
 
     @classmethod
     def of(cls, answer: Answer) -> QueryOut:
@@ -255,4 +266,5 @@ class QueryOut(BaseModel):
             model=answer.model,
             citations=CitationOut.numbered(answer.hits),
             cited=answer.cited,
+            reranked=answer.reranked,
         )

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from api.schemas.base import MAX_QUERY_CHARS, CitationOut
+from api.schemas.base import MAX_QUERY_CHARS, RERANK_IN, RERANKED_OUT, CitationOut
 from src.errors import InvalidInputError
 from src.generation import Message
 
@@ -46,6 +46,7 @@ class ChatCompletionIn(BaseModel):
     top_p: float | None = Field(None, gt=0, le=1)
     max_tokens: int | None = Field(None, ge=1, le=1_000_000)
     top_k: int | None = Field(None, ge=1, le=100, description="Passages to retrieve (extension).")
+    rerank: bool = Field(True, description=RERANK_IN + " (extension)")
 
     def split(self) -> tuple[str, list[Message]]:
         """The last user message (the question) and the conversation before it."""
@@ -108,3 +109,4 @@ class ChatCompletionOut(BaseModel):
     choices: list[ChoiceOut]
     usage: UsageOut = Field(default_factory=UsageOut)
     citations: list[CitationOut] = Field(description="The passages the answer's [n] refer to.")
+    reranked: bool = Field(False, description=RERANKED_OUT)

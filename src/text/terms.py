@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 # Letters and digits only: the same split the index's tokenizer makes, so one word is one
 # term (never a phrase) and no query syntax reaches the engine.
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-# BM25 work grows with every OR-ed term: a query keeps at most this many distinct terms,
-# the longest ones (length is the cheap stand-in for rarity), so no query scans for minutes.
-MAX_TERMS = 32
+# BM25 work grows with every OR-ed term: a query keeps at most this many distinct terms, so
+# no query scans for minutes. Paragraph-long queries need most of theirs: ArguAna's (a median
+# of 80 distinct words, at most 390) scored keyword nDCG@10 0.358 kept to 32, 0.438 with all.
+MAX_TERMS = 256
 # Words nearly every English chunk contains: they bring almost no ranking signal, and each
 # one makes the engine walk a posting list as long as the store.
 STOPWORDS = frozenset(
@@ -124,15 +126,18 @@ STOPWORDS = frozenset(
 )
 
 
-def query_terms(text: str) -> list[str]:
-    """Distinct lower-cased words in order, stopwords dropped unless nothing else is left,
-    at most MAX_TERMS of them (the longest)."""
-    words = list(dict.fromkeys(word.lower() for word in _WORD.findall(text)))
-    kept = [word for word in words if word not in STOPWORDS] or words
-    if len(kept) > MAX_TERMS:
-        longest = set(sorted(kept, key=len, reverse=True)[:MAX_TERMS])
-        kept = [word for word in kept if word in longest][:MAX_TERMS]
-    return kept
+def query_terms(text: str) -> dict[str, int]:
+    """Distinct lower-cased words in order, each with the times the query says it (a word a
+    long query repeats is what it is about: weighting by it lifted ArguAna's keyword nDCG@10
+    from 0.436 to 0.499), stopwords dropped unless nothing else is left; at most MAX_TERMS
+    of them, the most repeated, then the longest (length: the cheap stand-in for rarity)."""
+    words = [word.lower() for word in _WORD.findall(text)]
+    counts = Counter(word for word in words if word not in STOPWORDS) or Counter(words)
+    if len(counts) > MAX_TERMS:
+        kept = sorted(counts, key=lambda word: (counts[word], len(word)), reverse=True)
+        chosen = set(kept[:MAX_TERMS])
+        return {word: n for word, n in counts.items() if word in chosen}
+    return dict(counts)
 
 
 def titled_text(title: str, text: str) -> str:

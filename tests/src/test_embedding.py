@@ -59,7 +59,7 @@ def test_runtime_never_imports_torch(model_dir: Path, tmp_path: Path) -> None:
         "svc = open_service(s)\n"
         "async def use():\n"
         "    await svc.ingest_text(OPEN, 'Torch stays out of the runtime.', background=False)\n"
-        "    assert await svc.retrieve(OPEN, 'torch runtime', 1)\n"
+        "    assert (await svc.retrieve(OPEN, 'torch runtime', 1)).hits\n"
         "    await svc.aclose()\n"
         "asyncio.run(use())\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "

@@ -206,7 +206,7 @@ def test_ingest_files_stores_txt_and_md_uploads(make_service: MakeService, run: 
         "goats.txt",
     )
     assert (cranes.media_type, cranes.title) == ("text/markdown", "Cranes")
-    hits = run(service.retrieve(ADMIN, "harbour crane", mode=SearchMode.KEYWORD))
+    hits = run(service.retrieve(ADMIN, "harbour crane", mode=SearchMode.KEYWORD)).hits
     assert [hit.document_id for hit in hits] == [cranes.id]
 
 
@@ -237,8 +237,8 @@ def test_ingest_files_with_a_bad_file_stores_nothing(make_service: MakeService, 
 def test_retrieve_without_top_k_returns_default_top_k(make_service: MakeService, run: Loop) -> None:
     service = make_service(default_top_k=3)
     _store_facts(run, service)
-    assert len(run(service.retrieve(ADMIN, "goats", mode=SearchMode.DENSE))) == 3
-    assert len(run(service.retrieve(ADMIN, "goats", 1, SearchMode.DENSE))) == 1
+    assert len(run(service.retrieve(ADMIN, "goats", mode=SearchMode.DENSE)).hits) == 3
+    assert len(run(service.retrieve(ADMIN, "goats", 1, SearchMode.DENSE)).hits) == 1
 
 
 @pytest.mark.parametrize("query", ["", "   \n"])
@@ -355,7 +355,7 @@ def test_delete_document_removes_it_from_search(make_service: MakeService, run: 
     service.delete_document(ADMIN, ids[1])
     with pytest.raises(NotFoundError):
         service.get_document(ADMIN, ids[1])
-    hits = run(service.retrieve(ADMIN, "harbour crane", mode=SearchMode.KEYWORD))
+    hits = run(service.retrieve(ADMIN, "harbour crane", mode=SearchMode.KEYWORD)).hits
     assert hits == []
     assert service.status().documents == len(FACTS) - 1
 

@@ -321,7 +321,7 @@ class PostgresStore(StoreCore[Connection, Where]):
 
     def keyword_search(self, query: str, k: int, filters: Filters) -> Scored:
         # Letters and digits only (query_terms), OR-ed: the user's text is never query syntax.
-        words = query_terms(self._segmenter.expand(query))
+        words = list(query_terms(self._segmenter.expand(query)))
         if not words or k <= 0:
             return []
         params: list[Any] = []

@@ -232,15 +232,11 @@ class KeywordIndex:
         self, text: str, k: int, allowed_docs: list[int] | None = None
     ) -> list[tuple[int, float]]:
         """Top-k chunks by BM25 for the words of `text`, within `allowed_docs` if given."""
-        words = query_terms(self._segmenter.expand(text))
-        tokens = dict.fromkeys(token for word in words for token in self._analyzer.analyze(word))
+        tokens = self._weighted_tokens(text)
         if not tokens or k <= 0 or allowed_docs == []:
             return []
         query = tantivy.Query.boolean_query(
-            [
-                (tantivy.Occur.Should, tantivy.Query.term_query(self._schema, "body", token))
-                for token in tokens
-            ]
+            [(tantivy.Occur.Should, self._term(token, n)) for token, n in tokens.items()]
         )
         if allowed_docs is not None:
             within = tantivy.Query.term_set_query(self._schema, "doc", allowed_docs)
@@ -261,3 +257,17 @@ class KeywordIndex:
             for i, (score, _) in zip(ids, hits, strict=True)
             if isinstance(i, int)
         ]
+
+    def _weighted_tokens(self, text: str) -> dict[str, int]:
+        """The query's index tokens, each with the times the query says it (words that
+        stem alike add up)."""
+        tokens: dict[str, int] = {}
+        for word, n in query_terms(self._segmenter.expand(text)).items():
+            for token in self._analyzer.analyze(word):
+                tokens[token] = tokens.get(token, 0) + n
+        return tokens
+
+    def _term(self, token: str, times: int) -> tantivy.Query:
+        # A term said n times weighs n times: BM25's query-term frequency.
+        query = tantivy.Query.term_query(self._schema, "body", token)
+        return query if times == 1 else tantivy.Query.boost_query(query, float(times))
