@@ -8,29 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bench import goals
+from bench.figures_base import MODES, Key, _cells, _table, cell
 from bench.publish import runs_table
+from bench.quality_figures import QUALITY_RENDERERS
 from bench.readme import Results
-from bench.report import Record, human, spread
-
-MODES = ("hybrid", "dense", "keyword")
-Key = tuple[str, str, str]  # scenario, variant, metric
-
-
-def cell(record: Record | None) -> str:
-    if record is None:
-        return "not measured"
-    text = human(record.value, record.unit)
-    return f"{text} x{record.runs}" if record.runs > 1 else text
-
-
-def _cells(results: Results, keys: list[Key]) -> str:
-    return " / ".join(cell(results.get(*key)) for key in keys)
-
-
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines) + "\n"
+from bench.report import Record, spread
 
 
 def runs(results: Results) -> str:
@@ -360,71 +342,6 @@ def collections(results: Results) -> str:
     return _table(["collections, `/v1/retrieve` over HTTP", "measured"], rows)
 
 
-# --- retrieval quality (bench/quality.py) ---
-
-SETS = ("nfcorpus", "arguana", "xquad-zh")
-QUALITY_ROWS = (
-    ("hybrid (RRF k = 60, equal weights)", "hybrid"),
-    ("dense, HNSW (bundled English model)", "dense"),
-    ("dense, exact", "dense_exact"),
-    ("keyword (BM25, tantivy; CJK words + bigrams)", "keyword"),
-)
-
-
-def quality(results: Results) -> str:
-    rows = []
-    for label, mode in QUALITY_ROWS:
-        row = [label]
-        for name in SETS:
-            ndcg = results.get(f"quality_{name}", mode, "ndcg_at_10")
-            recall = results.get(f"quality_{name}", mode, "recall_at_100")
-            row.append(f"{cell(ndcg)} ({cell(recall)})" if ndcg and recall else "not measured")
-        rows.append(row)
-    for published in results.published:
-        row = [published["label"]]
-        row += [_published(published["ndcg_at_10"].get(name)) for name in SETS]
-        rows.append(row)
-    rows.append(["goal, hybrid", *(f">= {goals.HYBRID_GOALS[name]:.2f}" for name in SETS)])
-    return _table(["nDCG@10 (Recall@100)", "NFCorpus", "ArguAna", "XQuAD zh"], rows)
-
-
-def _published(value: float | None) -> str:
-    return "" if value is None else f"{value:.3f}"
-
-
-def latency(results: Results) -> str:
-    rows = []
-    for name in SETS:
-        keys = [(f"latency_{name}", mode, metric) for mode in MODES for metric in ("p50",)]
-        rows.append([name, _cells(results, keys)])
-    return _table(["set", "`/v1/retrieve` p50, top_k 5, 1 client: hybrid / dense / keyword"], rows)
-
-
-DEFAULT_FUSION = "k=60 dense=0.5"
-
-
-def fusion(results: Results) -> str:
-    grid = {
-        name: {r.variant: r for r in results.records if r.scenario == f"fusion_{name}"}
-        for name in SETS
-    }
-    lines = []
-    for name, points in grid.items():
-        if not points:
-            continue
-        best = max(points.values(), key=lambda r: r.value)
-        others = [
-            f"{other} {cell(grid[other].get(best.variant))}"
-            for other in SETS
-            if other != name and grid[other]
-        ]
-        lines.append(
-            f"- {name}: the defaults ({DEFAULT_FUSION}) {cell(points.get(DEFAULT_FUSION))}; "
-            f"best point `{best.variant}` {cell(best)}; at that point: {', '.join(others)}."
-        )
-    return "\n".join(lines) + "\n"
-
-
 # --- where rag-api leads and where it trails ---
 
 # (figure, scenario, metric): the reference beside rag-api, each without and with PyTorch.
@@ -497,9 +414,7 @@ RENDERERS: dict[str, Callable[[Results], str]] = {
     "sweep": sweep,
     "matched": matched,
     "postgres": postgres,
-    "quality": quality,
-    "quality-latency": latency,
-    "fusion": fusion,
+    **QUALITY_RENDERERS,
     "standing": standing,
     "collections": collections,
 }

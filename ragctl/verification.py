@@ -29,6 +29,8 @@ REQUIRED = [
     "/app/models/all-MiniLM-L6-v2/model.onnx",
     "/app/models/all-MiniLM-L6-v2/tokenizer.json",
     "/app/models/all-MiniLM-L6-v2/manifest.json",
+    "/app/models/all-MiniLM-L6-v2-int8/model.onnx",
+    "/app/models/all-MiniLM-L6-v2-int8/manifest.json",
 ]
 # fnmatch patterns on paths inside layers (no leading slash), with the reason each is banned.
 FORBIDDEN = [

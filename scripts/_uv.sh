@@ -13,4 +13,8 @@ ensure_model() {
     echo "exporting the embedding model to $dir (once)" >&2
     uv run --frozen python -m model_export --out "$dir"
   fi
+  # The int8 variant beside it (RAG_LOCAL_MODEL=all-MiniLM-L6-v2-int8), quantized from it.
+  if [ ! -f "$dir-int8/manifest.json" ]; then
+    uv run --frozen python -m model_export.quantize --source "$dir" --out "$dir-int8" >/dev/null
+  fi
 }

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     port: int = Field(8000, ge=1, le=65535, validation_alias=_env("RAG_PORT"))
     storage_dir: Path = Field(Path("rag_local_storage"), validation_alias=_env("RAG_STORAGE_DIR"))
     model_dir: Path = Field(Path("models/all-MiniLM-L6-v2"), validation_alias=_env("RAG_MODEL_DIR"))
+    local_model: str = Field(
+        "", pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9._-]*)?$", validation_alias=_env("RAG_LOCAL_MODEL")
+    )
     api_keys_csv: SecretStr = Field(SecretStr(""), validation_alias=_env("RAG_API_KEYS"))
     max_upload_mb: float = Field(50.0, gt=0, validation_alias=_env("RAG_MAX_UPLOAD_MB"))
     max_request_kb: int = Field(
@@ -60,6 +63,7 @@ class Settings(BaseSettings):
     chunk_overlap_tokens: int = Field(
         32, ge=0, le=1024, validation_alias=_env("RAG_CHUNK_OVERLAP_TOKENS")
     )
+    embed_title: bool = Field(True, validation_alias=_env("RAG_EMBED_TITLE"))
     embed_threads: int = Field(0, ge=0, le=256, validation_alias=_env("RAG_EMBED_THREADS"))
     embed_batch_size: int = Field(4, ge=1, le=1024, validation_alias=_env("RAG_EMBED_BATCH_SIZE"))
     database_url: SecretStr = Field(SecretStr(""), validation_alias=_env("RAG_DATABASE_URL"))
@@ -119,6 +123,11 @@ class Settings(BaseSettings):
                 "set at least one key, or leave it empty to run without auth"
             )
         return self
+
+    @property
+    def local_model_dir(self) -> Path:
+        """The local model's folder: RAG_LOCAL_MODEL names one beside RAG_MODEL_DIR's."""
+        return self.model_dir.parent / self.local_model if self.local_model else self.model_dir
 
     @property
     def api_keys(self) -> tuple[str, ...]:

@@ -110,8 +110,11 @@ class Ingestor:
         batch_size: int,
         extract: Extract,
         max_chars: int,
+        embed_title: bool = True,
     ) -> None:
+        """`embed_title`: put the document's title in front of each chunk it embeds."""
         self._store = store
+        self._embed_title = embed_title
         self._extract = extract
         self._max_chars = max_chars
         self._embedder = embedder
@@ -155,7 +158,9 @@ class Ingestor:
         return self._chunked(source)
 
     def _chunked(self, source: SourceDocument) -> PreparedDocument:
-        prefix, prefix_tokens = title_prefix(self._embedder, source.title)
+        prefix, prefix_tokens = ("", 0)
+        if self._embed_title:
+            prefix, prefix_tokens = title_prefix(self._embedder, source.title)
         # Room for the model's two special tokens and the title in front of every chunk.
         budget = min(self._chunk_tokens, self._embedder.max_tokens) - 2 - prefix_tokens
         spans = self._embedder.token_spans(source.text)

@@ -15,15 +15,10 @@ from typing import Any, Literal, TypeVar
 from src.access import Access
 from src.audit import audit
 from src.config import Settings
-from src.embedding import Embedder
+from src.embedding import Embedder, reads
 from src.errors import InvalidInputError
-from src.generation import (
-    ChatModel,
-    Message,
-    cited_numbers,
-    extractive_answer,
-    grounded_messages,
-)
+from src.extractive import extractive_answer
+from src.generation import ChatModel, Message, cited_numbers, grounded_messages
 from src.ingest import Ingestor, PreparedDocument, Upload
 from src.jobs import JobRunner, start_runner
 from src.keys import KeyRing
@@ -138,6 +133,7 @@ class RagService:
             else settings.embed_batch_size,
             parser.extract,
             settings.max_document_chars,
+            settings.embed_title,
         )
         self._jobs: JobRunner = start_runner(
             backend, self._ingestor.ingest, settings.max_queued_jobs, settings.job_lease_s
@@ -375,7 +371,9 @@ class RagService:
     ) -> tuple[Ranking, str]:
         """Hits and the extractive answer from them, the question embedded once for both."""
         _check_query(question)
-        asked = self._embedder.embed([question], query=True)[0]
+        asked = None
+        if reads(self._embedder, question):
+            asked = self._embedder.embed([question], query=True)[0]
         ranking = self._retrieve(access, question, top_k, mode, filters, rerank, asked)
         text = extractive_answer(question, ranking.hits, self._embedder, self._segmenter, asked)
         return ranking, text

@@ -53,9 +53,9 @@ def load_embedder(settings: Settings) -> Embedder:
     """The configured OpenAI-compatible endpoint, or else the bundled local model."""
     if not settings.embedding_remote:
         return OnnxEmbedder.load(
-            settings.model_dir, settings.embed_batch_size, settings.embed_threads
+            settings.local_model_dir, settings.embed_batch_size, settings.embed_threads
         )
-    tokenizer = measuring_tokenizer(settings.model_dir)
+    tokenizer = measuring_tokenizer(settings.local_model_dir)
     return RemoteEmbedder.connect(
         settings.embedding_base_url,
         settings.embedding_api_key.get_secret_value(),

@@ -11,7 +11,13 @@ from hashed_embedder import HashedEmbedder
 
 from src.ingest import content_hash
 from src.models import ChunkRow, Filters, JsonScalar, SearchMode, SourceDocument
-from src.retrieval import DENSE_WEIGHT, RRF_K, Retriever, reciprocal_rank_fusion
+from src.retrieval import (
+    DENSE_WEIGHT,
+    RRF_K,
+    Retriever,
+    convex_fusion,
+    reciprocal_rank_fusion,
+)
 from src.store import Backend, StoreOptions, open_store
 
 GOATS = "Alpine goats graze on steep meadows in summer."
@@ -89,19 +95,38 @@ def test_retrieve_dense_returns_chunks_sharing_no_term(
 def test_retrieve_hybrid_fuses_both_rankings(backend: Backend, ids: dict[str, str]) -> None:
     embedder = HashedEmbedder()
     hits = Retriever(backend.store, embedder).retrieve("harbour crane", 4, SearchMode.HYBRID)
-    # First in both rankings: each contributes its weight over RRF_K + 1.
+    # First in both rankings: the best score of each, scaled to 1, weighted.
     assert hits[0].document_id == ids["crane"]
-    top = DENSE_WEIGHT / (RRF_K + 1) + (1 - DENSE_WEIGHT) / (RRF_K + 1)
-    assert hits[0].score == pytest.approx(top)
-    # The rest come from the dense ranking alone (no term in common), at least second there.
+    assert hits[0].score == pytest.approx(1.0)
+    # The rest come from the dense ranking alone (no term in common): at most its weight.
     assert len(hits) == len(CORPUS)
-    assert all(hit.score <= DENSE_WEIGHT / (RRF_K + 2) + 1e-9 for hit in hits[1:])
+    assert all(hit.score <= DENSE_WEIGHT + 1e-6 for hit in hits[1:])
     assert len(embedder.calls) == 1
 
 
 def test_retrieve_hybrid_keeps_top_k(backend: Backend, ids: dict[str, str]) -> None:
     hits = Retriever(backend.store, HashedEmbedder()).retrieve("goats", 2, SearchMode.HYBRID)
     assert {hit.document_id for hit in hits} == {ids["goats"], ids["barn"]}
+
+
+def test_convex_fusion_scales_each_ranking_then_weighs_it() -> None:
+    dense = [(1, 0.9), (2, 0.5), (3, 0.1)]
+    keyword = [(2, 12.0), (4, 4.0)]
+    fused = dict(convex_fusion([dense, keyword], [0.3, 0.7], [None, None]))
+    assert fused[2] == pytest.approx(0.3 * 0.5 + 0.7 * 1.0)  # (0.5 - 0.1) / (0.9 - 0.1)
+    assert fused[1] == pytest.approx(0.3)
+    assert fused[4] == pytest.approx(0.0) and fused[3] == pytest.approx(0.0)
+    ranked = convex_fusion([dense, keyword], [0.3, 0.7], [None, None])
+    assert [chunk_id for chunk_id, _ in ranked][:2] == [2, 1]
+
+
+def test_convex_fusion_with_floors_scales_from_them() -> None:
+    fused = dict(convex_fusion([[(1, 0.5), (2, 0.0)]], [1.0], [-1.0]))
+    assert fused == {1: pytest.approx(1.0), 2: pytest.approx(1.0 / 1.5)}
+
+
+def test_convex_fusion_ranking_of_one_counts_it_as_the_best() -> None:
+    assert convex_fusion([[(7, 3.0)], []], [0.3, 0.7], [None, None]) == [(7, pytest.approx(0.3))]
 
 
 def test_reciprocal_rank_fusion_ranks_items_in_both_lists_first() -> None:
@@ -149,7 +174,7 @@ def test_retrieve_hybrid_cjk_query_with_read_language_fuses(
     hits = Retriever(backend.store, embedder).retrieve("北京的首都", 4, SearchMode.HYBRID)
     assert len(embedder.calls) == 1
     assert hits[0].document_id == ids["beijing"]
-    assert hits[0].score < 1 / (RRF_K + 1) + 1e-9  # a fused score, not a BM25 one
+    assert hits[0].score <= 1.0 + 1e-6  # a fused score, not a BM25 one
     assert len(hits) == len(CORPUS)  # the dense ranking brought the rest
 
 

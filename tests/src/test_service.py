@@ -16,7 +16,8 @@ from helpers import LoopThread, poll
 from src.access import CONFIGURED as ADMIN
 from src.config import Settings
 from src.errors import InvalidInputError, NotFoundError
-from src.generation import NO_CONTEXT_ANSWER, ChatModel
+from src.extractive import NO_CONTEXT_ANSWER
+from src.generation import ChatModel
 from src.ingest import Upload
 from src.models import JobRecord, JobStatus, SearchMode
 from src.parsing.pool import ParserPool
