@@ -4,8 +4,10 @@ Suites: `lifecycle` (builds and updates, reference vs rag-api, each on a fresh e
 `ship` (push, deploy, rollback, fresh builder; the ECR rig), `serving` (embedding, ingest,
 retrieve under load, memory, cold start), `postgres` (the same store served from SQLite and
 from Postgres + pgvector, side by side), `ann` (ANN libraries side by side), `quality`
-(nDCG@10 and Recall@100 on public BEIR sets, through the HTTP API), `collections` (a query
-inside a collection of a big store, upgrading a store to collections), and `all`.
+(nDCG@10 and Recall@100 on public BEIR sets, ablations, and answers on XQuAD, through the
+HTTP API), `collections` (a query inside a collection of a big store, upgrading a store to
+collections), `rerank` (the rerank stage's latency against a reranker answering at once),
+`embedding` (the local models' embedding speed against sentence-transformers), and `all`.
 Docker suites need root."""
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from bench import figures, readme, report
+from bench import corpus, figures, readme, report
 from bench.ann import ann
 from bench.build import ragctl_json
 from bench.collections import collections
@@ -24,7 +26,8 @@ from bench.postgres import postgres
 from bench.publish import publish
 from bench.quality import quality
 from bench.report import Record
-from bench.serving import serving
+from bench.rerank import rerank
+from bench.serving import embed_throughput, serving
 from bench.ship import ship
 
 QUICK = {
@@ -44,6 +47,8 @@ QUICK = {
     "quality_subset": 20,
     "collection_sample": 200,
     "upgrade_chunks": 2000,
+    "rerank_size": 2000,
+    "embed_texts": 64,
 }
 FULL = {
     "reps": 3,
@@ -59,6 +64,8 @@ FULL = {
     "quality_subset": None,
     "collection_sample": 10_000,
     "upgrade_chunks": 100_000,
+    "rerank_size": 100_000,
+    "embed_texts": 512,
 }
 
 
@@ -103,8 +110,17 @@ def _ann(args: argparse.Namespace) -> list[Record]:
     return ann(args.ann_size, args.ann_real, queries=500)
 
 
+def _embedding(args: argparse.Namespace) -> list[Record]:
+    # The local models side by side: fp32, int8, and sentence-transformers at the same batch.
+    return embed_throughput(corpus.sentences(args.embed_texts), args.reps, "embed_models")
+
+
+def _rerank(args: argparse.Namespace) -> list[Record]:
+    return rerank(args.stores, args.rerank_size, args.reps, args.load_seconds)
+
+
 def _quality(args: argparse.Namespace) -> list[Record]:
-    return quality(args.quality_sets, args.quality_subset)
+    return quality(args.quality_sets, args.quality_subset, args.ablation_stores)
 
 
 SUITES = {
@@ -115,6 +131,8 @@ SUITES = {
     "ann": _ann,
     "quality": _quality,
     "collections": _collections,
+    "rerank": _rerank,
+    "embedding": _embedding,
 }
 
 
@@ -153,11 +171,19 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--upgrade-chunks", type=int, help="chunks of the store upgraded to collections"
     )
+    parser.add_argument("--embed-texts", type=int, help="chunks embedded per model and run")
+    parser.add_argument("--rerank-size", type=int, help="stored chunks for the rerank stage")
     parser.add_argument("--ann-size", type=int, help="vectors in the ANN comparison")
     parser.add_argument("--ann-real", type=int, help="of which the model's own embeddings")
     parser.add_argument("--quality-sets", nargs="+", help="BEIR sets in ../shared/eval")
     parser.add_argument(
         "--quality-subset", type=int, help="only the first N queries and a cut corpus"
+    )
+    parser.add_argument(
+        "--ablation-stores",
+        action="store_true",
+        help="quality: the store-side ablations too (title, chunk size, int8 model; a fresh "
+        "store for each, most of an hour per English set)",
     )
     parser.add_argument("--no-heavy", dest="heavy", action="store_false", default=None)
     parser.add_argument(
@@ -180,7 +206,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Suites that repeat their figures `--reps` times; the others measure each figure once.
-REPEATED = ("lifecycle", "ship", "serving", "postgres", "collections")
+REPEATED = ("lifecycle", "ship", "serving", "postgres", "collections", "rerank", "embedding")
 # lifecycle and ship start a second engine and the ECR rig; serving drops the page cache
 # before each cold start.
 AS_ROOT = ("lifecycle", "ship", "serving", "all")

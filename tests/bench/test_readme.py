@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bench import figures, readme
+from bench import figures, figures_base, quality_figures, readme
 from bench.report import Record
 
 # Names that carry digits without being figures: metric names, BM25, the two load levels.
@@ -48,14 +48,14 @@ def _results(p50: float) -> readme.Results:
 
 
 def _latency_readme(p50: float) -> str:
-    block = figures.latency(_results(p50))
+    block = quality_figures.latency(_results(p50))
     return f"# x\n\n<!-- bench:quality-latency -->\n{block}<!-- /bench:quality-latency -->\n"
 
 
 def test_stale_blocks_names_a_block_whose_figure_changed() -> None:
     text = _latency_readme(7.5)
-    assert readme.stale_blocks(text, {"quality-latency": figures.latency(_results(7.5))}) == []
-    changed = {"quality-latency": figures.latency(_results(9.1))}
+    assert readme.stale_blocks(text, {"quality-latency": quality_figures.latency(_results(7.5))}) == []
+    changed = {"quality-latency": quality_figures.latency(_results(9.1))}
     assert readme.stale_blocks(text, changed) == ["quality-latency"]
     assert "9.1 ms x3" in readme.splice(text, changed)
 
@@ -66,6 +66,6 @@ def test_splice_refuses_a_block_that_nothing_renders() -> None:
 
 
 def test_cell_marks_a_median_with_its_number_of_runs() -> None:
-    assert figures.cell(Record("s", "v", "m", 2.5, "s", 2, 3, 3)) == "2.5 s x3"
-    assert figures.cell(Record("s", "v", "m", 2.5, "s")) == "2.5 s"
-    assert figures.cell(None) == "not measured"
+    assert figures_base.cell(Record("s", "v", "m", 2.5, "s", 2, 3, 3)) == "2.5 s x3"
+    assert figures_base.cell(Record("s", "v", "m", 2.5, "s")) == "2.5 s"
+    assert figures_base.cell(None) == "not measured"
