@@ -1,0 +1,49 @@
+"""RAG_LOCAL_MODEL: the int8 quantization of the bundled model, served from the same build,
+and the store's model guard between the two."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from conftest import Service
+from helpers import ingest_text
+
+INT8 = "all-MiniLM-L6-v2-int8"
+
+
+def test_local_model_int8_serves_and_ranks(services: Callable[..., Service]) -> None:
+    service = services(RAG_LOCAL_MODEL=INT8)
+    with service.client() as http:
+        assert http.get("/ready").json()["model"] == INT8
+        volcano = ingest_text(http, "Volcanoes erupt when magma rises as lava.", "volcano")["id"]
+        ingest_text(http, "Sourdough bread rises slowly overnight.", "bread")
+        body = {"query": "why does lava come out of a mountain", "mode": "dense", "top_k": 1}
+        assert http.post("/v1/retrieve", json=body).json()["results"][0]["document_id"] == volcano
+
+
+def test_local_model_on_a_store_of_the_other_is_not_ready(
+    services: Callable[..., Service], tmp_path: Path
+) -> None:
+    storage = tmp_path / "store"
+    first = services(storage_dir=storage)
+    with first.client() as http:
+        ingest_text(http, "Goats graze the meadow.", "goats")
+    first.stop()
+    second = services(storage_dir=storage, wait_ready=False, RAG_LOCAL_MODEL=INT8)
+    with second.client() as http:
+        body = _unready(http)
+    assert INT8 in body["reason"] and "reindex" in body["reason"]
+
+
+def _unready(http: httpx.Client) -> dict[str, str]:
+    deadline = time.monotonic() + 60
+    while True:
+        response = http.get("/ready")
+        body = dict(response.json())
+        if response.status_code == 503 and "start-up failed" in body.get("reason", ""):
+            return body
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
