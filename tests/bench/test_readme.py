@@ -54,7 +54,9 @@ def _latency_readme(p50: float) -> str:
 
 def test_stale_blocks_names_a_block_whose_figure_changed() -> None:
     text = _latency_readme(7.5)
-    assert readme.stale_blocks(text, {"quality-latency": quality_figures.latency(_results(7.5))}) == []
+    assert (
+        readme.stale_blocks(text, {"quality-latency": quality_figures.latency(_results(7.5))}) == []
+    )
     changed = {"quality-latency": quality_figures.latency(_results(9.1))}
     assert readme.stale_blocks(text, changed) == ["quality-latency"]
     assert "9.1 ms x3" in readme.splice(text, changed)
