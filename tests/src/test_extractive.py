@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from hashed_embedder import HashedEmbedder
+from helpers import hits as _hits
 
 from src.extractive import (
     EXTRACTIVE_PREFIX,
@@ -16,18 +17,9 @@ from src.extractive import (
     sentences,
 )
 from src.generation import cited_numbers
-from src.models import Hit
 from src.text.segmentation import Segmenter
 
 SEGMENTER = Segmenter()
-
-
-def _hit(n: int, text: str, title: str = "") -> Hit:
-    return Hit(n, f"doc-{n}", title or f"title {n}", 0, text, 0, len(text), 1.0 / n)
-
-
-def _hits(*texts: str) -> list[Hit]:
-    return [_hit(n, text) for n, text in enumerate(texts, start=1)]
 
 
 # -- extractive_answer -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import FakeLLM, free_port
+from helpers import hit as _hit
 from helpers import run_async
 
 from src.errors import LLMError, LLMTimeoutError
@@ -15,18 +16,9 @@ from src.generation import (
     cited_numbers,
     grounded_messages,
 )
-from src.models import Hit
 from src.text.segmentation import Segmenter
 
 SEGMENTER = Segmenter()
-
-
-def _hit(n: int, text: str, title: str = "") -> Hit:
-    return Hit(n, f"doc-{n}", title or f"title {n}", 0, text, 0, len(text), 1.0 / n)
-
-
-def _hits(*texts: str) -> list[Hit]:
-    return [_hit(n, text) for n, text in enumerate(texts, start=1)]
 
 
 # -- citations, prompt ------------------------------------------------------------
