@@ -4,8 +4,9 @@ Suites: `lifecycle` (builds and updates, reference vs rag-api, each on a fresh e
 `ship` (push, deploy, rollback, fresh builder; the ECR rig), `serving` (embedding, ingest,
 retrieve under load, memory, cold start), `postgres` (the same store served from SQLite and
 from Postgres + pgvector, side by side), `ann` (ANN libraries side by side), `quality`
-(nDCG@10 and Recall@100 on public BEIR sets, ablations, and answers on XQuAD, through the
-HTTP API), `collections` (a query inside a collection of a big store, upgrading a store to
+(nDCG@10 and Recall@100 on public BEIR sets, query-side ablations, and answers on XQuAD,
+through the HTTP API), `ablation` (the store-side ablations and local models on the same sets,
+a fresh store each), `collections` (a query inside a collection of a big store, upgrading a store to
 collections), `rerank` (the rerank stage's latency against a reranker answering at once),
 `embedding` (the local models' embedding speed against sentence-transformers), and `all`.
 Docker suites need root."""
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus, figures, readme, report
+from bench.ablation import ablation
 from bench.ann import ann
 from bench.build import ragctl_json
 from bench.collections import collections
@@ -120,7 +122,13 @@ def _rerank(args: argparse.Namespace) -> list[Record]:
 
 
 def _quality(args: argparse.Namespace) -> list[Record]:
-    return quality(args.quality_sets, args.quality_subset, args.ablation_stores)
+    return quality(args.quality_sets, args.quality_subset)
+
+
+def _ablation(args: argparse.Namespace) -> list[Record]:
+    earlier = args.out / "ablation.json"
+    kept = report.read(earlier) if earlier.is_file() else []
+    return ablation(args.quality_sets, args.ablation_variants, kept)
 
 
 SUITES = {
@@ -130,6 +138,7 @@ SUITES = {
     "postgres": _postgres,
     "ann": _ann,
     "quality": _quality,
+    "ablation": _ablation,
     "collections": _collections,
     "rerank": _rerank,
     "embedding": _embedding,
@@ -180,10 +189,10 @@ def _parser() -> argparse.ArgumentParser:
         "--quality-subset", type=int, help="only the first N queries and a cut corpus"
     )
     parser.add_argument(
-        "--ablation-stores",
-        action="store_true",
-        help="quality: the store-side ablations too (title, chunk size, int8 model; a fresh "
-        "store for each, most of an hour per English set)",
+        "--ablation-variants",
+        nargs="+",
+        help="ablation: only these store variants (default: all); the others' figures in "
+        "--out are kept",
     )
     parser.add_argument("--no-heavy", dest="heavy", action="store_false", default=None)
     parser.add_argument(

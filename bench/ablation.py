@@ -20,7 +20,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from bench.beir import MODES, Asked, evaluate, ingest, latency, served
+from bench.beir import MODES, Asked, evaluate, ingest, latency, load, served
 from bench.report import Record
 from bench.scoring import BeirSet
 from src.text.segmentation import cjk_share
@@ -76,9 +76,12 @@ def keyword_ablation(url: str, beir: BeirSet, stored: dict[str, list[str]]) -> l
     ]
 
 
-def store_ablation(beir: BeirSet) -> list[Record]:
+def store_ablation(beir: BeirSet, variants: list[str] | None = None) -> list[Record]:
+    """Each store variant (or those named) on a fresh store of `beir`."""
     records = []
     for name, (settings, titled) in STORE_VARIANTS.items():
+        if variants and name not in variants:
+            continue
         with (
             tempfile.TemporaryDirectory(prefix="rag-ablation-") as tmp,
             served(Path(tmp), settings) as url,
@@ -97,3 +100,17 @@ def store_ablation(beir: BeirSet) -> list[Record]:
                     Record(f"ablation_{beir.name}", f"{name}: {mode}", "ndcg_at_10", score, "")
                 )
     return records
+
+
+def ablation(sets: list[str], variants: list[str] | None, kept: list[Record]) -> list[Record]:
+    """The store-side ablations on `sets` (suite `ablation`: most of an hour per English set,
+    so a run may take some sets or variants only); `kept`, the records of an earlier run, stay
+    for every set and variant this run does not measure."""
+    unknown = set(variants or ()) - set(STORE_VARIANTS)
+    if unknown:
+        raise SystemExit(
+            f"unknown ablation variants: {sorted(unknown)}; known: {list(STORE_VARIANTS)}"
+        )
+    measured = [r for name in sets for r in store_ablation(load(name), variants)]
+    fresh = {(r.scenario, r.variant.split(": ")[0]) for r in measured}
+    return [r for r in kept if (r.scenario, r.variant.split(": ")[0]) not in fresh] + measured

@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.ablation import keyword_ablation, store_ablation
+from bench.ablation import keyword_ablation
 from bench.answers import answers
 from bench.beir import MODES, evaluate, ingest, latency, load, served
 from bench.fusion import grid
@@ -39,10 +39,10 @@ def records_of(scenario: str, variant: str, scores: tuple[float, float]) -> list
     ]
 
 
-def quality_of(beir: BeirSet, subset: bool = False, stores: bool = False) -> list[Record]:
+def quality_of(beir: BeirSet, subset: bool = False) -> list[Record]:
     """Every mode, then dense search again with the index bypassed, on one fresh store; on a
-    whole set also latency, the fusion grid and the query-side ablations, and with `stores`
-    the store-side ones (a fresh store each: most of an hour per English set)."""
+    whole set also latency, the fusion grid and the query-side ablations (the store-side ones
+    are suite `ablation`)."""
     scenario = f"quality_{beir.name}{'_subset' if subset else ''}"
     records = []
     with tempfile.TemporaryDirectory(prefix="rag-quality-") as tmp:
@@ -64,18 +64,15 @@ def quality_of(beir: BeirSet, subset: bool = False, stores: bool = False) -> lis
         with served(storage, {"RAG_DENSE_EXACT": "true"}) as url:
             scores = evaluate(url, beir, "dense", stored)
             records += records_of(scenario, "dense_exact", scores)
-    if stores and not subset:
-        records += store_ablation(beir)
     return records
 
 
-def quality(sets: list[str], subset: int | None, stores: bool = False) -> list[Record]:
+def quality(sets: list[str], subset: int | None) -> list[Record]:
     """The sets' retrieval quality; on whole sets, the answers too (bench/answers.py), and
-    the fixed subsets the test suite holds to these figures (tests/bench/test_quality.py).
-    `stores`: the store-side ablations too."""
+    the fixed subsets the test suite holds to these figures (tests/bench/test_quality.py)."""
     records = []
     for name in sets:
-        records += quality_of(load(name, subset), subset is not None, stores)
+        records += quality_of(load(name, subset), subset is not None)
     if sets and subset is None:
         records += answers()
         for name in sets:
