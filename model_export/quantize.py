@@ -22,7 +22,7 @@ def quantize(source: Path, out_dir: Path) -> dict[str, Any]:
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    from model_export.__main__ import staged, write_manifest
+    from model_export.folder import staged, write_manifest
 
     with staged(out_dir, "model-quantize-") as staging:
         quantize_dynamic(

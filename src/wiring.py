@@ -8,7 +8,8 @@ from collections.abc import Callable
 from contextlib import ExitStack
 
 from src.config import Settings
-from src.embedding import Embedder, OnnxEmbedder, measuring_tokenizer, spans_of
+from src.e5_embedding import E5_RUNTIME, E5Embedder
+from src.embedding import Embedder, ModelManifest, OnnxEmbedder, measuring_tokenizer, spans_of
 from src.errors import StoreUnavailableError
 from src.generation import ChatModel
 from src.parsing import ParseLimits
@@ -50,12 +51,11 @@ def open_service(settings: Settings, wait: DatabaseWait = _never_wait) -> RagSer
 
 
 def load_embedder(settings: Settings) -> Embedder:
-    """The configured OpenAI-compatible endpoint, or else the bundled local model."""
+    """The configured OpenAI-compatible endpoint, or else the chosen local model."""
     if not settings.embedding_remote:
-        return OnnxEmbedder.load(
-            settings.local_model_dir, settings.embed_batch_size, settings.embed_threads
-        )
-    tokenizer = measuring_tokenizer(settings.local_model_dir)
+        return load_local_model(settings)
+    # A served model's tokens are measured with the bundled model's tokenizer.
+    tokenizer = measuring_tokenizer(settings.model_dir)
     return RemoteEmbedder.connect(
         settings.embedding_base_url,
         settings.embedding_api_key.get_secret_value(),
@@ -68,6 +68,15 @@ def load_embedder(settings: Settings) -> Embedder:
         languages=tuple(code.strip() for code in settings.embedding_languages.split(",")),
         prefixes=(settings.embedding_query_prefix, settings.embedding_passage_prefix),
     )
+
+
+def load_local_model(settings: Settings) -> Embedder:
+    """The local model RAG_LOCAL_MODEL names: an ONNX export, or the e5 engine's folder."""
+    folder = settings.local_model_dir
+    batch, threads = settings.embed_batch_size, settings.embed_threads
+    if ModelManifest.read(folder).runtime == E5_RUNTIME:
+        return E5Embedder.load(folder, measuring_tokenizer(settings.model_dir), batch, threads)
+    return OnnxEmbedder.load(folder, batch, threads)
 
 
 def load_segmenter(settings: Settings) -> Segmenter:

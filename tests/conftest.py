@@ -127,6 +127,17 @@ def model_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def e5_dir(model_dir: Path) -> Path:
+    """The multilingual local model's folder beside the bundled one (scripts/_uv.sh makes it)."""
+    folder = model_dir.parent / "multilingual-e5-small"
+    require(
+        (folder / "manifest.json").is_file(),
+        f"no multilingual model at {folder} (uv run python -m model_export.e5 makes it)",
+    )
+    return folder
+
+
+@pytest.fixture(scope="session")
 def services(
     model_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Callable[..., Service]]:

@@ -1,4 +1,5 @@
-"""RAG_LOCAL_MODEL: the int8 quantization of the bundled model, served from the same build,
+"""RAG_LOCAL_MODEL: the int8 quantization of the bundled model and the multilingual model,
+served from the same build,
 and the store's model guard between the two."""
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from conftest import Service
 from helpers import ingest_text
 
 INT8 = "all-MiniLM-L6-v2-int8"
+E5 = "multilingual-e5-small"
 
 
 def test_local_model_int8_serves_and_ranks(services: Callable[..., Service]) -> None:
@@ -47,3 +49,17 @@ def _unready(http: httpx.Client) -> dict[str, str]:
             return body
         assert time.monotonic() < deadline, body
         time.sleep(0.2)
+
+
+def test_local_model_e5_retrieves_chinese_by_dense(
+    services: Callable[..., Service],
+) -> None:
+    service = services(RAG_LOCAL_MODEL=E5)
+    with service.client() as http:
+        assert http.get("/ready").json()["model"] == E5
+        panda = ingest_text(http, "大熊猫主要生活在四川的竹林里，以竹子为食。", "熊猫")["id"]
+        ingest_text(http, "港口城市的灯塔建于一八七一年。", "灯塔")
+        for query in ("大熊猫平时吃什么？", "哪种动物住在竹林里"):
+            body = {"query": query, "mode": "dense", "top_k": 1}
+            results = http.post("/v1/retrieve", json=body).json()["results"]
+            assert [r["document_id"] for r in results] == [panda], query

@@ -18,6 +18,7 @@ from src.models import ChunkRow, Filters, SourceDocument
 from src.reindex import reindex
 from src.store.properties import EmbeddingSpace
 from src.store.sqlite.store import SQLiteStore
+from src.wiring import load_embedder
 
 OLD_DIM = 8
 TEXTS = ["镜像构建缓存", "磁盘空间清理", "ferry timetables", "walrus tusks", "otter census", "码头"]
@@ -95,3 +96,20 @@ def test_reindex_with_a_database_configured_is_refused_with_the_way_round(
     with pytest.raises(StoreError, match="embedded store") as refused:
         reindex(settings)
     assert "src.transfer" in refused.value.hint
+
+
+def test_reindex_to_the_multilingual_local_model_reads_chinese(
+    old_store: Path, e5_dir: Path
+) -> None:
+    settings = Settings(
+        storage_dir=old_store.parent,
+        model_dir=e5_dir.parent / "all-MiniLM-L6-v2",
+        local_model=e5_dir.name,
+    )
+    assert reindex(settings) == len(TEXTS)
+    store = SQLiteStore(old_store, 384, model="multilingual-e5-small")
+    embedder = load_embedder(settings)
+    query = embedder.embed(["怎么清理磁盘空间"], query=True)[0]
+    best = store.hydrate(store.dense_search(query, 1, Filters()))[0]
+    assert best.text == "磁盘空间清理"
+    store.close()
