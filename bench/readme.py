@@ -28,6 +28,7 @@ SUITES = (
     "postgres",
     "ann",
     "quality",
+    "ablation",
     "collections",
     "rerank",
     "embedding",

@@ -1,4 +1,4 @@
-"""The requirement files the image's model and heavy layers install from match uv.lock."""
+"""The requirement files the image's model, e5 and heavy layers install from match uv.lock."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def _body(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.startswith("#")).strip()
 
 
-@pytest.mark.parametrize("group", ["export", "heavy"])
+@pytest.mark.parametrize("group", ["export", "heavy", "e5"])
 def test_requirement_file_matches_lock(group: str) -> None:
     uv = shutil.which("uv")
     assert uv, "uv is needed (scripts/test.sh installs it)"

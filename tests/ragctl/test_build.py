@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,36 @@ def test_build_tags_version_and_latest_and_reports_size(built: dict[str, Any]) -
     assert built["tags"] == ["v1", "latest"]
     assert built["ref"].endswith(":v1")
     assert 100e6 < built["size_bytes"] < 1.5e9
-    assert {"model", "deps", "runtime"} <= set(_by_stage(built))
+    assert {"model", "e5", "deps", "runtime"} <= set(_by_stage(built))
+
+
+# Run in the image: each local model loads from its folder and embeds; the multilingual one
+# (its C engine and OpenMP runtime, loaded with ctypes by the image's own Python) finds the
+# Chinese passage for a Chinese question.
+EMBED_WITH_EACH = """
+from src.config import Settings
+from src.wiring import load_local_model
+for name in ("", "all-MiniLM-L6-v2-int8", "multilingual-e5-small"):
+    model = load_local_model(Settings(local_model=name))
+    passages = model.embed(["大熊猫以竹子为食。", "灯塔建于一八七一年。"])
+    best = int((model.embed(["熊猫吃什么"], query=True) @ passages.T).argmax())
+    print(model.name, passages.shape[1], best)
+"""
+
+
+def test_built_image_embeds_with_every_local_model(built: dict[str, Any]) -> None:
+    command = ["docker", "run", "--rm", "--entrypoint", "python", built["ref"]]
+    done = subprocess.run(
+        [*command, "-c", EMBED_WITH_EACH], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split() for line in done.stdout.splitlines()]
+    assert [row[:2] for row in rows] == [
+        ["all-MiniLM-L6-v2", "384"],
+        ["all-MiniLM-L6-v2-int8", "384"],
+        ["multilingual-e5-small", "384"],
+    ]
+    assert rows[2][2] == "0"
 
 
 def test_code_only_change_reuses_every_dependency_and_model_step(
@@ -41,7 +71,7 @@ def test_code_only_change_reuses_every_dependency_and_model_step(
     )
     rebuilt = [s["instruction"] for s in report["steps"] if s["status"] == "done"]
     assert rebuilt == ["COPY --chown=root:root src/ ./src/"], rebuilt
-    for stage in ("uv", "model", "deps"):
+    for stage in ("uv", "model", "e5", "deps"):
         assert all(s["status"] == "cached" for s in _by_stage(report)[stage]), stage
     runtime = _by_stage(report)["runtime"]
     assert all(
@@ -61,7 +91,8 @@ def test_light_dependency_lock_change_keeps_model_and_heavy_layers(
         "build", "--source", str(source), "--image", built["image"], "--version", "v3"
     )
     stages = _by_stage(report)
-    assert all(s["status"] == "cached" for s in stages["model"]), stages["model"]
+    for stage in ("model", "e5"):
+        assert all(s["status"] == "cached" for s in stages[stage]), stages[stage]
     heavy = [s for s in stages["deps"] if "heavy.txt" in s["instruction"]]
     light = [s for s in stages["deps"] if "uv sync" in s["instruction"]]
     assert heavy and all(s["status"] == "cached" for s in heavy), heavy
