@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
+
+from ragctl.docker import Docker, Run
 
 RUNTIME_CODE = (
     "COPY --chown=root:root main.py",
@@ -44,12 +45,8 @@ for name in ("", "all-MiniLM-L6-v2-int8", "multilingual-e5-small"):
 
 
 def test_built_image_embeds_with_every_local_model(built: dict[str, Any]) -> None:
-    command = ["docker", "run", "--rm", "--entrypoint", "python", built["ref"]]
-    done = subprocess.run(
-        [*command, "-c", EMBED_WITH_EACH], capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr
-    rows = [line.split() for line in done.stdout.splitlines()]
+    run = Run(built["ref"], entrypoint="python", command=("-c", EMBED_WITH_EACH))
+    rows = [line.split() for line in Docker().run_output(run).splitlines()]
     assert [row[:2] for row in rows] == [
         ["all-MiniLM-L6-v2", "384"],
         ["all-MiniLM-L6-v2-int8", "384"],
