@@ -12,12 +12,13 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 from tokenizers import Tokenizer
 
-from src.embedding import ModelManifest, spans_of
+from src.embedding import LocalModel, ModelManifest, by_length
 from src.errors import StoreError
 from src.models import Matrix
 
@@ -65,7 +66,7 @@ class E5Engine:
             self._model = None
 
 
-class E5Embedder:
+class E5Embedder(LocalModel):
     """An Embedder over the e5 engine; `threads` caps its OpenMP threads (0: one per core)."""
 
     def __init__(
@@ -96,35 +97,13 @@ class E5Embedder:
             )
         return cls(engine, manifest, measuring, batch_size)
 
-    @property
-    def dimension(self) -> int:
-        return self._manifest.dimension
-
-    @property
-    def name(self) -> str:
-        return self._manifest.name
-
-    @property
-    def max_tokens(self) -> int:
-        return self._manifest.max_seq_length
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return self._manifest.languages
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        return spans_of(self._measuring, text)
-
     def close(self) -> None:
         with self._lock:
             self._engine.close()
 
     def embed(self, texts: list[str], query: bool = False) -> Matrix:
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        # Texts of similar length together: the engine splits a batch across its threads.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start : start + self._batch_size]
-            with self._lock:
-                out[batch] = self._engine.embed([texts[i] for i in batch], query)
-        return out
+        return by_length(texts, self._batch_size, self.dimension, partial(self._locked, query))
+
+    def _locked(self, query: bool, texts: list[str]) -> Matrix:
+        with self._lock:
+            return self._engine.embed(texts, query)

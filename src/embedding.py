@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -104,7 +105,47 @@ def spans_of(tokenizer: Tokenizer, text: str) -> list[tuple[int, int]]:
     return spans
 
 
-class OnnxEmbedder:
+class LocalModel:
+    """What a local model's folder says about it (its manifest), and its chunks measured with
+    a tokenizer: shared by the ONNX and the e5 embedders."""
+
+    _manifest: ModelManifest
+    _measuring: Tokenizer
+
+    @property
+    def dimension(self) -> int:
+        return self._manifest.dimension
+
+    @property
+    def name(self) -> str:
+        return self._manifest.name
+
+    @property
+    def max_tokens(self) -> int:
+        return self._manifest.max_seq_length
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self._manifest.languages
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return spans_of(self._measuring, text)
+
+
+def by_length(
+    texts: list[str], batch_size: int, dimension: int, embed: Callable[[list[str]], Matrix]
+) -> Matrix:
+    """`embed` over batches of texts of similar length (less padding, better-split work),
+    the rows returned in the texts' own order."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.empty((len(texts), dimension), dtype=np.float32)
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        out[batch] = embed([texts[i] for i in batch])
+    return out
+
+
+class OnnxEmbedder(LocalModel):
     """Mean-pooled, normalised sentence embeddings from an exported transformer."""
 
     def __init__(
@@ -143,38 +184,13 @@ class OnnxEmbedder:
         )
         return cls(session, tokenizer, manifest, batch_size)
 
-    @property
-    def dimension(self) -> int:
-        return self._manifest.dimension
-
-    @property
-    def name(self) -> str:
-        return self._manifest.name
-
-    @property
-    def max_tokens(self) -> int:
-        return self._manifest.max_seq_length
-
-    @property
-    def languages(self) -> tuple[str, ...]:
-        return self._manifest.languages
-
-    def token_spans(self, text: str) -> list[tuple[int, int]]:
-        return spans_of(self._measuring, text)
-
     def close(self) -> None:
         """Nothing to release: the session lives as long as the process."""
 
     def embed(self, texts: list[str], query: bool = False) -> Matrix:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        # Batching texts of similar length wastes less work on padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), self._batch_size):
-            batch = order[start : start + self._batch_size]
-            out[batch] = self._embed_batch([texts[i] for i in batch])
-        return out
+        return by_length(texts, self._batch_size, self.dimension, self._embed_batch)
 
     def _embed_batch(self, texts: list[str]) -> Matrix:
         encodings = self._tokenizer.encode_batch(texts)
