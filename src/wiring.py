@@ -6,11 +6,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from contextlib import ExitStack
+from pathlib import Path
 
 from src.config import Settings
 from src.e5_embedding import E5_RUNTIME, E5Embedder
 from src.embedding import Embedder, ModelManifest, OnnxEmbedder, measuring_tokenizer, spans_of
-from src.errors import StoreUnavailableError
+from src.errors import StoreError, StoreUnavailableError
 from src.generation import ChatModel
 from src.parsing import ParseLimits
 from src.parsing.limits import MB
@@ -18,8 +19,11 @@ from src.parsing.pool import ParserPool
 from src.remote_embedding import RemoteEmbedder
 from src.reranking import Reranker, RerankStage
 from src.service import RagService
-from src.store import Backend, Location, StoreOptions, open_store
+from src.store import Backend, Location, StoreOptions, open_store, recorded_space
 from src.text.segmentation import Segmenter
+
+# The int8 export of a model lies beside it, named after it (model_export/quantize.py).
+INT8_SUFFIX = "-int8"
 
 # Told why the database cannot be reached at start-up; True: try again.
 DatabaseWait = Callable[[StoreUnavailableError], bool]
@@ -36,7 +40,7 @@ def open_service(settings: Settings, wait: DatabaseWait = _never_wait) -> RagSer
     parser = ParserPool(parse_limits(settings), settings.parse_workers)
     with ExitStack() as opened:  # everything opened so far is closed if a later step fails
         opened.callback(parser.close)
-        embedder = load_embedder(settings)
+        embedder = load_embedder(settings, recorded_model(settings, wait))
         opened.callback(embedder.close)
         segmenter = load_segmenter(settings)
         backend = open_backend(settings, store_options(settings, embedder, segmenter), wait)
@@ -50,10 +54,11 @@ def open_service(settings: Settings, wait: DatabaseWait = _never_wait) -> RagSer
     return service
 
 
-def load_embedder(settings: Settings) -> Embedder:
-    """The configured OpenAI-compatible endpoint, or else the chosen local model."""
+def load_embedder(settings: Settings, recorded: str | None = None) -> Embedder:
+    """The configured OpenAI-compatible endpoint, or else the chosen local model (`recorded`:
+    the model the store holds vectors of)."""
     if not settings.embedding_remote:
-        return load_local_model(settings)
+        return load_local_model(settings, recorded)
     # A served model's tokens are measured with the bundled model's tokenizer.
     tokenizer = measuring_tokenizer(settings.model_dir)
     return RemoteEmbedder.connect(
@@ -70,13 +75,48 @@ def load_embedder(settings: Settings) -> Embedder:
     )
 
 
-def load_local_model(settings: Settings) -> Embedder:
-    """The local model RAG_LOCAL_MODEL names: an ONNX export, or the e5 engine's folder."""
-    folder = settings.local_model_dir
+def load_local_model(settings: Settings, recorded: str | None = None) -> Embedder:
+    """The chosen local model (local_model_folder): an ONNX export, or the e5 engine's."""
+    folder = local_model_folder(settings, recorded)
     batch, threads = settings.embed_batch_size, settings.embed_threads
     if ModelManifest.read(folder).runtime == E5_RUNTIME:
         return E5Embedder.load(folder, measuring_tokenizer(settings.model_dir), batch, threads)
     return OnnxEmbedder.load(folder, batch, threads)
+
+
+def local_model_folder(settings: Settings, recorded: str | None) -> Path:
+    """RAG_LOCAL_MODEL's folder. Unset: the local model the store already holds vectors of
+    (`recorded`), so that a new default never strands an existing store; else the int8
+    export beside RAG_MODEL_DIR's model (as good, faster: bench ablation); else that model."""
+    if settings.local_model:
+        return settings.local_model_dir
+    if recorded and _is_model(settings.model_dir, recorded):
+        return settings.model_dir
+    for name in (recorded, f"{settings.model_dir.name}{INT8_SUFFIX}"):
+        if name and _is_model(settings.model_dir.parent / name, name):
+            return settings.model_dir.parent / name
+    return settings.model_dir
+
+
+def _is_model(folder: Path, name: str) -> bool:
+    manifest = folder / "manifest.json"
+    return manifest.is_file() and ModelManifest.read(folder).name == name
+
+
+def recorded_model(settings: Settings, wait: DatabaseWait = _never_wait) -> str | None:
+    """The model the store holds vectors of, when the local model is left to the service to
+    choose (None: a new store, or the model is configured)."""
+    if settings.local_model or settings.embedding_remote:
+        return None
+    while True:
+        try:
+            space = recorded_space(store_location(settings))
+            return space.model if space else None
+        except StoreUnavailableError as exc:
+            if not wait(exc):
+                raise
+        except StoreError:  # no store yet; any other fault is open_store's to report
+            return None
 
 
 def load_segmenter(settings: Settings) -> Segmenter:

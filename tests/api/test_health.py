@@ -14,7 +14,7 @@ from helpers import ingest_text
 
 def test_ready_reports_model_and_counts(client: httpx.Client) -> None:
     body = client.get("/ready").json()
-    assert body["status"] == "ready" and body["model"] == "all-MiniLM-L6-v2"
+    assert body["status"] == "ready" and body["model"] == "all-MiniLM-L6-v2-int8"
     assert client.get("/health").json() == {"status": "ok"}
 
 

@@ -1,6 +1,6 @@
-"""RAG_LOCAL_MODEL: the int8 quantization of the bundled model and the multilingual model,
-served from the same build,
-and the store's model guard between the two."""
+"""RAG_LOCAL_MODEL: the bundled model in fp32 and int8 (the default for a new store) and the
+multilingual model, served from the same build; a store keeps its model when none is named,
+and the store's model guard refuses another."""
 
 from __future__ import annotations
 
@@ -12,12 +12,15 @@ import httpx
 from conftest import Service
 from helpers import ingest_text
 
+FP32 = "all-MiniLM-L6-v2"
 INT8 = "all-MiniLM-L6-v2-int8"
 E5 = "multilingual-e5-small"
 
 
-def test_local_model_int8_serves_and_ranks(services: Callable[..., Service]) -> None:
-    service = services(RAG_LOCAL_MODEL=INT8)
+def test_local_model_unset_for_a_new_store_is_int8_and_ranks(
+    services: Callable[..., Service],
+) -> None:
+    service = services()
     with service.client() as http:
         assert http.get("/ready").json()["model"] == INT8
         volcano = ingest_text(http, "Volcanoes erupt when magma rises as lava.", "volcano")["id"]
@@ -30,7 +33,7 @@ def test_local_model_on_a_store_of_the_other_is_not_ready(
     services: Callable[..., Service], tmp_path: Path
 ) -> None:
     storage = tmp_path / "store"
-    first = services(storage_dir=storage)
+    first = services(storage_dir=storage, RAG_LOCAL_MODEL=FP32)
     with first.client() as http:
         ingest_text(http, "Goats graze the meadow.", "goats")
     first.stop()
@@ -38,6 +41,22 @@ def test_local_model_on_a_store_of_the_other_is_not_ready(
     with second.client() as http:
         body = _unready(http)
     assert INT8 in body["reason"] and "reindex" in body["reason"]
+
+
+def test_local_model_unset_keeps_the_model_the_store_holds(
+    services: Callable[..., Service], tmp_path: Path
+) -> None:
+    storage = tmp_path / "store"
+    first = services(storage_dir=storage, RAG_LOCAL_MODEL=FP32)
+    with first.client() as http:
+        goats = ingest_text(http, "Goats graze the meadow.", "goats")["id"]
+        ingest_text(http, "Sourdough bread rises slowly overnight.", "bread")
+    first.stop()
+    second = services(storage_dir=storage)
+    with second.client() as http:
+        assert http.get("/ready").json()["model"] == FP32
+        body = {"query": "animals eating grass", "mode": "dense", "top_k": 1}
+        assert http.post("/v1/retrieve", json=body).json()["results"][0]["document_id"] == goats
 
 
 def _unready(http: httpx.Client) -> dict[str, str]:

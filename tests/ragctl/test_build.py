@@ -30,13 +30,13 @@ def test_build_tags_version_and_latest_and_reports_size(built: dict[str, Any]) -
     assert {"model", "e5", "deps", "runtime"} <= set(_by_stage(built))
 
 
-# Run in the image: each local model loads from its folder and embeds; the multilingual one
-# (its C engine and OpenMP runtime, loaded with ctypes by the image's own Python) finds the
-# Chinese passage for a Chinese question.
+# Run in the image: the default (a new store's: int8) and each local model load from their
+# folders and embed; the multilingual one (its C engine and OpenMP runtime, loaded with
+# ctypes by the image's own Python) finds the Chinese passage for a Chinese question.
 EMBED_WITH_EACH = """
 from src.config import Settings
 from src.wiring import load_local_model
-for name in ("", "all-MiniLM-L6-v2-int8", "multilingual-e5-small"):
+for name in ("", "all-MiniLM-L6-v2", "all-MiniLM-L6-v2-int8", "multilingual-e5-small"):
     model = load_local_model(Settings(local_model=name))
     passages = model.embed(["大熊猫以竹子为食。", "灯塔建于一八七一年。"])
     best = int((model.embed(["熊猫吃什么"], query=True) @ passages.T).argmax())
@@ -48,11 +48,12 @@ def test_built_image_embeds_with_every_local_model(built: dict[str, Any]) -> Non
     run = Run(built["ref"], entrypoint="python", command=("-c", EMBED_WITH_EACH))
     rows = [line.split() for line in Docker().run_output(run).splitlines()]
     assert [row[:2] for row in rows] == [
+        ["all-MiniLM-L6-v2-int8", "384"],
         ["all-MiniLM-L6-v2", "384"],
         ["all-MiniLM-L6-v2-int8", "384"],
         ["multilingual-e5-small", "384"],
     ]
-    assert rows[2][2] == "0"
+    assert rows[3][2] == "0"
 
 
 def test_code_only_change_reuses_every_dependency_and_model_step(
