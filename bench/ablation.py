@@ -10,9 +10,10 @@ are left out (their words are segmented again by the service, so they cannot be 
 Store side, a fresh store each, every mode: the title not in the embedding
 (RAG_EMBED_TITLE=false; still in the keyword index), no title at all (uploaded untitled), and
 chunks of 128 tokens (RAG_CHUNK_TOKENS, with a proportional overlap), and the bundled model
-quantized to int8 (RAG_LOCAL_MODEL=all-MiniLM-L6-v2-int8; model_export/quantize.py), and the
-multilingual local model (RAG_LOCAL_MODEL=multilingual-e5-small; model_export/e5.py), whose
-query latencies are measured too."""
+unquantized (RAG_LOCAL_MODEL=all-MiniLM-L6-v2, fp32; the default is its int8 quantization,
+model_export/quantize.py), and the multilingual local model
+(RAG_LOCAL_MODEL=multilingual-e5-small; model_export/e5.py); for the models, query latencies
+too."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ STORE_VARIANTS: dict[str, tuple[dict[str, str], bool]] = {
     "title not embedded": ({"RAG_EMBED_TITLE": "false"}, True),
     "no title": ({}, False),
     "chunks of 128 tokens": ({"RAG_CHUNK_TOKENS": "128", "RAG_CHUNK_OVERLAP_TOKENS": "16"}, True),
-    "model int8": ({"RAG_LOCAL_MODEL": "all-MiniLM-L6-v2-int8"}, True),
+    "model fp32": ({"RAG_LOCAL_MODEL": "all-MiniLM-L6-v2"}, True),
     "model multilingual-e5-small": ({"RAG_LOCAL_MODEL": "multilingual-e5-small"}, True),
 }
 

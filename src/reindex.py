@@ -1,5 +1,6 @@
 """Switch a store to another embedding model: every chunk re-embedded with the configured
-model (RAG_EMBEDDING_* or the bundled one), the same way ingestion embeds it.
+model (RAG_EMBEDDING_*, or the local model RAG_LOCAL_MODEL names; unset, a new store's
+default), the same way ingestion embeds it.
 
     python -m src.reindex          # with the service stopped; same settings as the service
 

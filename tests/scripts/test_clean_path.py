@@ -33,3 +33,12 @@ def test_script_runs_with_empty_home_and_system_path(
     assert done.returncode == 0, done.stdout + done.stderr
     assert expected in done.stdout
     assert (tmp_path / ".local" / "bin" / "uv").exists()  # installed for this user
+
+
+@pytest.mark.parametrize(("argument", "code"), [("--help", 0), ("--port=9000", 2)])
+def test_serve_with_arguments_prints_usage_and_starts_nothing(argument: str, code: int) -> None:
+    done = subprocess.run(
+        [str(ROOT / "scripts" / "serve.sh"), argument], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == code, done.stdout + done.stderr
+    assert "usage: scripts/serve.sh" in done.stdout and ".env.example" in done.stdout
