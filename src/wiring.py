@@ -7,6 +7,7 @@ import functools
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TypeVar
 
 from src.config import Settings
 from src.e5_embedding import E5_RUNTIME, E5Embedder
@@ -24,6 +25,8 @@ from src.text.segmentation import Segmenter
 
 # The int8 export of a model lies beside it, named after it (model_export/quantize.py).
 INT8_SUFFIX = "-int8"
+
+T = TypeVar("T")
 
 # Told why the database cannot be reached at start-up; True: try again.
 DatabaseWait = Callable[[StoreUnavailableError], bool]
@@ -108,15 +111,13 @@ def recorded_model(settings: Settings, wait: DatabaseWait = _never_wait) -> str 
     choose (None: a new store, or the model is configured)."""
     if settings.local_model or settings.embedding_remote:
         return None
-    while True:
-        try:
-            space = recorded_space(store_location(settings))
-            return space.model if space else None
-        except StoreUnavailableError as exc:
-            if not wait(exc):
-                raise
-        except StoreError:  # no store yet; any other fault is open_store's to report
-            return None
+    try:
+        space = _waiting(lambda: recorded_space(store_location(settings)), wait)
+    except StoreUnavailableError:
+        raise
+    except StoreError:  # no store yet; any other fault is open_store's to report
+        return None
+    return space.model if space else None
 
 
 def load_segmenter(settings: Settings) -> Segmenter:
@@ -146,9 +147,15 @@ def store_options(settings: Settings, embedder: Embedder, segmenter: Segmenter) 
 def open_backend(settings: Settings, options: StoreOptions, wait: DatabaseWait) -> Backend:
     """The configured store; a database that cannot be reached is tried again while `wait`
     says so."""
+    return _waiting(lambda: open_store(store_location(settings), options), wait)
+
+
+def _waiting(action: Callable[[], T], wait: DatabaseWait) -> T:
+    """The action's result, tried again while the database cannot be reached and `wait`
+    says so."""
     while True:
         try:
-            return open_store(store_location(settings), options)
+            return action()
         except StoreUnavailableError as exc:
             if not wait(exc):
                 raise
