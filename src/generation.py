@@ -12,6 +12,7 @@ import httpx
 
 from src.errors import LLMError, LLMTimeoutError
 from src.models import Hit
+from src.places import describe
 from src.telemetry import LLM_ERRORS
 
 SYSTEM_PROMPT = (
@@ -23,8 +24,13 @@ _CITATION = re.compile(r"\[(\d+)\]")
 Message = dict[str, str]
 
 
+def _source(hit: Hit) -> str:
+    """The passage's document and, where known, its place in it: "(report.pdf, p. 87)"."""
+    return ", ".join(filter(None, (hit.title, describe(hit.place))))
+
+
 def format_passages(hits: list[Hit]) -> str:
-    return "\n\n".join(f"[{n}] ({hit.title})\n{hit.text}" for n, hit in enumerate(hits, start=1))
+    return "\n\n".join(f"[{n}] ({_source(hit)})\n{hit.text}" for n, hit in enumerate(hits, 1))
 
 
 def grounded_messages(

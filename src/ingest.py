@@ -16,14 +16,15 @@ from src.chunking import chunk_text
 from src.embedding import Embedder
 from src.errors import InvalidInputError
 from src.models import ChunkRow, IngestResult, SourceDocument
-from src.parsing import detect_suffix, normalize_text
+from src.parsing import Parsed, detect_suffix, normalize_text
 from src.parsing.limits import check_document_chars
+from src.places import Mark, place_of
 from src.store import Documents
 from src.telemetry import CHUNKS_INGESTED, DOCUMENTS_INGESTED, INGEST_SECONDS, INGEST_THROUGHPUT
 
 Progress = Callable[[int], None]
-# (bytes, suffix) -> (text, title found in the file): a ParserPool's extract in the service.
-Extract = Callable[[bytes, str], tuple[str, str]]
+# (bytes, suffix) -> the parsed file: a ParserPool's extract in the service.
+Extract = Callable[[bytes, str], Parsed]
 MAX_TITLE_CHARS = 500
 UNTITLED = "untitled"
 # Tokens of the title put in front of each chunk when it is embedded: enough to name the
@@ -128,18 +129,18 @@ class Ingestor:
         suffix = detect_suffix(upload.filename, upload.content_type)
         name = display_name(upload.filename)
         try:
-            text, found_title = self._extract(upload.data, suffix)
+            parsed = self._extract(upload.data, suffix)
         except InvalidInputError as exc:  # the same kind of error, naming the file
             raise type(exc)(f"{name or 'upload'}: {exc.message}", hint=exc.hint) from exc
         source = SourceDocument(
-            text=text,
-            title=_title(title, found_title, name, _default_title(text)),
-            content_hash=content_hash(text),
+            text=parsed.text,
+            title=_title(title, parsed.title, name, _default_title(parsed.text)),
+            content_hash=content_hash(parsed.text),
             media_type=_MEDIA_TYPES[suffix],
             source_name=name,
             metadata=metadata or {},
         )
-        return self._chunked(source)
+        return self._chunked(source, parsed.marks)
 
     def prepare_text(
         self, text: str, title: str = "", metadata: dict[str, Any] | None = None
@@ -157,7 +158,7 @@ class Ingestor:
         )
         return self._chunked(source)
 
-    def _chunked(self, source: SourceDocument) -> PreparedDocument:
+    def _chunked(self, source: SourceDocument, marks: list[Mark] | None = None) -> PreparedDocument:
         prefix, prefix_tokens = ("", 0)
         if self._embed_title:
             prefix, prefix_tokens = title_prefix(self._embedder, source.title)
@@ -165,7 +166,10 @@ class Ingestor:
         budget = min(self._chunk_tokens, self._embedder.max_tokens) - 2 - prefix_tokens
         spans = self._embedder.token_spans(source.text)
         pieces = chunk_text(source.text, spans, budget, self._overlap_tokens)
-        rows = [ChunkRow(p.position, p.text, p.start, p.end) for p in pieces]
+        rows = [
+            ChunkRow(p.position, p.text, p.start, p.end, place_of(marks or [], p.start, p.end))
+            for p in pieces
+        ]
         return PreparedDocument(source, rows, prefix)
 
     def ingest(self, prepared: PreparedDocument, progress: Progress | None = None) -> IngestResult:

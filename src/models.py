@@ -10,6 +10,8 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from src.places import Place
+
 JsonScalar = str | int | float | bool
 # Embeddings: one L2-normalised float32 row per text.
 Matrix = npt.NDArray[np.float32]
@@ -74,12 +76,13 @@ class DocumentRecord:
 
 @dataclass(frozen=True)
 class ChunkRow:
-    """A chunk ready to store: its text, where it sits, and its embedding."""
+    """A chunk ready to store: its text, where it sits in the text and in the source file."""
 
     position: int
     text: str
     start: int
     end: int
+    place: Place = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class StoredChunk:
     text: str
     start: int
     end: int
+    place: Place = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Hit:
     end: int
     score: float
     collection: str = "default"
+    place: Place = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from src.models import (
     SearchMode,
     StoredChunk,
 )
+from src.places import Place, describe
 from src.scoping import MAX_SEARCHED
 from src.service import Answer
 
@@ -151,16 +152,38 @@ class DocumentPage(BaseModel):
     offset: int
 
 
+class PlaceOut(BaseModel):
+    """Where a passage is in its source file; only what the file's format has is given."""
+
+    label: str = Field(description='As a reader writes it: "p. 87", "slide 3", "Q3, rows 2-9".')
+    page: int | None = Field(None, description="The PDF page the passage starts on, 1-based.")
+    page_end: int | None = Field(None, description="The page it ends on, if another.")
+    slide: int | None = Field(None, description="The slide, 1-based.")
+    slide_end: int | None = None
+    chapter: int | None = Field(None, description="The e-book chapter, in reading order.")
+    chapter_end: int | None = None
+    sheet: str | None = Field(None, description="The spreadsheet's sheet.")
+    rows: list[int] | None = Field(
+        None, description="The first and last row (1-based, the header row is 1)."
+    )
+    part: str | None = Field(None, description="The part of a mail message.")
+
+    @classmethod
+    def of(cls, place: Place) -> PlaceOut | None:
+        return cls(label=describe(place), **place) if place else None
+
+
 class ChunkOut(BaseModel):
     chunk_id: int
     position: int
     text: str
     start: int = Field(description="Where the chunk starts in the document's text.")
     end: int
+    place: PlaceOut | None = Field(None, description="Where it is in the source file.")
 
     @classmethod
     def of(cls, chunk: StoredChunk) -> ChunkOut:
-        return cls.model_validate(chunk, from_attributes=True)
+        return cls.model_validate({**chunk.__dict__, "place": PlaceOut.of(chunk.place)})
 
 
 class ChunkPage(BaseModel):
@@ -214,11 +237,12 @@ class HitOut(BaseModel):
     text: str
     start: int
     end: int
+    place: PlaceOut | None = Field(None, description="Where it is in the source file.")
     score: float
 
     @classmethod
     def of(cls, hit: Hit) -> HitOut:
-        return cls.model_validate(hit, from_attributes=True)
+        return cls.model_validate({**hit.__dict__, "place": PlaceOut.of(hit.place)})
 
 
 class RetrieveOut(BaseModel):

@@ -34,7 +34,7 @@ def encode(documents: list[PreparedDocument]) -> bytes:
             [
                 {
                     "source": d.source.__dict__,
-                    "chunks": [[c.position, c.text, c.start, c.end] for c in d.chunks],
+                    "chunks": [[c.position, c.text, c.start, c.end, c.place] for c in d.chunks],
                     "prefix": d.prefix,
                 }
                 for d in documents

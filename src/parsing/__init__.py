@@ -13,6 +13,7 @@ from src.errors import InvalidInputError
 from src.parsing.docx import parse_docx
 from src.parsing.limits import ParseLimits
 from src.parsing.pdf import parse_pdf
+from src.parsing.sections import Parsed, whole
 from src.parsing.text import (
     SUPPORTED_SUFFIXES,
     decode_text,
@@ -25,33 +26,33 @@ from src.parsing.text import (
 __all__ = [
     "SUPPORTED_SUFFIXES",
     "ParseLimits",
+    "Parsed",
     "decode_text",
     "detect_suffix",
     "extract_text",
     "normalize_text",
 ]
 
-_PARSERS: dict[str, Callable[[bytes, ParseLimits], tuple[str, str]]] = {
-    ".txt": lambda data, _: (decode_text(data), ""),
-    ".md": lambda data, _: parse_markdown(data),
-    ".html": lambda data, _: parse_html(data),
-    ".htm": lambda data, _: parse_html(data),
+_PARSERS: dict[str, Callable[[bytes, ParseLimits], Parsed]] = {
+    ".txt": lambda data, limits: whole(decode_text(data), "", limits),
+    ".md": lambda data, limits: whole(*parse_markdown(data), limits),
+    ".html": lambda data, limits: whole(*parse_html(data), limits),
+    ".htm": lambda data, limits: whole(*parse_html(data), limits),
     ".pdf": parse_pdf,
-    ".docx": parse_docx,
+    ".docx": lambda data, limits: whole(*parse_docx(data, limits), limits),
 }
 
 
-def extract_text(data: bytes, suffix: str, limits: ParseLimits | None = None) -> tuple[str, str]:
-    """(normalised text, title found in the file or ""); empty results are rejected."""
+def extract_text(data: bytes, suffix: str, limits: ParseLimits | None = None) -> Parsed:
+    """The normalised text, the title found in the file ("" if none) and where each place
+    in the source begins; empty results are rejected."""
     limits = limits or ParseLimits()
     if not data:
         raise InvalidInputError("the file is empty", hint="upload a file with some text in it")
-    text, title = _PARSERS[suffix](data, limits)
-    limits.check_chars(len(text))
-    text = normalize_text(text)
-    if not text:
+    parsed = _PARSERS[suffix](data, limits)
+    if not parsed.text:
         raise InvalidInputError(
             "no text could be extracted from the file",
             hint="scanned PDFs need OCR first; otherwise check the file has text",
         )
-    return text, title
+    return parsed

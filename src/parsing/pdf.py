@@ -8,6 +8,7 @@ from typing import Any
 
 from src.errors import InvalidInputError, LimitExceededError
 from src.parsing.limits import ParseLimits
+from src.parsing.sections import Parsed, Sections
 
 
 def _configuration(limits: ParseLimits) -> dict[str, Any]:
@@ -44,18 +45,15 @@ def _check_declared(reader: Any, limits: ParseLimits) -> None:
         )
 
 
-def _extract(reader: Any, limits: ParseLimits) -> list[str]:
-    pages: list[str] = []
-    total = 0
-    for page in reader.pages:
-        text = page.extract_text() or ""
-        total += len(text)
-        limits.check_chars(total)
-        pages.append(text)
+def _extract(reader: Any, limits: ParseLimits) -> Sections:
+    pages = Sections(limits)
+    for number, page in enumerate(reader.pages, start=1):
+        pages.add(page.extract_text() or "", {"page": number})
     return pages
 
 
-def parse_pdf(data: bytes, limits: ParseLimits) -> tuple[str, str]:
+def parse_pdf(data: bytes, limits: ParseLimits) -> Parsed:
+    """The text of each page, at its page number (1-based, as a reader counts)."""
     from pypdf import PdfReader, apply_configuration
     from pypdf.errors import LimitReachedError, PyPdfError
 
@@ -87,4 +85,4 @@ def parse_pdf(data: bytes, limits: ParseLimits) -> tuple[str, str]:
             f"the PDF is corrupt or unreadable: {exc}",
             hint="open and re-save the PDF, or upload its text instead",
         ) from exc
-    return "\n\n".join(pages), title.strip()
+    return pages.parsed(title)

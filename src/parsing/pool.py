@@ -16,6 +16,7 @@ from typing import Any
 
 from src.errors import BusyError, InvalidInputError, LimitExceededError
 from src.parsing.limits import MB, ParseLimits
+from src.parsing.sections import Parsed
 from src.parsing.worker import ANSWER_HEAD, REQUEST_HEAD
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -99,8 +100,8 @@ class ParserPool:
         for _ in range(size):
             self._idle.put(ParserWorker(limits))
 
-    def extract(self, data: bytes, suffix: str) -> tuple[str, str]:
-        """(text, title) parsed by a worker; a bad or over-limit file raises."""
+    def extract(self, data: bytes, suffix: str) -> Parsed:
+        """The file as parsed by a worker; a bad or over-limit file raises."""
         worker = self._next_worker()
         if not worker.alive:  # died while idle (killed from outside): not this file's fault
             worker.stop()
@@ -158,10 +159,11 @@ def _signal_name(returncode: int | None) -> str:
     return f"exit code {returncode}"
 
 
-def _result(reply: dict[str, Any]) -> tuple[str, str]:
+def _result(reply: dict[str, Any]) -> Parsed:
     kind = reply.get("error")
     if kind == "limit":
         raise LimitExceededError(reply["message"], hint=reply.get("hint", ""))
     if kind:
         raise InvalidInputError(reply["message"], hint=reply.get("hint", ""))
-    return str(reply["text"]), str(reply["title"])
+    marks = [(int(offset), dict(place)) for offset, place in reply["marks"]]
+    return Parsed(str(reply["text"]), str(reply["title"]), marks)

@@ -73,8 +73,13 @@ def _refusal(kind: str, message: str, hint: str = "") -> dict[str, Any]:
 def answer(suffix: str, data: bytes, limits: ParseLimits) -> dict[str, Any]:
     _arm_cpu(limits.cpu_seconds)
     try:
-        text, title = extract_text(data, suffix, limits)
-        return {"text": text, "title": title, "rss": rss_bytes()}
+        parsed = extract_text(data, suffix, limits)
+        return {
+            "text": parsed.text,
+            "title": parsed.title,
+            "marks": parsed.marks,
+            "rss": rss_bytes(),
+        }
     except LimitExceededError as exc:
         return _refusal("limit", exc.message, exc.hint)
     except InvalidInputError as exc:

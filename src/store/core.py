@@ -29,6 +29,7 @@ from src.store.rows import (
     DOC_SELECT,
     document_record,
     hit,
+    json_value,
     no_document,
     stored_chunk,
 )
@@ -263,7 +264,8 @@ class StoreCore(ABC, Generic[C, S]):
         """A document with its chunks and embeddings, read in one snapshot."""
         document = f"{DOC_SELECT} WHERE d.id = {self.PARAM}"
         chunks = (
-            f"SELECT c.position, c.text, c.start_char, c.end_char, {self.VECTOR} FROM chunks c "
+            f"SELECT c.position, c.text, c.start_char, c.end_char, c.place, {self.VECTOR} "
+            "FROM chunks c "
             f"JOIN documents d ON {self.JOIN} WHERE d.id = {self.PARAM} ORDER BY c.position"
         )
         with self._snapshot() as conn:
@@ -271,8 +273,9 @@ class StoreCore(ABC, Generic[C, S]):
             rows = self._rows(conn, chunks, (document_id,))
         if not found:
             return None
-        vectors = self._vectors([row[4] for row in rows])
-        return document_record(found[0]), [ChunkRow(*row[:4]) for row in rows], vectors
+        vectors = self._vectors([row[5] for row in rows])
+        held = [ChunkRow(row[0], row[1], row[2], row[3], json_value(row[4])) for row in rows]
+        return document_record(found[0]), held, vectors
 
     # -- search ----------------------------------------------------------------------------
 
@@ -292,7 +295,8 @@ class StoreCore(ABC, Generic[C, S]):
             return []
         condition, params = self._ids_in([chunk_id for chunk_id, _ in scored])
         sql = (
-            "SELECT c.id, d.id, d.title, c.position, c.text, c.start_char, c.end_char, k.name "
+            "SELECT c.id, d.id, d.title, c.position, c.text, c.start_char, c.end_char, k.name, "
+            "c.place "
             f"FROM chunks c JOIN documents d ON {self.JOIN} "
             f"JOIN collections k ON k.id = d.collection_id WHERE {condition}"
         )

@@ -41,7 +41,7 @@ def iso(moment: datetime | str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
-def _json(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
@@ -53,7 +53,7 @@ def document_record(row: Sequence[Any]) -> DocumentRecord:
         content_hash=row[2],
         media_type=row[3],
         source_name=row[4],
-        metadata=_json(row[5]),
+        metadata=json_value(row[5]),
         char_count=row[6],
         chunk_count=row[7],
         created_at=iso(row[8]),
@@ -68,7 +68,7 @@ def job_record(row: Sequence[Any]) -> JobRecord:
         status=JobStatus(row[1]),
         total_chunks=row[2],
         embedded_chunks=row[3],
-        documents=_json(row[4]),
+        documents=json_value(row[4]),
         error=row[5],
         created_at=iso(row[6]),
         updated_at=iso(row[7]),
@@ -76,17 +76,24 @@ def job_record(row: Sequence[Any]) -> JobRecord:
     )
 
 
-CHUNK_COLUMNS = "id, position, text, start_char, end_char"
+CHUNK_COLUMNS = "id, position, text, start_char, end_char, place"
 
 
 def stored_chunk(row: Sequence[Any]) -> StoredChunk:
     """A chunk from a row of CHUNK_COLUMNS."""
-    return StoredChunk(chunk_id=row[0], position=row[1], text=row[2], start=row[3], end=row[4])
+    return StoredChunk(
+        chunk_id=row[0],
+        position=row[1],
+        text=row[2],
+        start=row[3],
+        end=row[4],
+        place=json_value(row[5]),
+    )
 
 
 def hit(row: Sequence[Any], score: float) -> Hit:
     """A hit from a row of (chunk id, document id, title, position, text, start, end,
-    collection)."""
+    collection, place)."""
     return Hit(
         chunk_id=row[0],
         document_id=row[1],
@@ -97,6 +104,7 @@ def hit(row: Sequence[Any], score: float) -> Hit:
         end=row[6],
         score=score,
         collection=row[7],
+        place=json_value(row[8]),
     )
 
 

@@ -102,6 +102,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX key_collections_collection ON key_collections (collection_id);
     """,
+    # 3: where each chunk is in its source file (page, slide, sheet and rows: src/places.py).
+    # A constant default: no table rewrite; chunks stored before it have no place ({}).
+    """
+    ALTER TABLE chunks ADD COLUMN place jsonb NOT NULL DEFAULT '{}';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

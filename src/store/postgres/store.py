@@ -253,10 +253,10 @@ class PostgresStore(StoreCore[Connection, Where]):
     ) -> None:
         conn.execute(
             "INSERT INTO chunks (document_id, position, text, start_char, end_char, embedding, "
-            "terms) SELECT %s, u.position, u.text, u.start_char, u.end_char, u.embedding::vector, "
-            "to_tsvector(%s::regconfig, u.analysed) FROM unnest(%s::int[], %s::text[], "
-            "%s::int[], %s::int[], %s::text[], %s::text[]) "
-            "AS u(position, text, start_char, end_char, embedding, analysed)",
+            "terms, place) SELECT %s, u.position, u.text, u.start_char, u.end_char, "
+            "u.embedding::vector, to_tsvector(%s::regconfig, u.analysed), u.place::jsonb "
+            "FROM unnest(%s::int[], %s::text[], %s::int[], %s::int[], %s::text[], %s::text[], "
+            "%s::text[]) AS u(position, text, start_char, end_char, embedding, analysed, place)",
             (
                 record.id,
                 TEXT_CONFIG,
@@ -266,6 +266,7 @@ class PostgresStore(StoreCore[Connection, Where]):
                 [c.end for c in chunks],
                 [vector_literal(v) for v in embeddings],
                 [self._analysed(record.title, c.text) for c in chunks],
+                [json.dumps(c.place) for c in chunks],
             ),
         )
 

@@ -145,6 +145,11 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX key_collections_collection ON key_collections(collection_id);
     """,
+    # 8: where each chunk is in its source file (page, slide, sheet and rows: src/places.py),
+    # as JSON. Chunks stored before it have no place ({}).
+    """
+    ALTER TABLE chunks ADD COLUMN place TEXT NOT NULL DEFAULT '{}';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

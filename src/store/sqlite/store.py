@@ -291,6 +291,10 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses) or "1", params
 
 
+def _place(chunk: ChunkRow) -> str:
+    return json.dumps(chunk.place, ensure_ascii=False)
+
+
 def _insert_rows(
     conn: sqlite3.Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
 ) -> tuple[int, int, IdArray]:
@@ -323,10 +327,19 @@ def _insert_rows(
     chunk_ids = np.arange(last + 1, last + 1 + len(chunks), dtype=np.int64)
     vectors = np.asarray(embeddings, dtype=np.float32)
     conn.executemany(
-        "INSERT INTO chunks (id, doc_rowid, position, text, start_char, end_char, embedding)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO chunks (id, doc_rowid, position, text, start_char, end_char, embedding, "
+        "place) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            (int(i), doc_rowid, c.position, c.text, c.start, c.end, v.tobytes())
+            (
+                int(i),
+                doc_rowid,
+                c.position,
+                c.text,
+                c.start,
+                c.end,
+                v.tobytes(),
+                json.dumps(c.place),
+            )
             for i, c, v in zip(chunk_ids, chunks, vectors, strict=True)
         ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import documents
 import hostile
 import pytest
 
@@ -19,7 +20,8 @@ def test_extract_docx_keeps_paragraphs_and_tables_in_order() -> None:
         + b"</w:tc></w:tr></w:tbl>"
     )
     body = hostile.paragraph("First.") + table + hostile.paragraph("Last.")
-    text, title = extract_text(hostile.docx(hostile.word_xml(body), title="Otters"), ".docx")
+    parsed = extract_text(hostile.docx(hostile.word_xml(body), title="Otters"), ".docx")
+    text, title = parsed.text, parsed.title
     assert text == "First.\n\na | b\n\nLast."
     assert title == "Otters"
 
@@ -50,8 +52,14 @@ def test_extract_docx_huge_text_node_hits_parser_limit() -> None:
         extract_text(hostile.docx_text_node(12), ".docx")
 
 
-def test_extract_docx_without_body_is_corrupt() -> None:
-    with pytest.raises(InvalidInputError, match="corrupt or unreadable"):
+def test_extract_docx_without_body_is_not_a_docx() -> None:
+    with pytest.raises(InvalidInputError, match=r"named \.docx but is a zip archive of no"):
         extract_text(
             hostile.docx(b"<x/>").replace(b"word/document.xml", b"word/other_xx.xml"), ".docx"
         )
+
+
+def test_extract_docx_that_is_really_a_deck_names_what_it_is() -> None:
+    deck = documents.package({"ppt/presentation.xml": b"<p/>"})
+    with pytest.raises(InvalidInputError, match=r"named \.docx but is a \.pptx file"):
+        extract_text(deck, ".docx")

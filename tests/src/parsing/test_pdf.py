@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import documents
 import hostile
 import pytest
 
@@ -10,7 +11,7 @@ from src.parsing import ParseLimits, extract_text
 
 
 def test_extract_pdf_returns_its_text() -> None:
-    text, _ = extract_text(hostile.pdf_text("Otters hold hands"), ".pdf")
+    text = extract_text(hostile.pdf_text("Otters hold hands"), ".pdf").text
     assert "Otters hold hands" in text
 
 
@@ -37,3 +38,9 @@ def test_extract_pdf_declaring_too_many_objects_is_refused() -> None:
 def test_extract_pdf_over_char_limit_stops_early() -> None:
     with pytest.raises(LimitExceededError, match="limit of 1,000 characters"):
         extract_text(hostile.pdf_text("x" * 2_000), ".pdf", ParseLimits(max_chars=1_000))
+
+
+def test_extract_pdf_marks_where_each_page_begins() -> None:
+    parsed = extract_text(documents.pdf_pages(["Walrus intro", "", "Otter census"]), ".pdf")
+    assert parsed.text == "Walrus intro\n\nOtter census"
+    assert parsed.marks == [(0, {"page": 1}), (14, {"page": 3})]

@@ -29,14 +29,15 @@ def pool() -> Iterator[ParserPool]:
 
 
 def test_extract_in_worker_returns_text_and_title(pool: ParserPool) -> None:
-    text, title = pool.extract(b"<title>T</title><p>Hello otters</p>", ".html")
+    parsed = pool.extract(b"<title>T</title><p>Hello otters</p>", ".html")
+    text, title = parsed.text, parsed.title
     assert (text, title) == ("Hello otters", "T")
 
 
 def test_extract_bad_file_raises_and_keeps_working(pool: ParserPool) -> None:
     with pytest.raises(InvalidInputError, match="not valid UTF-8"):
         pool.extract(b"\xff\xfe\xfd", ".md")
-    assert pool.extract(b"still here", ".txt")[0] == "still here"
+    assert pool.extract(b"still here", ".txt").text == "still here"
 
 
 def test_extract_over_memory_cap_names_the_limit_and_replaces_worker(pool: ParserPool) -> None:
@@ -44,20 +45,20 @@ def test_extract_over_memory_cap_names_the_limit_and_replaces_worker(pool: Parse
     with pytest.raises(LimitExceededError, match="300 MB memory limit"):
         pool.extract(hostile.pdf_flate_bomb(200), ".pdf")
     assert parser_worker_pids(os.getpid()).isdisjoint(before)
-    assert pool.extract(hostile.pdf_text("after the bomb"), ".pdf")[0] == "after the bomb"
+    assert pool.extract(hostile.pdf_text("after the bomb"), ".pdf").text == "after the bomb"
 
 
 def test_extract_over_cpu_cap_names_the_limit(pool: ParserPool) -> None:
     with pytest.raises(LimitExceededError, match="2 s CPU time limit"):
         pool.extract(hostile.html_nested(), ".html")
-    assert pool.extract(b"after the spin", ".txt")[0] == "after the spin"
+    assert pool.extract(b"after the spin", ".txt").text == "after the spin"
 
 
 def test_extract_after_worker_was_killed_while_idle_succeeds(pool: ParserPool) -> None:
     for pid in parser_worker_pids(os.getpid()):
         os.kill(pid, signal.SIGKILL)
         wait_until(lambda pid=pid: _is_zombie(pid), 10, f"worker {pid} to die")
-    assert pool.extract(b"a fresh worker answers", ".txt")[0] == "a fresh worker answers"
+    assert pool.extract(b"a fresh worker answers", ".txt").text == "a fresh worker answers"
 
 
 def test_extract_when_worker_dies_mid_parse_is_422_naming_limits(pool: ParserPool) -> None:
@@ -68,4 +69,4 @@ def test_extract_when_worker_dies_mid_parse_is_422_naming_limits(pool: ParserPoo
     with pytest.raises(LimitExceededError, match=r"parser stopped \(SIGKILL\)"):
         pool.extract(hostile.html_nested(), ".html")
     killer.join()
-    assert pool.extract(b"replaced", ".txt")[0] == "replaced"
+    assert pool.extract(b"replaced", ".txt").text == "replaced"

@@ -32,7 +32,8 @@ def test_extract_html_drops_scripts_and_keeps_blocks() -> None:
         b"<html><head><title> T </title><style>p{}</style></head><body><h1>Head</h1>"
         b"<p>One &amp; two</p><script>alert(1)</script><p>Three</p></body></html>"
     )
-    text, title = extract_text(html, ".html")
+    parsed = extract_text(html, ".html")
+    text, title = parsed.text, parsed.title
     assert title == "T"
     assert text == "Head\n\nOne & two\n\nThree"
 
@@ -61,6 +62,6 @@ def test_normalize_text_replaces_lone_surrogates() -> None:
 
 def test_extract_text_over_char_limit_is_refused() -> None:
     limits = ParseLimits(max_chars=1_000)
-    assert extract_text(b"x" * 1_000, ".txt", limits)[0] == "x" * 1_000
+    assert extract_text(b"x" * 1_000, ".txt", limits).text == "x" * 1_000
     with pytest.raises(LimitExceededError, match="limit of 1,000 characters"):
         extract_text(b"x" * 1_001, ".txt", limits)

@@ -22,6 +22,8 @@ from src.store.sqlite.migrations import LATEST_VERSION as SQLITE_LATEST
 PREVIOUS = Path(__file__).parent / "previous_release"
 TITLES = {"Walrus handbook", "Otter census", "磁盘清理"}
 OPTIONS = StoreOptions(dimension=64, model="hashed-bow")
+# The schema versions that release wrote.
+PREVIOUS_SQLITE_VERSION = 6
 
 
 def _vectors(store: Store) -> dict[str, bytes]:
@@ -123,7 +125,7 @@ def test_store_after_upgrade_dedupes_per_collection(
 def test_open_previous_release_store_reaches_the_latest_schema(tmp_path: Path) -> None:
     shutil.copy(PREVIOUS / "rag.sqlite3", tmp_path / "rag.sqlite3")
     with sqlite3.connect(tmp_path / "rag.sqlite3") as conn:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SQLITE_LATEST - 1
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == PREVIOUS_SQLITE_VERSION
     open_store(tmp_path, OPTIONS).close()
     with sqlite3.connect(tmp_path / "rag.sqlite3") as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SQLITE_LATEST
@@ -140,3 +142,25 @@ def test_open_previous_release_database_reaches_the_latest_schema(pg_url: str) -
     with psycopg.connect(pg_url) as conn:
         assert conn.execute("SELECT max(version) FROM schema_version").fetchone() == (PG_LATEST,)
         assert conn.execute("SELECT count(*) FROM chunks").fetchone() == (6,)
+
+
+def test_store_after_upgrade_keeps_the_place_of_new_chunks(
+    upgraded: tuple[Store, dict[str, bytes]],
+) -> None:
+    store, _ = upgraded
+    text = "Page eighty-seven: the walrus colony census."
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    place = {"page": 87, "page_end": 88}
+    chunk = ChunkRow(0, text, 0, len(text), place)
+    record, _ = store.add_document(
+        SourceDocument(text, "Census", digest, "application/pdf"),
+        [chunk],
+        HashedEmbedder().embed([text]),
+    )
+    held = {c.text: c.place for c in store.list_chunks(record.id, 10, 0)}
+    assert held == {text: place}
+    old = store.list_documents(10, 0)[0][-1]
+    assert all(c.place == {} for c in store.list_chunks(old.id, 10, 0))
+    query = HashedEmbedder().embed(["walrus colony census page"], query=True)
+    hit = store.hydrate(store.dense_search(query, 1, Filters()))[0]
+    assert (hit.title, hit.place) == ("Census", place)
