@@ -9,7 +9,9 @@ offsets are exact: `text[start:end] == chunk.text`.
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 Span = tuple[int, int]  # a token's [start, end) in characters
@@ -56,10 +58,16 @@ def _cut(text: str, spans: list[Span], start: int, budget: int) -> int:
     return cut
 
 
-def _next_start(text: str, spans: list[Span], start: int, cut: int, overlap: int) -> int:
+def _next_start(
+    text: str, spans: list[Span], start: int, cut: int, overlap: int, sections: Sequence[int]
+) -> int:
     if overlap <= 0:
         return cut
     begin = max(cut - overlap, start + 1)
+    # No overlap back across a section's start (a page, a slide): the chunk begins with it.
+    last = bisect.bisect_right(sections, spans[cut][0]) - 1
+    if last >= 0 and sections[last] > spans[begin][0]:
+        return next(t for t in range(begin, cut + 1) if spans[t][0] >= sections[last])
     # Begin the overlap on a word, not inside one.
     for t in range(begin, cut):
         if _boundary(text, spans, t) <= WORD:
@@ -67,9 +75,12 @@ def _next_start(text: str, spans: list[Span], start: int, cut: int, overlap: int
     return begin
 
 
-def chunk_text(text: str, spans: list[Span], budget: int, overlap: int) -> list[Chunk]:
+def chunk_text(
+    text: str, spans: list[Span], budget: int, overlap: int, sections: Sequence[int] = ()
+) -> list[Chunk]:
     """Chunks of at most `budget` tokens (given as character spans), each sharing about
-    `overlap` tokens with the one before."""
+    `overlap` tokens with the one before, except across the start of a section (sorted
+    character offsets: where each page or slide begins)."""
     budget = max(budget, 1)
     overlap = min(overlap, budget // 2)
     chunks: list[Chunk] = []
@@ -80,5 +91,5 @@ def chunk_text(text: str, spans: list[Span], budget: int, overlap: int) -> list[
         chunks.append(Chunk(len(chunks), text[begin:end], begin, end))
         if cut >= len(spans):
             break
-        start = _next_start(text, spans, start, cut, overlap)
+        start = _next_start(text, spans, start, cut, overlap, sections)
     return chunks

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     )
     pdf_max_pages: int = Field(5_000, ge=1, validation_alias=_env("RAG_PDF_MAX_PAGES"))
     pdf_max_objects: int = Field(1_000_000, ge=100, validation_alias=_env("RAG_PDF_MAX_OBJECTS"))
+    table_max_rows: int = Field(200_000, ge=1, validation_alias=_env("RAG_TABLE_MAX_ROWS"))
+    table_max_columns: int = Field(1_000, ge=1, validation_alias=_env("RAG_TABLE_MAX_COLUMNS"))
+    table_max_cell_chars: int = Field(
+        32_767, ge=100, validation_alias=_env("RAG_TABLE_MAX_CELL_CHARS")
+    )
+    mail_max_parts: int = Field(100, ge=1, validation_alias=_env("RAG_MAIL_MAX_PARTS"))
     search_threads: int = Field(8, ge=1, le=256, validation_alias=_env("RAG_SEARCH_THREADS"))
     ingest_threads: int = Field(2, ge=1, le=64, validation_alias=_env("RAG_INGEST_THREADS"))
     ann_ef_search: int = Field(256, ge=16, le=4096, validation_alias=_env("RAG_ANN_EF_SEARCH"))

@@ -16,7 +16,7 @@ from src.chunking import chunk_text
 from src.embedding import Embedder
 from src.errors import InvalidInputError
 from src.models import ChunkRow, IngestResult, SourceDocument
-from src.parsing import Parsed, detect_suffix, normalize_text
+from src.parsing import FORMATS, Parsed, detect_suffix, normalize_text
 from src.parsing.limits import check_document_chars
 from src.places import Mark, place_of
 from src.store import Documents
@@ -26,6 +26,8 @@ Progress = Callable[[int], None]
 # (bytes, suffix) -> the parsed file: a ParserPool's extract in the service.
 Extract = Callable[[bytes, str], Parsed]
 MAX_TITLE_CHARS = 500
+# The metadata key that links a mail's attachment to the mail: the mail's content hash.
+MAIL_HASH = "mail_hash"
 UNTITLED = "untitled"
 # Tokens of the title put in front of each chunk when it is embedded: enough to name the
 # document, little enough to leave the chunk most of the model's 256.
@@ -33,14 +35,6 @@ TITLE_TOKENS = 32
 # C0/C1 controls, and the bidi controls that can make a name display as something else
 # ("invoice\u202efdp.exe" shows as "invoiceexe.pdf").
 _UNSAFE_LABEL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_MEDIA_TYPES = {
-    ".txt": "text/plain",
-    ".md": "text/markdown",
-    ".html": "text/html",
-    ".htm": "text/html",
-    ".pdf": "application/pdf",
-    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
 
 
 @dataclass(frozen=True)
@@ -125,8 +119,22 @@ class Ingestor:
 
     def prepare_upload(
         self, upload: Upload, title: str = "", metadata: dict[str, Any] | None = None
-    ) -> PreparedDocument:
-        suffix = detect_suffix(upload.filename, upload.content_type)
+    ) -> list[PreparedDocument]:
+        """The file as a document, then each file attached to it (a mail's attachments) as a
+        document of its own, whose metadata names the mail (MAIL_HASH: its content hash).
+        Attachments' own attachments are listed in their text, not followed."""
+        document, parsed = self._prepare_file(upload, title, metadata or {})
+        linked = {**(metadata or {}), MAIL_HASH: document.source.content_hash}
+        attached = [
+            self._prepare_file(Upload(a.data, a.filename), "", linked)[0]
+            for a in parsed.attachments
+        ]
+        return [document, *attached]
+
+    def _prepare_file(
+        self, upload: Upload, title: str, metadata: dict[str, Any]
+    ) -> tuple[PreparedDocument, Parsed]:
+        suffix = detect_suffix(upload.filename, upload.content_type, upload.data)
         name = display_name(upload.filename)
         try:
             parsed = self._extract(upload.data, suffix)
@@ -136,11 +144,11 @@ class Ingestor:
             text=parsed.text,
             title=_title(title, parsed.title, name, _default_title(parsed.text)),
             content_hash=content_hash(parsed.text),
-            media_type=_MEDIA_TYPES[suffix],
+            media_type=FORMATS[suffix].media_type,
             source_name=name,
-            metadata=metadata or {},
+            metadata=metadata,
         )
-        return self._chunked(source, parsed.marks)
+        return self._chunked(source, parsed.marks), parsed
 
     def prepare_text(
         self, text: str, title: str = "", metadata: dict[str, Any] | None = None
@@ -165,9 +173,11 @@ class Ingestor:
         # Room for the model's two special tokens and the title in front of every chunk.
         budget = min(self._chunk_tokens, self._embedder.max_tokens) - 2 - prefix_tokens
         spans = self._embedder.token_spans(source.text)
-        pieces = chunk_text(source.text, spans, budget, self._overlap_tokens)
+        marks = marks or []
+        sections = [offset for offset, _ in marks]
+        pieces = chunk_text(source.text, spans, budget, self._overlap_tokens, sections)
         rows = [
-            ChunkRow(p.position, p.text, p.start, p.end, place_of(marks or [], p.start, p.end))
+            ChunkRow(p.position, p.text, p.start, p.end, place_of(marks, p.start, p.end))
             for p in pieces
         ]
         return PreparedDocument(source, rows, prefix)

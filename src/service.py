@@ -218,7 +218,9 @@ class RagService:
             raise InvalidInputError("no file in the upload", hint="send files in the 'files' field")
         only_one = len(uploads) == 1
         return [
-            self._ingestor.prepare_upload(u, title if only_one else "", metadata) for u in uploads
+            document
+            for u in uploads
+            for document in self._ingestor.prepare_upload(u, title if only_one else "", metadata)
         ]
 
     async def _store_or_queue(

@@ -196,6 +196,10 @@ def parse_limits(settings: Settings) -> ParseLimits:
         max_compression_ratio=settings.parse_max_compression_ratio,
         pdf_max_pages=settings.pdf_max_pages,
         pdf_max_objects=settings.pdf_max_objects,
+        table_max_rows=settings.table_max_rows,
+        table_max_columns=settings.table_max_columns,
+        table_max_cell_chars=settings.table_max_cell_chars,
+        mail_max_parts=settings.mail_max_parts,
         memory_mb=settings.parse_memory_mb,
         cpu_seconds=settings.parse_cpu_seconds,
     )

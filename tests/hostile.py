@@ -49,6 +49,20 @@ def docx_zip_bomb(paragraphs: int = 4_000_000) -> bytes:
     return docx(word_xml(paragraph("hello world") * paragraphs))
 
 
+def zip_bomb(parts: dict[str, bytes], bomb: str, inflated_mb: int = 300) -> bytes:
+    """A zip of `parts` plus the part `bomb`: `inflated_mb` of spaces deflated to ~1 kB/MB
+    (streamed in, never held whole)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+        with archive.open(bomb, "w", force_zip64=True) as part:
+            block = b" " * MB
+            for _ in range(inflated_mb):
+                part.write(block)
+    return buffer.getvalue()
+
+
 def docx_deep(depth: int = 100_000) -> bytes:
     """Elements nested 100k deep, stored uncompressed so no ratio check catches it."""
     return docx(word_xml(b"<w:p>" * depth + b"</w:p>" * depth), compress=False)
@@ -188,6 +202,22 @@ def html_nested(depth: int = 2_000_000) -> bytes:
 
 
 # (file name, maker, words the refusal must contain)
+def package_bomb(main_part: str, bomb: str) -> bytes:
+    """A package of the kind its main part names, with a ~300 MB part inflated from ~300 kB."""
+    main = b"application/epub+zip" if main_part == "mimetype" else b"<x/>"
+    return zip_bomb({main_part: main}, bomb)
+
+
+def csv_wide(columns: int = 100_000) -> bytes:
+    return ",".join(f"c{i}" for i in range(columns)).encode() + b"\n"
+
+
+def mail_attachments(count: int = 1_000) -> bytes:
+    import documents
+
+    return documents.mail("Bulk", "Many files", [(f"n{i}.txt", b"hi") for i in range(count)])
+
+
 CATALOGUE: list[tuple[str, Callable[[], bytes], str]] = [
     ("bomb.docx", docx_zip_bomb, "the limit is 100:1"),
     ("deep.docx", docx_deep, "nesting depth 256"),
@@ -198,4 +228,10 @@ CATALOGUE: list[tuple[str, Callable[[], bytes], str]] = [
     ("shared.pdf", pdf_shared_page_tree, "page tree"),
     ("objects.pdf", pdf_declared_objects, "declares 50,000,000 objects"),
     ("nested.html", html_nested, "limit"),
+    ("bomb.pptx", lambda: package_bomb("ppt/presentation.xml", "ppt/slides/slide1.xml"), "256 MB"),
+    ("bomb.xlsx", lambda: package_bomb("xl/workbook.xml", "xl/worksheets/sheet1.xml"), "256 MB"),
+    ("bomb.epub", lambda: package_bomb("mimetype", "OEBPS/chapter1.xhtml"), "256 MB"),
+    ("wide.csv", csv_wide, "more than 1,000 columns"),
+    ("deep.json", lambda: b"[" * 100_000 + b"]" * 100_000, "nests"),
+    ("attachments.eml", mail_attachments, "more than 100 MIME parts"),
 ]

@@ -46,8 +46,8 @@ async function openPassage(panel, hit, label) {
       h("button", { type: "button", class: "quiet", onclick: () => { panel.hidden = true; } },
         "Close")),
     heading,
-    h("p", { class: "muted" }, `Passage ${number(hit.position + 1)} · characters ` +
-      `${number(hit.start)}–${number(hit.end)}`),
+    h("p", { class: "muted" }, [hit.place?.label, `passage ${number(hit.position + 1)}`,
+      `characters ${number(hit.start)}–${number(hit.end)}`].filter(Boolean).join(" · ")),
     body,
     h("p", {}, h("a", { href: documentHref(hit.document_id, `at=${hit.position}`) },
       "Open the document at this passage")));
@@ -85,10 +85,15 @@ function modeLine(mode, model) {
     "(none is configured, or no passage matched).";
 }
 
+// "report.pdf, p. 87": the passage's document and, where its file has one, its place.
+function sourceName(hit) {
+  return [hit.title || hit.document_id, hit.place?.label].filter(Boolean).join(", ");
+}
+
 function sourceList(citations, cited, open) {
   return h("ol", { class: "sources" }, citations.map((citation) => h("li", {},
     h("button", { type: "button", class: "link", onclick: () => open(citation) },
-      `[${citation.number}] ${citation.title || citation.document_id}`),
+      `[${citation.number}] ${sourceName(citation)}`),
     cited.includes(citation.number) ? h("span", { class: "tag" }, "cited") : null,
     h("p", { class: "snippet" }, citation.text.slice(0, 240)))));
 }
@@ -130,8 +135,7 @@ async function retrieveOnly(output, request, open) {
   const found = await (await postJSON("/v1/retrieve", body)).json();
   const items = found.results.map((hit, index) => h("li", {},
     h("p", {},
-      h("button", { type: "button", class: "link", onclick: () => open(hit) },
-        hit.title || hit.document_id),
+      h("button", { type: "button", class: "link", onclick: () => open(hit) }, sourceName(hit)),
       h("span", { class: "score" }, ` score ${hit.score.toFixed(4)}`),
       h("span", { class: "muted" }, ` · passage ${number(hit.position + 1)}`)),
     h("p", { class: "snippet" }, hit.text.slice(0, 400))));

@@ -102,14 +102,14 @@ function uploadPanel(onChange) {
   };
   const input = h("input", {
     id: "file-input", type: "file", multiple: true, class: "visually-hidden",
-    accept: ".txt,.md,.markdown,.html,.htm,.pdf,.docx",
+    accept: ".txt,.md,.html,.htm,.pdf,.docx,.pptx,.xlsx,.csv,.epub,.odt,.json,.jsonl,.eml",
     onchange: () => { upload([...input.files]); input.value = ""; },
   });
   const drop = h("div", { class: "drop" },
     h("p", {}, "Drop files here, or "),
     input,
     h("label", { for: "file-input", class: "button primary" }, "Choose files"),
-    h("p", { class: "hint" }, ".txt .md .html .pdf .docx · several at once · into ",
+    h("p", { class: "hint" }, "text, PDF, Office, e-books, mail · several at once · into ",
       h("strong", { id: "upload-target" }, uploadTarget())));
   drop.addEventListener("dragover", (event) => {
     event.preventDefault();
@@ -199,8 +199,8 @@ function facts(document) {
 
 function chunkItem(chunk, highlighted) {
   return h("li", { id: `chunk-${chunk.position}`, class: highlighted ? "chunk cited" : "chunk" },
-    h("p", { class: "muted" }, `Passage ${number(chunk.position + 1)} · characters ` +
-      `${number(chunk.start)}–${number(chunk.end)}`),
+    h("p", { class: "muted" }, [`Passage ${number(chunk.position + 1)}`, chunk.place?.label,
+      `characters ${number(chunk.start)}–${number(chunk.end)}`].filter(Boolean).join(" · ")),
     h("p", { class: "passage-text" }, chunk.text));
 }
 

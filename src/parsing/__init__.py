@@ -10,21 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from src.errors import InvalidInputError
+from src.parsing.delimited import parse_csv
 from src.parsing.docx import parse_docx
+from src.parsing.ebook import parse_epub
+from src.parsing.formats import FORMATS, SUPPORTED_SUFFIXES, detect_suffix
 from src.parsing.limits import ParseLimits
+from src.parsing.mail import parse_eml
+from src.parsing.opendocument import parse_odt
 from src.parsing.pdf import parse_pdf
-from src.parsing.sections import Parsed, whole
-from src.parsing.text import (
-    SUPPORTED_SUFFIXES,
-    decode_text,
-    detect_suffix,
-    normalize_text,
-    parse_html,
-    parse_markdown,
-)
+from src.parsing.sections import Attachment, Parsed, whole
+from src.parsing.slides import parse_pptx
+from src.parsing.spreadsheet import parse_xlsx
+from src.parsing.structured import parse_json, parse_jsonl
+from src.parsing.text import decode_text, normalize_text, parse_html, parse_markdown
 
 __all__ = [
+    "FORMATS",
     "SUPPORTED_SUFFIXES",
+    "Attachment",
     "ParseLimits",
     "Parsed",
     "decode_text",
@@ -40,6 +43,14 @@ _PARSERS: dict[str, Callable[[bytes, ParseLimits], Parsed]] = {
     ".htm": lambda data, limits: whole(*parse_html(data), limits),
     ".pdf": parse_pdf,
     ".docx": lambda data, limits: whole(*parse_docx(data, limits), limits),
+    ".pptx": parse_pptx,
+    ".xlsx": parse_xlsx,
+    ".csv": parse_csv,
+    ".epub": parse_epub,
+    ".odt": parse_odt,
+    ".json": parse_json,
+    ".jsonl": parse_jsonl,
+    ".eml": parse_eml,
 }
 
 

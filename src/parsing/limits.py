@@ -26,6 +26,10 @@ class ParseLimits:
     max_compression_ratio: int = 100
     pdf_max_pages: int = 5_000
     pdf_max_objects: int = 1_000_000
+    table_max_rows: int = 200_000
+    table_max_columns: int = 1_000
+    table_max_cell_chars: int = 32_767  # Excel's own limit
+    mail_max_parts: int = 100
     memory_mb: int = 1024
     cpu_seconds: int = 60
 
@@ -44,4 +48,12 @@ class ParseLimits:
             raise LimitExceededError(
                 f"{what} inflates to more than {self.max_inflated_bytes // MB} MB",
                 hint="this looks like a decompression bomb; or raise RAG_PARSE_MAX_INFLATED_MB",
+            )
+
+    def check_count(self, count: int, limit: int, what: str, setting: str) -> None:
+        """A count the file has (rows, columns, parts) within its limit."""
+        if count > limit:
+            raise LimitExceededError(
+                f"the file has more than {limit:,} {what}",
+                hint=f"split the file, or raise {setting}",
             )

@@ -15,7 +15,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from lxml import etree
 
@@ -30,6 +30,12 @@ DC_TITLE = "{http://purl.org/dc/elements/1.1/}title"
 CORE = "docProps/core.xml"  # an Office file's document properties, its title among them
 Event = tuple[str, etree._Element]
 T = TypeVar("T")
+
+
+class Relation(NamedTuple):
+    kind: str  # the relationship's type URI: ends in "/slide", "/notesSlide", ...
+    target: str  # the part it points at, as a name in the package
+
 
 # The part that says what a package is, and the suffix of each kind.
 _MAIN_PARTS = {
@@ -89,8 +95,8 @@ class Package:
         """A whole part (HTML chapters, small XML), inflated bytes counted as it is read."""
         return b"".join(self.read_chunks(name, allow_dtd))
 
-    def relationships(self, name: str) -> dict[str, str]:
-        """A part's relationships (id -> target part), from its _rels file; {} if none."""
+    def relationships(self, name: str) -> dict[str, Relation]:
+        """A part's relationships to other parts by id, from its _rels file; {} if none."""
         folder, base = posixpath.split(name)
         rels = posixpath.join(folder, "_rels", f"{base}.rels")
         if rels not in self.names:
@@ -98,8 +104,9 @@ class Package:
         found = {}
         for event, element in self.events(rels):
             if event == "end" and element.tag == _REL and element.get("TargetMode") != "External":
+                # An absolute target ("/xl/worksheets/sheet1.xml") is from the package root.
                 target = posixpath.normpath(posixpath.join(folder, element.get("Target", "")))
-                found[element.get("Id", "")] = target.lstrip("/")
+                found[element.get("Id", "")] = Relation(element.get("Type", ""), target.lstrip("/"))
         return found
 
     def first_text(self, name: str, tag: str) -> str:

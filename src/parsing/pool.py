@@ -3,6 +3,7 @@ parse at a time, replaced when one hits a limit, dies, overruns its time or grow
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -16,7 +17,7 @@ from typing import Any
 
 from src.errors import BusyError, InvalidInputError, LimitExceededError
 from src.parsing.limits import MB, ParseLimits
-from src.parsing.sections import Parsed
+from src.parsing.sections import Attachment, Parsed
 from src.parsing.worker import ANSWER_HEAD, REQUEST_HEAD
 
 _ROOT = Path(__file__).resolve().parents[2]
@@ -166,4 +167,7 @@ def _result(reply: dict[str, Any]) -> Parsed:
     if kind:
         raise InvalidInputError(reply["message"], hint=reply.get("hint", ""))
     marks = [(int(offset), dict(place)) for offset, place in reply["marks"]]
-    return Parsed(str(reply["text"]), str(reply["title"]), marks)
+    attached = [
+        Attachment(str(a["filename"]), base64.b64decode(a["data"])) for a in reply["attachments"]
+    ]
+    return Parsed(str(reply["text"]), str(reply["title"]), marks, attached)

@@ -11,13 +11,22 @@ from src.places import Mark, Place
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file inside another (a mail's attachment), to be ingested as a document of its own."""
+
+    filename: str
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Parsed:
-    """A document's normalised text, the title found in the file ("" if none), and where
-    each place in the source begins in the text."""
+    """A document's normalised text, the title found in the file ("" if none), where each
+    place in the source begins in the text, and the files attached to it."""
 
     text: str
     title: str = ""
     marks: list[Mark] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 class Sections:
@@ -28,12 +37,16 @@ class Sections:
         self._parts: list[tuple[str, Place]] = []
         self._chars = 0
 
+    def check_more(self, chars: int) -> None:
+        """Refuse a section being built once it would take the text over the limit."""
+        self._limits.check_chars(self._chars + chars)
+
     def add(self, text: str, place: Place | None = None) -> None:
         self._chars += len(text)
         self._limits.check_chars(self._chars)
         self._parts.append((text, place or {}))
 
-    def parsed(self, title: str = "") -> Parsed:
+    def parsed(self, title: str = "", attachments: list[Attachment] | None = None) -> Parsed:
         """Each section normalised on its own (so its mark is exact), empty ones dropped,
         the rest a paragraph apart."""
         texts: list[str] = []
@@ -49,7 +62,7 @@ class Sections:
                 marks.append((offset, place))
             texts.append(text)
             offset += len(text)
-        return Parsed("\n\n".join(texts), title.strip(), marks)
+        return Parsed("\n\n".join(texts), title.strip(), marks, attachments or [])
 
 
 def whole(text: str, title: str, limits: ParseLimits) -> Parsed:

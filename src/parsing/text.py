@@ -1,38 +1,12 @@
-"""Plain text, Markdown and HTML; the suffix that picks a parser; text normalisation."""
+"""Plain text, Markdown and HTML; text normalisation."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from html.parser import HTMLParser
-from pathlib import PurePosixPath
 
-from src.errors import InvalidInputError, UnsupportedTypeError
-
-SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".pdf", ".docx")
-_CONTENT_TYPES = {
-    "text/plain": ".txt",
-    "text/markdown": ".md",
-    "text/html": ".html",
-    "application/pdf": ".pdf",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
-}
-
-
-def detect_suffix(filename: str | None, content_type: str | None) -> str:
-    """The parser key for an upload, from its name first and its content type second."""
-    suffix = PurePosixPath((filename or "").replace("\\", "/")).suffix.lower()
-    if suffix in SUPPORTED_SUFFIXES:
-        return suffix
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if not suffix and media_type in _CONTENT_TYPES:
-        return _CONTENT_TYPES[media_type]
-    shown = suffix or media_type or "unknown"
-    raise UnsupportedTypeError(
-        f"unsupported file type {shown!r}",
-        hint=f"upload one of: {', '.join(SUPPORTED_SUFFIXES)}",
-    )
-
+from src.errors import InvalidInputError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

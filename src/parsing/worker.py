@@ -9,6 +9,7 @@ Its parent adds a wall-clock limit and replaces it when it dies or grows.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import resource
@@ -78,6 +79,10 @@ def answer(suffix: str, data: bytes, limits: ParseLimits) -> dict[str, Any]:
             "text": parsed.text,
             "title": parsed.title,
             "marks": parsed.marks,
+            "attachments": [
+                {"filename": a.filename, "data": base64.b64encode(a.data).decode()}
+                for a in parsed.attachments
+            ],
             "rss": rss_bytes(),
         }
     except LimitExceededError as exc:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 
+import documents
 import httpx
 import pytest
 from conftest import FakeLLM, Service
@@ -163,6 +164,25 @@ def test_retrieve_only_lists_ranked_passages_with_scores(page: Page, http: httpx
         expect(item.get_by_role("button")).to_have_text(hit["title"])
     items.first.get_by_role("button").click()
     expect(page.locator("#passage mark")).to_have_text(ranked[0]["text"])
+
+
+def test_ask_names_the_page_of_each_pdf_passage(page: Page, http: httpx.Client) -> None:
+    pages = [documents.filler(21), documents.filler(22)]
+    pages.append("The ferry to the skerry leaves from pier nine at dawn. " + documents.filler(23))
+    title = f"Timetable {uuid.uuid4().hex[:8]}"
+    response = http.post(
+        "/v1/documents",
+        files={"files": ("timetable.pdf", documents.pdf_pages(pages))},
+        data={"title": title},
+    )
+    assert response.status_code == 201, response.text
+    question = "Where does the ferry to the skerry leave from?"
+    hits = http.post("/v1/retrieve", json={"query": question, "top_k": 5}).json()["results"]
+    label = next(hit["place"]["label"] for hit in hits if hit["title"] == title)
+    assert label in ("p. 3", "pp. 2\u20133")
+    assert f"{title}, {label}" in " ".join(_sources(page, question))
+    page.locator(".sources li button", has_text=f"{title}, {label}").first.click()
+    expect(page.locator("#passage")).to_contain_text(f"{label} · passage ")
 
 
 def _sources(page: Page, question: str) -> list[str]:

@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from format_cases import FORMATS, assert_found_at_place
 from helpers import poll
-from hostile import docx_zip_bomb, pdf_flate_bomb
+from hostile import docx_zip_bomb, package_bomb, pdf_flate_bomb
 
 from ragctl.docker import Docker
 
@@ -33,11 +34,20 @@ def test_compose_up_builds_and_serves(
             created = http.post("/v1/documents", json={"text": f"Compose run {project}."})
             assert created.status_code == 201
             # The parser workers run inside the image too, under their limits.
-            for name, data in (("bomb.docx", docx_zip_bomb()), ("bomb.pdf", pdf_flate_bomb())):
+            bombs = (
+                ("bomb.docx", docx_zip_bomb()),
+                ("bomb.pdf", pdf_flate_bomb()),
+                ("bomb.xlsx", package_bomb("xl/workbook.xml", "xl/worksheets/sheet1.xml")),
+            )
+            for name, data in bombs:
                 refused = http.post("/v1/documents", files={"files": (name, data)})
                 assert refused.status_code == 422, refused.text
                 assert refused.json()["error"]["type"] == "limit_exceeded"
             assert http.get("/v1/documents").json()["total"] == 1
+            # Every format is read in the image, each passage at its place.
+            assert http.post("/v1/collections", json={"name": "formats"}).status_code == 201
+            for name in FORMATS:
+                assert_found_at_place(http, name, "formats")
             # The first key, made beside the running service, closes it (within a second).
             made = docker.run(
                 *("compose", "-p", project, "run", "--rm", "-T", "rag-api"),
@@ -47,7 +57,7 @@ def test_compose_up_builds_and_serves(
             key = json.loads(made.stdout)["key"]
             poll(lambda: http.get("/v1/documents").status_code == 401 or None, 5, "closed")
             with_key = http.get("/v1/documents", headers={"Authorization": f"Bearer {key}"})
-            assert with_key.json()["total"] == 1
+            assert with_key.json()["total"] == 1 + len(FORMATS)
             # The web page ships in the image, byte for byte.
             for path, name in (("/", "index.html"), ("/ui/app.js", "app.js")):
                 assert http.get(path).content == (source / "api" / "ui" / name).read_bytes()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from src.chunking import Span, chunk_text
+from src.chunking import Chunk, Span, chunk_text
 
 TEXT = "\n\n".join(
     f"Paragraph {p}. " + " ".join(f"Sentence {p}.{s} has several plain words." for s in range(9))
@@ -71,3 +71,21 @@ def test_chunk_text_cuts_chinese_at_full_stops_with_exact_offsets() -> None:
     assert len(chunks) > 5
     assert all(text[c.start : c.end] == c.text for c in chunks)
     assert all(c.text.endswith("。") for c in chunks[:-1])
+
+
+def _overlaps_across(chunks: list[Chunk], sections: list[int]) -> bool:
+    """Whether a chunk repeats text from before a section start (`\n\n` ahead of it) where
+    its own new text begins at that start."""
+    return any(
+        chunk.start < before.end and chunk.start < s <= before.end + 2
+        for before, chunk in itertools.pairwise(chunks)
+        for s in sections
+    )
+
+
+def test_chunk_text_does_not_overlap_back_across_a_section_start() -> None:
+    sections = [m.end() for m in re.finditer(r"\n\n", TEXT)]
+    assert _overlaps_across(chunk_text(TEXT, _spans(TEXT), 150, 16), sections)
+    chunks = chunk_text(TEXT, _spans(TEXT), 150, 16, sections)
+    assert not _overlaps_across(chunks, sections)
+    assert all(TEXT[c.start : c.end] == c.text for c in chunks)

@@ -3,6 +3,8 @@ against the fake LLM server."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from conftest import FakeLLM, free_port
 from helpers import hit as _hit
@@ -142,3 +144,12 @@ def test_chat_unreachable_server_raises() -> None:
 
     with pytest.raises(LLMError, match="could not be reached"):
         run_async(run())
+
+
+def test_grounded_messages_name_each_passage_with_its_place() -> None:
+    paged = dataclasses.replace(
+        _hit(1, "The reactor is cooled by water.", "Manual"), place={"page": 87}
+    )
+    system = grounded_messages("How is it cooled?", [paged, _hit(2, "Plain text.", "Notes")])[0]
+    assert "[1] (Manual, p. 87)\nThe reactor is cooled by water." in system["content"]
+    assert "[2] (Notes)\nPlain text." in system["content"]

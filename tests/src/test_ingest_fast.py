@@ -106,7 +106,7 @@ def test_prepare_text_over_max_chars_is_over_the_limit(ingestor: Ingestor) -> No
 
 def test_prepare_upload_takes_the_markdown_heading_as_title(ingestor: Ingestor) -> None:
     upload = Upload(b"# Crane manual\n\n" + TEXT.encode(), "docs/manual.md")
-    prepared = ingestor.prepare_upload(upload)
+    prepared = ingestor.prepare_upload(upload)[0]
     source = prepared.source
     assert (source.title, source.source_name, source.media_type) == (
         "Crane manual",
@@ -118,14 +118,14 @@ def test_prepare_upload_takes_the_markdown_heading_as_title(ingestor: Ingestor) 
 
 def test_prepare_upload_given_title_wins_over_the_file(ingestor: Ingestor) -> None:
     upload = Upload(b"# Crane manual\n\nLift with care.", "manual.md")
-    assert ingestor.prepare_upload(upload, title="Handbook").source.title == "Handbook"
+    assert ingestor.prepare_upload(upload, title="Handbook")[0].source.title == "Handbook"
 
 
 def test_prepare_upload_strips_directories_and_bidi_controls_from_names(
     ingestor: Ingestor,
 ) -> None:
     upload = Upload(b"Lift with care.", "..\\uploads/invoice\u202etxt.exe.txt")
-    source = ingestor.prepare_upload(upload).source
+    source = ingestor.prepare_upload(upload)[0].source
     assert source.source_name == "invoicetxt.exe.txt"
     assert source.title == "invoicetxt.exe.txt"  # a .txt file has no title of its own
 

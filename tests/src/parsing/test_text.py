@@ -2,29 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from src.errors import InvalidInputError, LimitExceededError, UnsupportedTypeError
+from src.errors import InvalidInputError, LimitExceededError
 from src.ingest import clean_label, display_name
-from src.parsing import ParseLimits, decode_text, detect_suffix, extract_text, normalize_text
-
-
-@pytest.mark.parametrize(
-    ("name", "content_type", "suffix"),
-    [
-        ("notes.TXT", "", ".txt"),
-        ("a/b/readme.md", "", ".md"),
-        ("page.htm", "", ".htm"),
-        ("report.pdf", "application/octet-stream", ".pdf"),
-        ("", "text/markdown", ".md"),
-        ("upload", "application/pdf; charset=binary", ".pdf"),
-    ],
-)
-def test_detect_suffix_by_name_then_type(name: str, content_type: str, suffix: str) -> None:
-    assert detect_suffix(name, content_type) == suffix
-
-
-def test_detect_suffix_rejects_unknown_extension_even_with_known_type() -> None:
-    with pytest.raises(UnsupportedTypeError, match=r"'\.zip'"):
-        detect_suffix("archive.zip", "text/plain")
+from src.parsing import ParseLimits, decode_text, extract_text, normalize_text
 
 
 def test_extract_html_drops_scripts_and_keeps_blocks() -> None:
