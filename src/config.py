@@ -56,6 +56,16 @@ class Settings(BaseSettings):
         32_767, ge=100, validation_alias=_env("RAG_TABLE_MAX_CELL_CHARS")
     )
     mail_max_parts: int = Field(100, ge=1, validation_alias=_env("RAG_MAIL_MAX_PARTS"))
+    ocr: bool = Field(True, validation_alias=_env("RAG_OCR"))
+    ocr_languages: str = Field(
+        "eng+chi_sim", pattern=r"^[a-z_]+(\+[a-z_]+)*$", validation_alias=_env("RAG_OCR_LANGUAGES")
+    )
+    ocr_max_pixels: int = Field(
+        64_000_000, ge=1_000_000, validation_alias=_env("RAG_OCR_MAX_PIXELS")
+    )
+    ocr_max_pages: int = Field(100, ge=1, validation_alias=_env("RAG_OCR_MAX_PAGES"))
+    ocr_page_seconds: int = Field(60, ge=5, validation_alias=_env("RAG_OCR_PAGE_SECONDS"))
+    ocr_seconds: int = Field(600, ge=5, validation_alias=_env("RAG_OCR_SECONDS"))
     search_threads: int = Field(8, ge=1, le=256, validation_alias=_env("RAG_SEARCH_THREADS"))
     ingest_threads: int = Field(2, ge=1, le=64, validation_alias=_env("RAG_INGEST_THREADS"))
     ann_ef_search: int = Field(256, ge=16, le=4096, validation_alias=_env("RAG_ANN_EF_SEARCH"))

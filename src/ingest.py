@@ -14,7 +14,7 @@ import numpy as np
 
 from src.chunking import chunk_text
 from src.embedding import Embedder
-from src.errors import InvalidInputError
+from src.errors import InvalidInputError, UnsupportedTypeError
 from src.models import ChunkRow, IngestResult, SourceDocument
 from src.parsing import FORMATS, Parsed, detect_suffix, normalize_text
 from src.parsing.limits import check_document_chars
@@ -138,7 +138,7 @@ class Ingestor:
         name = display_name(upload.filename)
         try:
             parsed = self._extract(upload.data, suffix)
-        except InvalidInputError as exc:  # the same kind of error, naming the file
+        except (InvalidInputError, UnsupportedTypeError) as exc:  # the same, naming the file
             raise type(exc)(f"{name or 'upload'}: {exc.message}", hint=exc.hint) from exc
         source = SourceDocument(
             text=parsed.text,

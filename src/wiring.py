@@ -200,6 +200,12 @@ def parse_limits(settings: Settings) -> ParseLimits:
         table_max_columns=settings.table_max_columns,
         table_max_cell_chars=settings.table_max_cell_chars,
         mail_max_parts=settings.mail_max_parts,
+        ocr=settings.ocr,
+        ocr_languages=settings.ocr_languages,
+        ocr_max_pixels=settings.ocr_max_pixels,
+        ocr_max_pages=settings.ocr_max_pages,
+        ocr_page_seconds=settings.ocr_page_seconds,
+        ocr_seconds=settings.ocr_seconds,
         memory_mb=settings.parse_memory_mb,
         cpu_seconds=settings.parse_cpu_seconds,
     )

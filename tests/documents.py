@@ -185,3 +185,31 @@ def filler(seed: int, words: int = 260) -> str:
     picked = [_WORDS[(seed * 7 + i * (seed % 5 + 1)) % len(_WORDS)] for i in range(words)]
     sentences = [" ".join(picked[i : i + 10]).capitalize() + "." for i in range(0, words, 10)]
     return " ".join(sentences)
+
+
+DEJAVU_SANS = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"  # fonts-dejavu-core
+WQY_ZENHEI = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"  # fonts-wqy-zenhei
+
+
+def scan(lines: list[str], font: str = DEJAVU_SANS, size: int = 44, fmt: str = "PNG") -> bytes:
+    """A page of printed lines at 300 dpi (44 px: about 11 pt), black on white, as an image
+    file of the given format: what a scanner makes of a printed page."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    face = ImageFont.truetype(font, size)
+    page = Image.new("L", (2480, 300 + len(lines) * size * 2), 255)
+    draw = ImageDraw.Draw(page)
+    for number, line in enumerate(lines):
+        draw.text((250, 150 + number * size * 2), line, font=face, fill=0)
+    buffer = io.BytesIO()
+    page.save(buffer, fmt, dpi=(300, 300))
+    return buffer.getvalue()
+
+
+def scanned_pdf(pages: list[list[str]]) -> bytes:
+    """A PDF whose pages are images of printed lines, with no text layer (a scanner's PDF)."""
+    pdf = FPDF(unit="pt", format="A4")
+    for lines in pages:
+        pdf.add_page()
+        pdf.image(io.BytesIO(scan(lines)), x=0, y=0, w=pdf.w)
+    return bytes(pdf.output())

@@ -5,12 +5,14 @@ shared by the HTTP tests from source (tests/api/test_formats.py) and on the imag
 from __future__ import annotations
 
 import datetime
+import textwrap
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import documents
 import httpx
+import outlook
 
 Case = tuple[bytes, str, Callable[[dict[str, Any]], bool]]
 
@@ -96,6 +98,36 @@ def _odt(marker: str) -> Case:
     )
 
 
+def _lines(text: str, width: int = 70) -> list[str]:
+    return textwrap.wrap(text, width)
+
+
+def _scan(marker: str) -> Case:
+    lines = ["Moss grows on the north side of the old chapel.", f"Reference {marker}."]
+    return (
+        documents.scan(lines, fmt="JPEG"),
+        "moss grows on the north side of the chapel",
+        _no_place,
+    )
+
+
+def _scanned_pdf(marker: str) -> Case:
+    pages = [
+        _lines(documents.filler(13) + " " + marker),
+        _lines("The bell tower was rebuilt after the storm. " + documents.filler(14)),
+        _lines(documents.filler(15)),
+    ]
+    query = "bell tower was rebuilt after the storm"
+    return documents.scanned_pdf(pages), query, lambda p: covers(p, "page", 2)
+
+
+def _msg(marker: str) -> Case:
+    sent = datetime.datetime(2026, 12, 7, 9, 0, tzinfo=datetime.UTC)
+    body = f"The harbour crane is out of service until Friday. {marker}"
+    data = outlook.message("Crane", body, "Port Office <port@example.com>", sent)
+    return data, "harbour crane out of service", _no_place
+
+
 FORMATS: dict[str, Callable[[str], Case]] = {
     "report.pdf": _pdf,
     "deck.pptx": _pptx,
@@ -105,6 +137,9 @@ FORMATS: dict[str, Callable[[str], Case]] = {
     "config.json": _json,
     "notes.docx": _docx,
     "rivers.odt": _odt,
+    "note.jpg": _scan,
+    "scanned.pdf": _scanned_pdf,
+    "crane.msg": _msg,
 }
 
 

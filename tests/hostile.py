@@ -6,6 +6,7 @@ Each function returns the bytes of one upload; none needs more than a few MB to 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -201,6 +202,43 @@ def html_nested(depth: int = 2_000_000) -> bytes:
     return b"<html><body>" + b"<div><span>x" * depth + b"</body></html>"
 
 
+def png_header(width: int, height: int) -> bytes:
+    """A PNG that declares `width` x `height` pixels and holds almost none of them."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + header
+    ihdr = struct.pack(">I", len(header)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+    return b"\x89PNG\r\n\x1a\n" + ihdr + b"\x00\x00\x00\x00IEND\xaeB`\x82"
+
+
+def pdf_image_pages(pages: int = 5_000) -> bytes:
+    """`pages` pages with no text layer, each showing one (tiny) image: a scanner's PDF."""
+    content, image = pages + 3, pages + 4
+    page = (
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R "
+        b"/Resources << /XObject << /Im0 %d 0 R >> >> >>" % (content, image)
+    )
+    kids = b" ".join(b"%d 0 R" % number for number in range(3, pages + 3))
+    return _pdf(
+        [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [" + kids + b"] /Count %d >>" % pages,
+            *[page] * pages,
+            _stream(b"q 612 0 0 792 0 0 cm /Im0 Do Q", deflated=False),
+            b"<< /Type /XObject /Subtype /Image /Width 1 /Height 1 /ColorSpace /DeviceGray "
+            b"/BitsPerComponent 8 /Length 1 >>\nstream\n\xff\nendstream",
+        ]
+    )
+
+
+def msg_attachments(count: int = 1_000) -> bytes:
+    from datetime import UTC, datetime
+
+    import outlook
+
+    files = [(f"n{i}.txt", b"hi") for i in range(count)]
+    return outlook.message("Bulk", "Many", "A <a@example.com>", datetime.now(UTC), files)
+
+
 # (file name, maker, words the refusal must contain)
 def package_bomb(main_part: str, bomb: str) -> bytes:
     """A package of the kind its main part names, with a ~300 MB part inflated from ~300 kB."""
@@ -234,4 +272,7 @@ CATALOGUE: list[tuple[str, Callable[[], bytes], str]] = [
     ("wide.csv", csv_wide, "more than 1,000 columns"),
     ("deep.json", lambda: b"[" * 100_000 + b"]" * 100_000, "nests"),
     ("attachments.eml", mail_attachments, "more than 100 MIME parts"),
+    ("attachments.msg", msg_attachments, "more than 100 MIME parts"),
+    ("huge.png", lambda: png_header(30_000, 30_000), "30,000 x 30,000 pixels"),
+    ("scans.pdf", pdf_image_pages, "5,000 pages to read by OCR"),
 ]

@@ -14,9 +14,12 @@ from src.parsing.delimited import parse_csv
 from src.parsing.docx import parse_docx
 from src.parsing.ebook import parse_epub
 from src.parsing.formats import FORMATS, SUPPORTED_SUFFIXES, detect_suffix
+from src.parsing.images import parse_image
 from src.parsing.limits import ParseLimits
 from src.parsing.mail import parse_eml
+from src.parsing.ocr import ocr_unavailable
 from src.parsing.opendocument import parse_odt
+from src.parsing.outlook import parse_msg
 from src.parsing.pdf import parse_pdf
 from src.parsing.sections import Attachment, Parsed, whole
 from src.parsing.slides import parse_pptx
@@ -51,6 +54,8 @@ _PARSERS: dict[str, Callable[[bytes, ParseLimits], Parsed]] = {
     ".json": parse_json,
     ".jsonl": parse_jsonl,
     ".eml": parse_eml,
+    ".msg": parse_msg,
+    **dict.fromkeys((".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"), parse_image),
 }
 
 
@@ -62,8 +67,9 @@ def extract_text(data: bytes, suffix: str, limits: ParseLimits | None = None) ->
         raise InvalidInputError("the file is empty", hint="upload a file with some text in it")
     parsed = _PARSERS[suffix](data, limits)
     if not parsed.text:
+        why = ocr_unavailable(limits)
         raise InvalidInputError(
             "no text could be extracted from the file",
-            hint="scanned PDFs need OCR first; otherwise check the file has text",
+            hint=f"a scan is read by OCR, but {why}" if why else "check the file has text",
         )
     return parsed

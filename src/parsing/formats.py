@@ -25,14 +25,22 @@ FORMATS: dict[str, Format] = {
     ".json": Format("application/json", "text"),
     ".jsonl": Format("application/jsonl", "text"),
     ".eml": Format("message/rfc822", "text"),
+    ".msg": Format("application/vnd.ms-outlook", "ole"),
     ".pdf": Format("application/pdf", "pdf"),
     ".docx": Format(f"{_OFFICE}.wordprocessingml.document", "zip"),
     ".pptx": Format(f"{_OFFICE}.presentationml.presentation", "zip"),
     ".xlsx": Format(f"{_OFFICE}.spreadsheetml.sheet", "zip"),
     ".epub": Format("application/epub+zip", "zip"),
     ".odt": Format("application/vnd.oasis.opendocument.text", "zip"),
+    ".png": Format("image/png", "image"),
+    ".jpg": Format("image/jpeg", "image"),
+    ".jpeg": Format("image/jpeg", "image"),
+    ".tif": Format("image/tiff", "image"),
+    ".tiff": Format("image/tiff", "image"),
+    ".webp": Format("image/webp", "image"),
 }
 SUPPORTED_SUFFIXES = tuple(FORMATS)
+OCR_FAMILIES = frozenset({"pdf", "image"})  # what OCR may read: its parse may take longer
 _BY_MEDIA_TYPE = {f.media_type: suffix for suffix, f in reversed(FORMATS.items())}
 _BY_MEDIA_TYPE["application/x-ndjson"] = ".jsonl"
 
@@ -53,6 +61,8 @@ _SIGNATURES = (
     (b"WEBP", 8, "image", "a WebP image"),
     (b"\x1f\x8b", 0, "gzip", "a gzip archive"),
 )
+# What an upload with no name or type is taken for, by its content alone.
+_BY_FAMILY = {"pdf": ".pdf", "text": ".txt", "image": ".png"}
 _PDF_WITHIN = 1024  # readers accept junk before the header, up to about this far
 _TEXT_SAMPLE = 8192
 
@@ -100,8 +110,8 @@ def detect_suffix(filename: str | None, content_type: str | None, data: bytes = 
     declared = _declared(filename, content_type)
     family, described = content_family(data)
     if not declared:
-        if family in ("pdf", "text"):
-            return ".pdf" if family == "pdf" else ".txt"
+        if family in _BY_FAMILY:
+            return _BY_FAMILY[family]
         raise _unsupported(described if family != "binary" else content_type or "unknown")
     if data and FORMATS[declared].family != family:
         raise UnsupportedTypeError(

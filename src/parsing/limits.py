@@ -30,8 +30,21 @@ class ParseLimits:
     table_max_columns: int = 1_000
     table_max_cell_chars: int = 32_767  # Excel's own limit
     mail_max_parts: int = 100
+    ocr: bool = True
+    ocr_languages: str = "eng+chi_sim"
+    ocr_max_pixels: int = 64_000_000  # an A4 page at 600 dpi is 35 million
+    ocr_max_pages: int = 100
+    ocr_page_seconds: int = 60
+    ocr_seconds: int = 600
     memory_mb: int = 1024
     cpu_seconds: int = 60
+
+    def wall_seconds(self, with_ocr: bool) -> int:
+        """How long one parse may take by the clock: its CPU time twice over (a busy
+        machine), plus OCR's for a file OCR may read, plus room to start; past it the
+        worker is killed."""
+        ocr = self.ocr_seconds if with_ocr and self.ocr else 0
+        return (self.cpu_seconds + ocr) * 2 + 10
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -50,10 +63,11 @@ class ParseLimits:
                 hint="this looks like a decompression bomb; or raise RAG_PARSE_MAX_INFLATED_MB",
             )
 
-    def check_count(self, count: int, limit: int, what: str, setting: str) -> None:
-        """A count the file has (rows, columns, parts) within its limit."""
+    def check_count(self, count: int, limit: int, what: str, setting: str = "") -> None:
+        """A count the file has (rows, columns, parts) within its limit (`setting` names
+        the variable that raises it; none for a fixed limit)."""
         if count > limit:
             raise LimitExceededError(
                 f"the file has more than {limit:,} {what}",
-                hint=f"split the file, or raise {setting}",
+                hint=f"split the file, or raise {setting}" if setting else "split the file",
             )

@@ -40,21 +40,29 @@ def _body(message: EmailMessage) -> str:
     return parse_html(content.encode())[0] if part.get_content_subtype() == "html" else content
 
 
-def _attachments(message: EmailMessage, limits: ParseLimits) -> tuple[list[str], list[Attachment]]:
-    """(every attachment's name, the attachments of a supported type with their bytes)."""
-    names: list[str] = []
-    readable: list[Attachment] = []
+def readable(files: list[tuple[str, bytes | None]], limits: ParseLimits) -> list[Attachment]:
+    """The attachments of a supported type, to be read as documents of their own; the
+    others are only listed by the mail."""
+    kept: list[Attachment] = []
     inflated = 0
-    for part in message.iter_attachments():
-        name = part.get_filename() or "attachment"
-        names.append(name)
-        data = part.get_payload(decode=True)
-        if named_suffix(name) not in FORMATS or not isinstance(data, bytes):
-            continue  # listed by the mail, not read
+    for name, data in files:
+        if data is None or named_suffix(name) not in FORMATS:
+            continue
         inflated += len(data)
         limits.check_inflated(inflated, "the mail's attachments")
-        readable.append(Attachment(name, data))
-    return names, readable
+        kept.append(Attachment(name, data))
+    return kept
+
+
+def _attachments(message: EmailMessage) -> list[tuple[str, bytes | None]]:
+    """Each attachment's name and bytes (None for an attached message)."""
+    found: list[tuple[str, bytes | None]] = []
+    for part in message.iter_attachments():
+        data = part.get_payload(decode=True)
+        found.append(
+            (part.get_filename() or "attachment", data if isinstance(data, bytes) else None)
+        )
+    return found
 
 
 def parse_eml(data: bytes, limits: ParseLimits) -> Parsed:
@@ -64,7 +72,7 @@ def parse_eml(data: bytes, limits: ParseLimits) -> Parsed:
     headers = [f"{name}: {message[name]}" for name in _HEADERS if message.get(name)]
     sections.add("\n".join(headers))
     sections.add(_body(message))
-    names, readable = _attachments(message, limits)
-    if names:
-        sections.add("Attachments: " + ", ".join(names))
-    return sections.parsed(str(message.get("Subject", "")), readable)
+    files = _attachments(message)
+    if files:
+        sections.add("Attachments: " + ", ".join(name for name, _ in files))
+    return sections.parsed(str(message.get("Subject", "")), readable(files, limits))

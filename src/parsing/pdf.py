@@ -1,5 +1,6 @@
 """PDF text, with the page count, object count and inflated stream sizes bounded before
-and while pypdf works (its own limits set from ours)."""
+and while pypdf works (its own limits set from ours). A page without a text layer (a scan)
+is read by OCR from its largest image, within the OCR limits (src/parsing/ocr.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from typing import Any
 
 from src.errors import InvalidInputError, LimitExceededError
 from src.parsing.limits import ParseLimits
+from src.parsing.ocr import PageReader, check_pages, check_pixels, ocr_unavailable
 from src.parsing.sections import Parsed, Sections
+
+_ENTRIES_PER_PAGE = 50
 
 
 def _configuration(limits: ParseLimits) -> dict[str, Any]:
@@ -23,8 +27,10 @@ def _configuration(limits: ParseLimits) -> dict[str, Any]:
         "brotli_maximum_output_length": inflated,
         "image_maximum_buffer_size": inflated,
         "stream_decoding_work_maximum_length": inflated,
-        "page_tree_maximum_entries": limits.pdf_max_pages,
-        "page_tree_maximum_page_entries": limits.pdf_max_pages,
+        # Kids of the page tree's nodes (pages and the nodes above them), and the entries of
+        # the page dictionaries themselves (a page has about 5 to 15).
+        "page_tree_maximum_entries": limits.pdf_max_pages * 2,
+        "page_tree_maximum_page_entries": limits.pdf_max_pages * _ENTRIES_PER_PAGE,
     }
 
 
@@ -45,10 +51,54 @@ def _check_declared(reader: Any, limits: ParseLimits) -> None:
         )
 
 
+def _text_layers(reader: Any, limits: ParseLimits) -> list[str]:
+    texts: list[str] = []
+    total = 0
+    for page in reader.pages:
+        texts.append(page.extract_text() or "")
+        total += len(texts[-1])
+        limits.check_chars(total)
+    return texts
+
+
+def _largest_image(page: Any, limits: ParseLimits) -> Any:
+    """The page's largest image (a scan's page), checked by its declared size before it is
+    decoded; None if the page has none."""
+    resources = page.get("/Resources")
+    objects = resources.get_object().get("/XObject") if resources is not None else None
+    if objects is None:
+        return None
+    sizes = {}
+    for name, reference in objects.get_object().items():
+        image = reference.get_object()
+        if image.get("/Subtype") == "/Image":
+            width, height = int(image.get("/Width", 0)), int(image.get("/Height", 0))
+            check_pixels(width, height, limits)
+            sizes[name] = width * height
+    if not sizes:
+        return None
+    return page.images[max(sizes, key=sizes.__getitem__)].image
+
+
+def _read_scans(reader: Any, texts: list[str], limits: ParseLimits) -> None:
+    """Fill in each page without a text layer with its image's text, by OCR."""
+    blank = [index for index, text in enumerate(texts) if not text.strip()]
+    if not blank or ocr_unavailable(limits):
+        return
+    check_pages(len(blank), limits)
+    pages = PageReader(limits)
+    for index in blank:
+        image = _largest_image(reader.pages[index], limits)
+        if image is not None:
+            texts[index] = pages.read(image)
+
+
 def _extract(reader: Any, limits: ParseLimits) -> Sections:
+    texts = _text_layers(reader, limits)
+    _read_scans(reader, texts, limits)
     pages = Sections(limits)
-    for number, page in enumerate(reader.pages, start=1):
-        pages.add(page.extract_text() or "", {"page": number})
+    for number, text in enumerate(texts, start=1):
+        pages.add(text, {"page": number})
     return pages
 
 

@@ -15,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from src.errors import BusyError, InvalidInputError, LimitExceededError
+from src.errors import BusyError, InvalidInputError, LimitExceededError, UnsupportedTypeError
+from src.parsing.formats import FORMATS, OCR_FAMILIES
 from src.parsing.limits import MB, ParseLimits
 from src.parsing.sections import Attachment, Parsed
 from src.parsing.worker import ANSWER_HEAD, REQUEST_HEAD
@@ -95,8 +96,8 @@ class ParserWorker:
 class ParserPool:
     def __init__(self, limits: ParseLimits, size: int) -> None:
         self.limits = limits
-        # Wall clock: CPU time plus room for a busy machine; past it the worker is killed.
-        self.timeout_s = limits.cpu_seconds * 2 + 10
+        self.timeout_s = limits.wall_seconds(with_ocr=False)
+        self._longest_s = limits.wall_seconds(with_ocr=True)
         self._idle: queue.Queue[ParserWorker] = queue.Queue()
         for _ in range(size):
             self._idle.put(ParserWorker(limits))
@@ -109,10 +110,10 @@ class ParserPool:
             worker = ParserWorker(self.limits)
         keep = False
         try:
-            reply = worker.parse(suffix, data, self.timeout_s)
+            reply = worker.parse(suffix, data, self._timeout(suffix))
             keep = not reply.get("recycle") and reply.get("rss", 0) <= RECYCLE_RSS_BYTES
         except WorkerLostError as exc:
-            raise self._lost_error(exc) from exc
+            raise self._lost_error(exc, self._timeout(suffix)) from exc
         finally:
             if not keep:
                 worker.stop()
@@ -123,17 +124,20 @@ class ParserPool:
     def _next_worker(self) -> ParserWorker:
         # Waiting is bounded too: longer than one parse may take means something is stuck.
         try:
-            return self._idle.get(timeout=self.timeout_s)
+            return self._idle.get(timeout=self._longest_s)
         except queue.Empty:
             raise BusyError(
-                f"every parser worker stayed busy for {self.timeout_s} s",
+                f"every parser worker stayed busy for {self._longest_s} s",
                 hint="retry later, or raise RAG_PARSE_WORKERS",
             ) from None
 
-    def _lost_error(self, exc: WorkerLostError) -> LimitExceededError:
+    def _timeout(self, suffix: str) -> int:
+        return self._longest_s if FORMATS[suffix].family in OCR_FAMILIES else self.timeout_s
+
+    def _lost_error(self, exc: WorkerLostError, timeout_s: int) -> LimitExceededError:
         if exc.timed_out:
             return LimitExceededError(
-                f"parsing took longer than the {self.timeout_s} s time limit",
+                f"parsing took longer than the {timeout_s} s time limit",
                 hint="split the document, or raise RAG_PARSE_CPU_SECONDS",
             )
         died = _signal_name(exc.returncode)
@@ -164,6 +168,8 @@ def _result(reply: dict[str, Any]) -> Parsed:
     kind = reply.get("error")
     if kind == "limit":
         raise LimitExceededError(reply["message"], hint=reply.get("hint", ""))
+    if kind == "unsupported":
+        raise UnsupportedTypeError(reply["message"], hint=reply.get("hint", ""))
     if kind:
         raise InvalidInputError(reply["message"], hint=reply.get("hint", ""))
     marks = [(int(offset), dict(place)) for offset, place in reply["marks"]]

@@ -19,7 +19,7 @@ import sys
 from types import FrameType
 from typing import Any, BinaryIO
 
-from src.errors import InvalidInputError, LimitExceededError
+from src.errors import InvalidInputError, LimitExceededError, UnsupportedTypeError
 from src.parsing import extract_text
 from src.parsing.limits import MB, ParseLimits
 
@@ -89,6 +89,8 @@ def answer(suffix: str, data: bytes, limits: ParseLimits) -> dict[str, Any]:
         return _refusal("limit", exc.message, exc.hint)
     except InvalidInputError as exc:
         return _refusal("invalid", exc.message, exc.hint)
+    except UnsupportedTypeError as exc:
+        return _refusal("unsupported", exc.message, exc.hint)
     except MemoryError:
         return _refusal(
             "limit",
@@ -118,6 +120,8 @@ def write_answer(stream: BinaryIO, reply: dict[str, Any]) -> None:
 def _preload() -> None:
     """Import every parser's libraries before the memory cap, so the cap is for files."""
     import lxml.etree  # noqa: F401
+    import PIL.Image
+    import PIL.PngImagePlugin  # noqa: F401
     import pypdf  # noqa: F401
 
 

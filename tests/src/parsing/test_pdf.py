@@ -44,3 +44,9 @@ def test_extract_pdf_marks_where_each_page_begins() -> None:
     parsed = extract_text(documents.pdf_pages(["Walrus intro", "", "Otter census"]), ".pdf")
     assert parsed.text == "Walrus intro\n\nOtter census"
     assert parsed.marks == [(0, {"page": 1}), (14, {"page": 3})]
+
+
+def test_extract_pdf_of_over_a_thousand_pages_is_read() -> None:
+    # Page dictionaries have several entries each: the page-tree limits count those too.
+    parsed = extract_text(documents.pdf_pages([f"Page {n}" for n in range(1, 1_201)]), ".pdf")
+    assert parsed.marks[-1] == (parsed.text.rindex("Page 1200"), {"page": 1200})
