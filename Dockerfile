@@ -78,6 +78,19 @@ FROM base AS deps
 RUN groupadd --system --gid 10001 app && \
     useradd --system --uid 10001 --gid app --home-dir /app --no-create-home app && \
     mkdir -p /app/rag_local_storage && chown app:app /app/rag_local_storage
+# OCR: Debian's Tesseract with its English and Simplified Chinese models (src/parsing/ocr.py),
+# in a layer of its own that only a change to this step rebuilds. The library and the models
+# are installed; the `tesseract` program is taken alone from its package, whose dependencies
+# are its training tools' (pango, cairo, icu: ~150 MB more, measured). Same lists, so the
+# program and the library are always the same version.
+RUN apt-get update -qq && \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      libtesseract5 tesseract-ocr-eng tesseract-ocr-chi-sim >/dev/null && \
+    cd /tmp && apt-get download -qq tesseract-ocr 2>/dev/null && \
+    dpkg-deb -x tesseract-ocr_*.deb /tmp/tesseract-ocr && \
+    cp /tmp/tesseract-ocr/usr/bin/tesseract /usr/local/bin/tesseract && \
+    rm -rf /tmp/tesseract-ocr* /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log && \
+    tesseract --list-langs
 WORKDIR /app
 # The runtime's uv cache: a cache mount of its own (ragctl df and prune know it by this path),
 # so a light dependency change downloads only the packages that changed.

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any
+
+import documents
 
 from ragctl.docker import Docker, Run
 
@@ -54,6 +57,23 @@ def test_built_image_embeds_with_every_local_model(built: dict[str, Any]) -> Non
         ["multilingual-e5-small", "384"],
     ]
     assert rows[3][2] == "0"
+
+
+def test_built_image_reads_english_and_chinese_scans_by_ocr(built: dict[str, Any]) -> None:
+    pages = [
+        documents.scan(["Ferries leave from pier nine at dawn."]),
+        documents.scan(["渡轮从九号码头出发。"], documents.WQY_ZENHEI),
+    ]
+    code = (
+        "import base64, sys\nfrom src.parsing import extract_text\n"
+        f"for page in {[base64.b64encode(p).decode() for p in pages]!r}:\n"
+        "    print(extract_text(base64.b64decode(page), '.png').text)"
+    )
+    run = Run(built["ref"], entrypoint="python", command=("-c", code))
+    assert Docker().run_output(run).splitlines() == [
+        "Ferries leave from pier nine at dawn.",
+        "渡轮从九号码头出发。",
+    ]
 
 
 def test_code_only_change_reuses_every_dependency_and_model_step(
