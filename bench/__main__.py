@@ -8,7 +8,8 @@ from Postgres + pgvector, side by side), `ann` (ANN libraries side by side), `qu
 through the HTTP API), `ablation` (the store-side ablations and local models on the same sets,
 a fresh store each), `collections` (a query inside a collection of a big store, upgrading a store to
 collections), `rerank` (the rerank stage's latency against a reranker answering at once),
-`embedding` (the local models' embedding speed against sentence-transformers), and `all`.
+`embedding` (the local models' embedding speed against sentence-transformers), `ocr` (OCR
+accuracy and seconds per page, engines side by side, and their image growth), and `all`.
 Docker suites need root."""
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from bench.ann import ann
 from bench.build import ragctl_json
 from bench.collections import collections
 from bench.lifecycle import lifecycle
+from bench.ocr import ocr
 from bench.postgres import postgres
 from bench.publish import publish
 from bench.quality import quality
@@ -51,6 +53,7 @@ QUICK = {
     "upgrade_chunks": 2000,
     "rerank_size": 2000,
     "embed_texts": 64,
+    "ocr_variants": False,
 }
 FULL = {
     "reps": 3,
@@ -68,6 +71,7 @@ FULL = {
     "upgrade_chunks": 100_000,
     "rerank_size": 100_000,
     "embed_texts": 512,
+    "ocr_variants": True,
 }
 
 
@@ -121,6 +125,12 @@ def _rerank(args: argparse.Namespace) -> list[Record]:
     return rerank(args.stores, args.rerank_size, args.reps, args.load_seconds)
 
 
+def _ocr(args: argparse.Namespace) -> list[Record]:
+    earlier = args.out / "ocr.json"
+    kept = report.read(earlier) if earlier.is_file() else []
+    return ocr(args.reps, args.ocr_variants, args.rapidocr_python, args.ocr_image_sizes, kept)
+
+
 def _quality(args: argparse.Namespace) -> list[Record]:
     return quality(args.quality_sets, args.quality_subset)
 
@@ -142,6 +152,7 @@ SUITES = {
     "collections": _collections,
     "rerank": _rerank,
     "embedding": _embedding,
+    "ocr": _ocr,
 }
 
 
@@ -194,6 +205,18 @@ def _parser() -> argparse.ArgumentParser:
         help="ablation: only these store variants (default: all); the others' figures in "
         "--out are kept",
     )
+    parser.add_argument(
+        "--ocr-variants",
+        action="store_true",
+        default=None,
+        help="ocr: Tesseract's settings side by side as well as rag-api's own (the full form)",
+    )
+    parser.add_argument(
+        "--rapidocr-python", help="ocr: a Python with rapidocr-onnxruntime, to measure it too"
+    )
+    parser.add_argument(
+        "--ocr-image-sizes", action="store_true", help="ocr: build each engine's image (Docker)"
+    )
     parser.add_argument("--no-heavy", dest="heavy", action="store_false", default=None)
     parser.add_argument(
         "--no-export-change",
@@ -215,7 +238,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 # Suites that repeat their figures `--reps` times; the others measure each figure once.
-REPEATED = ("lifecycle", "ship", "serving", "postgres", "collections", "rerank", "embedding")
+REPEATED = (
+    "lifecycle",
+    "ship",
+    "serving",
+    "postgres",
+    "collections",
+    "rerank",
+    "embedding",
+    "ocr",
+)
 # lifecycle and ship start a second engine and the ECR rig; serving drops the page cache
 # before each cold start.
 AS_ROOT = ("lifecycle", "ship", "serving", "all")
