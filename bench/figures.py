@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from bench import goals
 from bench.figures_base import MODES, Key, _cells, _table, cell
+from bench.ocr_figures import OCR_RENDERERS
 from bench.publish import runs_table
 from bench.quality_figures import QUALITY_RENDERERS
 from bench.readme import Results
@@ -415,6 +416,7 @@ RENDERERS: dict[str, Callable[[Results], str]] = {
     "matched": matched,
     "postgres": postgres,
     **QUALITY_RENDERERS,
+    **OCR_RENDERERS,
     "standing": standing,
     "collections": collections,
 }

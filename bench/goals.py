@@ -285,6 +285,25 @@ def _heavy_layer(f: Figures) -> tuple[str, bool]:
     return text, rebuilt == 0
 
 
+_OCR = "rag-api (tesseract, eng+chi_sim, psm 3, 1 thread)"  # bench/ocr.py's RAG_API
+
+
+def _ocr_accuracy(f: Figures) -> tuple[str, bool]:
+    english, chinese = (f("ocr", _OCR, f"{page} accuracy") for page in ("en_print", "zh_print"))
+    return f"{english:.1%} / {chinese:.1%}", english >= 0.98 and chinese >= 0.95
+
+
+def _ocr_seconds(f: Figures) -> tuple[str, bool]:
+    pages = ("en_print", "zh_print", "en_photo", "mixed_photo")
+    slowest = max(f("ocr", _OCR, f"{page} seconds") for page in pages)
+    return f"{slowest:.2f} s (the slowest test page)", slowest <= 5
+
+
+def _ocr_image(f: Figures) -> tuple[str, bool]:
+    added = f("ocr image", "libtesseract", "growth") + f("ocr image", "pillow", "growth")
+    return f"{added / MB:.0f} MB (Tesseract's layer and Pillow)", added <= 150 * MB
+
+
 GOALS = [
     Goal(
         "code-only rebuild <= 5 s",
@@ -396,6 +415,13 @@ GOALS = [
             f("ingest_http", "rag-api", "share_of_model") >= 85,
         ),
     ),
+]
+
+
+GOALS += [
+    Goal("OCR accuracy, printed English / printed Chinese >= 98% / 95%", _ocr_accuracy),
+    Goal("OCR seconds per A4 page at 300 dpi, 2 cores <= 5 s", _ocr_seconds),
+    Goal("image growth of OCR and the new parsers <= 150 MB", _ocr_image),
 ]
 
 

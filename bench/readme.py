@@ -32,6 +32,7 @@ SUITES = (
     "collections",
     "rerank",
     "embedding",
+    "ocr",
 )
 PUBLISHED = "published.json"  # others' published figures that the quality table cites
 _BLOCK = re.compile(r"(<!-- bench:([a-z-]+) -->\n)(.*?)(<!-- /bench:\2 -->)", re.DOTALL)
