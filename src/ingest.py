@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -23,8 +24,22 @@ from src.store import Documents
 from src.telemetry import CHUNKS_INGESTED, DOCUMENTS_INGESTED, INGEST_SECONDS, INGEST_THROUGHPUT
 
 Progress = Callable[[int], None]
-# (bytes, suffix) -> the parsed file: a ParserPool's extract in the service.
-Extract = Callable[[bytes, str], Parsed]
+PageProgress = Callable[[int, int], None]  # (pages OCR has read, pages it will read)
+
+
+class Extract(Protocol):
+    """(bytes, suffix) -> the parsed file: a ParserPool's extract in the service."""
+
+    def __call__(
+        self,
+        data: bytes,
+        suffix: str,
+        *,
+        defer_ocr: bool = False,
+        on_page: PageProgress | None = None,
+    ) -> Parsed: ...
+
+
 MAX_TITLE_CHARS = 500
 # The metadata key that links a mail's attachment to the mail: the mail's content hash.
 MAIL_HASH = "mail_hash"
@@ -44,6 +59,18 @@ class Upload:
     data: bytes
     filename: str
     content_type: str = ""
+
+
+@dataclass(frozen=True)
+class PendingScan:
+    """An upload whose pages OCR must read first: read by a background job, not while the
+    upload waits."""
+
+    upload: Upload
+    title: str
+    metadata: dict[str, Any]
+    pages: int  # pages to read by OCR
+    collection: str = "default"
 
 
 @dataclass(frozen=True)
@@ -118,28 +145,55 @@ class Ingestor:
         self._batch_size = batch_size
 
     def prepare_upload(
-        self, upload: Upload, title: str = "", metadata: dict[str, Any] | None = None
-    ) -> list[PreparedDocument]:
+        self,
+        upload: Upload,
+        title: str = "",
+        metadata: dict[str, Any] | None = None,
+        defer_ocr: bool = False,
+    ) -> list[PreparedDocument | PendingScan]:
         """The file as a document, then each file attached to it (a mail's attachments) as a
         document of its own, whose metadata names the mail (MAIL_HASH: its content hash).
-        Attachments' own attachments are listed in their text, not followed."""
-        document, parsed = self._prepare_file(upload, title, metadata or {})
+        Attachments' own attachments are listed in their text, not followed. `defer_ocr`: a
+        file with pages for OCR to read comes back as a PendingScan (see prepare_scan)."""
+        suffix = detect_suffix(upload.filename, upload.content_type, upload.data)
+        parsed = self._parsed(upload, suffix, defer_ocr=defer_ocr)
+        if parsed.unread_pages:
+            return [PendingScan(upload, title, metadata or {}, parsed.unread_pages)]
+        document = self._prepared(upload, suffix, parsed, title, metadata or {})
         linked = {**(metadata or {}), MAIL_HASH: document.source.content_hash}
-        attached = [
-            self._prepare_file(Upload(a.data, a.filename), "", linked)[0]
-            for a in parsed.attachments
-        ]
+        attached: list[PreparedDocument | PendingScan] = []
+        for attachment in parsed.attachments:
+            file = Upload(attachment.data, attachment.filename)
+            found = detect_suffix(file.filename, "", file.data)
+            attached.append(self._prepared(file, found, self._parsed(file, found), "", linked))
         return [document, *attached]
 
-    def _prepare_file(
-        self, upload: Upload, title: str, metadata: dict[str, Any]
-    ) -> tuple[PreparedDocument, Parsed]:
-        suffix = detect_suffix(upload.filename, upload.content_type, upload.data)
-        name = display_name(upload.filename)
+    def prepare_scan(self, scan: PendingScan, on_page: PageProgress) -> PreparedDocument:
+        """The document of an upload whose pages OCR reads now, telling `on_page` of each."""
+        suffix = detect_suffix(scan.upload.filename, scan.upload.content_type, scan.upload.data)
+        parsed = self._parsed(scan.upload, suffix, on_page=on_page)
+        document = self._prepared(scan.upload, suffix, parsed, scan.title, scan.metadata)
+        return dataclasses.replace(
+            document, source=dataclasses.replace(document.source, collection=scan.collection)
+        )
+
+    def _parsed(
+        self,
+        upload: Upload,
+        suffix: str,
+        defer_ocr: bool = False,
+        on_page: PageProgress | None = None,
+    ) -> Parsed:
         try:
-            parsed = self._extract(upload.data, suffix)
+            return self._extract(upload.data, suffix, defer_ocr=defer_ocr, on_page=on_page)
         except (InvalidInputError, UnsupportedTypeError) as exc:  # the same, naming the file
-            raise type(exc)(f"{name or 'upload'}: {exc.message}", hint=exc.hint) from exc
+            name = display_name(upload.filename) or "upload"
+            raise type(exc)(f"{name}: {exc.message}", hint=exc.hint) from exc
+
+    def _prepared(
+        self, upload: Upload, suffix: str, parsed: Parsed, title: str, metadata: dict[str, Any]
+    ) -> PreparedDocument:
+        name = display_name(upload.filename)
         source = SourceDocument(
             text=parsed.text,
             title=_title(title, parsed.title, name, _default_title(parsed.text)),
@@ -148,7 +202,7 @@ class Ingestor:
             source_name=name,
             metadata=metadata,
         )
-        return self._chunked(source, parsed.marks), parsed
+        return self._chunked(source, parsed.marks)
 
     def prepare_text(
         self, text: str, title: str = "", metadata: dict[str, Any] | None = None

@@ -154,6 +154,8 @@ class JobRecord:
     created_at: str
     updated_at: str
     collection: str = "default"  # where its documents go
+    pages_total: int = 0  # pages its files need read by OCR first
+    pages_read: int = 0
 
 
 @dataclass(frozen=True)

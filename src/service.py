@@ -19,8 +19,9 @@ from src.embedding import Embedder, reads
 from src.errors import InvalidInputError
 from src.extractive import extractive_answer
 from src.generation import ChatModel, Message, cited_numbers, grounded_messages
-from src.ingest import Ingestor, PreparedDocument, Upload
+from src.ingest import Ingestor, PendingScan, PreparedDocument, Upload
 from src.jobs import JobRunner, start_runner
+from src.jobs.runner import JobItem, collection_of
 from src.keys import KeyRing
 from src.models import (
     AnswerMode,
@@ -136,7 +137,11 @@ class RagService:
             settings.embed_title,
         )
         self._jobs: JobRunner = start_runner(
-            backend, self._ingestor.ingest, settings.max_queued_jobs, settings.job_lease_s
+            backend,
+            self._ingestor.ingest,
+            self._ingestor.prepare_scan,
+            settings.max_queued_jobs,
+            settings.job_lease_s,
         )
         self._lanes: dict[Lane, ThreadPoolExecutor] = {
             "search": ThreadPoolExecutor(settings.search_threads, "search"),
@@ -193,9 +198,12 @@ class RagService:
     ) -> Ingested:
         """Parse every file before storing any (one bad file stores nothing), then store
         them in `collection` or queue them as a job: `background` forces one or the other,
-        None decides by size (RAG_BACKGROUND_INGEST_CHARS)."""
+        None decides by size (RAG_BACKGROUND_INGEST_CHARS) and queues any file with pages
+        for OCR to read (`background=False` has OCR read them while the upload waits)."""
         await self._offload("search", self.collections.writable, access, collection)
-        prepared = await self._offload("ingest", self._prepare_uploads, uploads, title, metadata)
+        prepared = await self._offload(
+            "ingest", self._prepare_uploads, uploads, title, metadata, background is not False
+        )
         return await self._store_or_queue(access, _into(prepared, collection), background)
 
     async def ingest_text(
@@ -212,27 +220,32 @@ class RagService:
         return await self._store_or_queue(access, _into([prepared], collection), background)
 
     def _prepare_uploads(
-        self, uploads: list[Upload], title: str, metadata: dict[str, Any] | None
-    ) -> list[PreparedDocument]:
+        self,
+        uploads: list[Upload],
+        title: str,
+        metadata: dict[str, Any] | None,
+        defer_ocr: bool = False,
+    ) -> list[JobItem]:
         if not uploads:
             raise InvalidInputError("no file in the upload", hint="send files in the 'files' field")
-        only_one = len(uploads) == 1
+        given = title if len(uploads) == 1 else ""
         return [
             document
             for u in uploads
-            for document in self._ingestor.prepare_upload(u, title if only_one else "", metadata)
+            for document in self._ingestor.prepare_upload(u, given, metadata, defer_ocr)
         ]
 
     async def _store_or_queue(
-        self, access: Access, prepared: list[PreparedDocument], background: bool | None
+        self, access: Access, prepared: list[JobItem], background: bool | None
     ) -> Ingested:
-        big = sum(len(d.source.text) for d in prepared) > self.settings.background_ingest_chars
-        collection = prepared[0].source.collection
-        if background or (background is None and big):
+        ready = [d for d in prepared if isinstance(d, PreparedDocument)]
+        big = sum(len(d.source.text) for d in ready) > self.settings.background_ingest_chars
+        collection = collection_of(prepared)
+        if background or len(ready) < len(prepared) or (background is None and big):
             job = await self._offload("ingest", self._jobs.submit, prepared)
             audit(access, "job.create", collection, job=job.id, documents=len(prepared))
             return Ingested(job=job)
-        results = await self._offload("ingest", self._ingest_all, prepared)
+        results = await self._offload("ingest", self._ingest_all, ready)
         for result in results:
             if not result.duplicate:
                 audit(access, "document.create", collection, document=result.document.id)
@@ -387,9 +400,11 @@ def _written(
     return AnswerStream(mode, model, ranking.hits, source, reranked=ranking.reranked)
 
 
-def _into(prepared: list[PreparedDocument], collection: str) -> list[PreparedDocument]:
+def _into(prepared: list[JobItem], collection: str) -> list[JobItem]:
     return [
-        dataclasses.replace(d, source=dataclasses.replace(d.source, collection=collection))
+        dataclasses.replace(d, collection=collection)
+        if isinstance(d, PendingScan)
+        else dataclasses.replace(d, source=dataclasses.replace(d.source, collection=collection))
         for d in prepared
     ]
 

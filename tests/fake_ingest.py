@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from src.ingest import PreparedDocument, Progress, content_hash
+from src.ingest import PageProgress, PendingScan, PreparedDocument, Progress, Upload, content_hash
 from src.models import ChunkRow, DocumentRecord, IngestResult, SourceDocument
 
 
@@ -40,3 +40,15 @@ class FakeIngest:
         with self._lock:
             self.ingested.append(prepared.source.title)
         return IngestResult(DocumentRecord.of(prepared.source, len(prepared.chunks)), False)
+
+
+def scan(name: str, pages: int) -> PendingScan:
+    """An upload of `pages` scanned pages, left for a job to read."""
+    return PendingScan(Upload(b"%PDF-", f"{name}.pdf"), name, {}, pages)
+
+
+def read_scan(scan: PendingScan, on_page: PageProgress) -> PreparedDocument:
+    """What OCR makes of a scan here: one chunk a page, each page told as it is read."""
+    for read in range(1, scan.pages + 1):
+        on_page(read, scan.pages)
+    return document(scan.title, scan.pages)

@@ -13,6 +13,7 @@ from typing import Any
 import documents
 import httpx
 import outlook
+from helpers import upload_files
 
 Case = tuple[bytes, str, Callable[[dict[str, Any]], bool]]
 
@@ -147,11 +148,8 @@ def assert_found_at_place(http: httpx.Client, name: str, collection: str) -> Non
     """Upload the case's file into `collection`; its sentence must come back first, from that
     document, at the case's place (with a label when there is one)."""
     data, query, at_place = FORMATS[name](uuid.uuid4().hex[:10])
-    response = http.post(
-        "/v1/documents", files={"files": (name, data)}, data={"collection": collection}
-    )
-    assert response.status_code == 201, response.text
-    document = response.json()["documents"][0]
+    files = {"files": (name, data)}
+    document = upload_files(http, files, data={"collection": collection})[0]
     body = {"query": query, "top_k": 1, "collections": [collection]}
     hit = http.post("/v1/retrieve", json=body).json()["results"][0]
     assert hit["document_id"] == document["id"], (name, hit)

@@ -152,3 +152,28 @@ def hit(n: int, text: str, title: str = "") -> Hit:
 
 def hits(*texts: str) -> list[Hit]:
     return [hit(n, text) for n, text in enumerate(texts, start=1)]
+
+
+def upload_files(
+    http: httpx.Client, files: Any, timeout: float = 180, **params: Any
+) -> list[dict[str, Any]]:
+    """POST files to /v1/documents; if they became a background job (scans OCR must read
+    first, or a big upload), wait for it: the stored documents either way."""
+    response = http.post("/v1/documents", files=files, **params)
+    assert response.status_code in (200, 201, 202), response.text
+    if response.status_code != 202:
+        stored: list[dict[str, Any]] = response.json()["documents"]
+        return stored
+    job = finished_job(http, response.json()["status_url"], timeout)
+    assert job["status"] == "succeeded", job
+    return [http.get(f"/v1/documents/{d['id']}").json() for d in job["documents"]]
+
+
+def finished_job(http: httpx.Client, job_url: str, timeout: float = 180) -> dict[str, Any]:
+    """The job once it succeeded or failed."""
+
+    def done() -> dict[str, Any] | None:
+        job: dict[str, Any] = http.get(job_url).json()
+        return job if job["status"] in ("succeeded", "failed") else None
+
+    return poll(done, timeout, "the ingest job")

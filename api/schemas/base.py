@@ -104,9 +104,13 @@ class JobOut(BaseModel):
     id: str
     collection: str
     status: str
-    total_chunks: int
+    total_chunks: int = Field(description="Chunks to embed (grows once OCR has read a scan).")
     embedded_chunks: int
-    progress: float = Field(description="embedded_chunks / total_chunks, from 0 to 1.")
+    pages_total: int = Field(description="Pages of scans and images OCR reads first.")
+    pages_read: int
+    progress: float = Field(
+        description="(pages_read + embedded_chunks) / (pages_total + total_chunks), 0 to 1."
+    )
     documents: list[dict[str, Any]]
     error: str
     created_at: str
@@ -114,13 +118,17 @@ class JobOut(BaseModel):
 
     @classmethod
     def of(cls, job: JobRecord) -> JobOut:
-        progress = job.embedded_chunks / job.total_chunks if job.total_chunks else 1.0
+        done = job.pages_read + job.embedded_chunks
+        work = job.pages_total + job.total_chunks
+        progress = done / work if work else 1.0
         return cls(
             id=job.id,
             collection=job.collection,
             status=job.status.value,
             total_chunks=job.total_chunks,
             embedded_chunks=job.embedded_chunks,
+            pages_total=job.pages_total,
+            pages_read=job.pages_read,
             progress=round(min(progress, 1.0), 4),
             documents=job.documents,
             error=job.error,

@@ -6,17 +6,20 @@ jobs for."""
 from __future__ import annotations
 
 from src.jobs.embedded import EmbeddedJobRunner
-from src.jobs.runner import Ingest, JobRunner
+from src.jobs.runner import Ingest, JobRunner, Prepare
 from src.jobs.shared import SharedJobRunner
 from src.store import Backend
 
 __all__ = ["JobRunner", "start_runner"]
 
 
-def start_runner(backend: Backend, ingest: Ingest, max_queued: int, lease_s: float) -> JobRunner:
-    """`lease_s`: how long a replica holds a shared job without renewing its lease."""
+def start_runner(
+    backend: Backend, ingest: Ingest, prepare: Prepare, max_queued: int, lease_s: float
+) -> JobRunner:
+    """`prepare` reads an upload's scanned pages by OCR; `lease_s`: how long a replica holds
+    a shared job without renewing its lease."""
     if backend.shared_jobs is not None:
-        return SharedJobRunner(backend.shared_jobs, ingest, max_queued, lease_s)
+        return SharedJobRunner(backend.shared_jobs, ingest, prepare, max_queued, lease_s)
     if backend.local_jobs is None:
         raise ValueError(f"the store at {backend.where} keeps no job records")
-    return EmbeddedJobRunner(backend.local_jobs, ingest, max_queued)
+    return EmbeddedJobRunner(backend.local_jobs, ingest, prepare, max_queued)

@@ -16,8 +16,15 @@ import threading
 from dataclasses import dataclass
 
 from src.errors import RagError
-from src.ingest import PreparedDocument
-from src.jobs.runner import Ingest, JobProgress, collection_of, queue_full
+from src.jobs.runner import (
+    Ingest,
+    JobItem,
+    JobProgress,
+    Prepare,
+    collection_of,
+    queue_full,
+    sizes,
+)
 from src.models import JobRecord, JobStatus
 from src.store import LocalJobs
 
@@ -28,13 +35,14 @@ INTERRUPTED = "interrupted by a restart before it finished; upload the missing d
 @dataclass
 class _Job:
     id: str
-    documents: list[PreparedDocument]
+    documents: list[JobItem]
 
 
 class EmbeddedJobRunner:
-    def __init__(self, jobs: LocalJobs, ingest: Ingest, max_queued: int) -> None:
+    def __init__(self, jobs: LocalJobs, ingest: Ingest, prepare: Prepare, max_queued: int) -> None:
         self._jobs = jobs
         self._ingest = ingest
+        self._prepare = prepare
         self._max_queued = max_queued
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._unrecorded: dict[str, str] = {}
@@ -43,15 +51,14 @@ class EmbeddedJobRunner:
         self._jobs.fail_unfinished_jobs(INTERRUPTED)
         self._thread.start()
 
-    def submit(self, documents: list[PreparedDocument]) -> JobRecord:
+    def submit(self, documents: list[JobItem]) -> JobRecord:
         # Each queued job holds its parsed text in memory: the queue is bounded (checked and
         # filled under one lock, so two uploads at once cannot both take the last place).
         with self._submitting:
             if self._queue.qsize() >= self._max_queued:
                 raise queue_full(self._max_queued)
-            job = self._jobs.create_job(
-                sum(len(d.chunks) for d in documents), collection_of(documents)
-            )
+            chunks, pages = sizes(documents)
+            job = self._jobs.create_job(chunks, collection_of(documents), pages)
             self._queue.put(_Job(job.id, documents))
         return job
 
@@ -88,5 +95,6 @@ class EmbeddedJobRunner:
 
     def _run(self, job: _Job) -> None:
         self._jobs.update_job(job.id, status=JobStatus.RUNNING)
-        done = JobProgress(self._jobs, job.id, self._ingest).run(job.documents, [])
+        progress = JobProgress(self._jobs, job.id, self._ingest, self._prepare)
+        done = progress.run(job.documents, [])
         self._jobs.update_job(job.id, status=JobStatus.SUCCEEDED, embedded_chunks=done)

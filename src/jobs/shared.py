@@ -6,6 +6,7 @@ src/jobs/embedded.py's runner, which the embedded store uses.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -13,10 +14,19 @@ import socket
 import threading
 import uuid
 import zlib
+from typing import Any
 
 from src.errors import RagError
-from src.ingest import PreparedDocument
-from src.jobs.runner import Ingest, JobProgress, collection_of, queue_full
+from src.ingest import PendingScan, PreparedDocument, Upload
+from src.jobs.runner import (
+    Ingest,
+    JobItem,
+    JobProgress,
+    Prepare,
+    collection_of,
+    queue_full,
+    sizes,
+)
 from src.models import ChunkRow, ClaimedJob, JobRecord, JobStatus, SourceDocument
 from src.store import SharedJobs
 
@@ -28,36 +38,56 @@ class LeaseLostError(RagError):
     """Another replica took this job over (this one stalled past its lease)."""
 
 
-def encode(documents: list[PreparedDocument]) -> bytes:
-    return zlib.compress(
-        json.dumps(
-            [
-                {
-                    "source": d.source.__dict__,
-                    "chunks": [[c.position, c.text, c.start, c.end, c.place] for c in d.chunks],
-                    "prefix": d.prefix,
-                }
-                for d in documents
-            ]
-        ).encode()
+def _encoded(item: JobItem) -> dict[str, Any]:
+    if isinstance(item, PendingScan):
+        upload = item.upload
+        return {
+            "scan": {
+                "data": base64.b64encode(upload.data).decode(),
+                "filename": upload.filename,
+                "content_type": upload.content_type,
+                "title": item.title,
+                "metadata": item.metadata,
+                "pages": item.pages,
+                "collection": item.collection,
+            }
+        }
+    return {
+        "source": item.source.__dict__,
+        "chunks": [[c.position, c.text, c.start, c.end, c.place] for c in item.chunks],
+        "prefix": item.prefix,
+    }
+
+
+def _decoded(item: dict[str, Any]) -> JobItem:
+    if "scan" in item:
+        scan = item["scan"]
+        upload = Upload(base64.b64decode(scan["data"]), scan["filename"], scan["content_type"])
+        return PendingScan(
+            upload, scan["title"], scan["metadata"], scan["pages"], scan["collection"]
+        )
+    return PreparedDocument(
+        SourceDocument(**item["source"]),
+        [ChunkRow(*chunk) for chunk in item["chunks"]],
+        item["prefix"],
     )
 
 
-def decode(payload: bytes) -> list[PreparedDocument]:
-    return [
-        PreparedDocument(
-            SourceDocument(**item["source"]),
-            [ChunkRow(*chunk) for chunk in item["chunks"]],
-            item["prefix"],
-        )
-        for item in json.loads(zlib.decompress(payload))
-    ]
+def encode(documents: list[JobItem]) -> bytes:
+    return zlib.compress(json.dumps([_encoded(d) for d in documents]).encode())
+
+
+def decode(payload: bytes) -> list[JobItem]:
+    return [_decoded(item) for item in json.loads(zlib.decompress(payload))]
 
 
 class SharedJobRunner:
-    def __init__(self, jobs: SharedJobs, ingest: Ingest, max_queued: int, lease_s: float) -> None:
+    def __init__(
+        self, jobs: SharedJobs, ingest: Ingest, prepare: Prepare, max_queued: int, lease_s: float
+    ) -> None:
         self._queue = jobs
         self._ingest = ingest
+        self._prepare = prepare
         self._max_queued = max_queued
         self._lease_s = lease_s
         self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -66,12 +96,12 @@ class SharedJobRunner:
         self._thread = threading.Thread(target=self._work, name="ingest-jobs", daemon=True)
         self._thread.start()
 
-    def submit(self, documents: list[PreparedDocument]) -> JobRecord:
+    def submit(self, documents: list[JobItem]) -> JobRecord:
         # Queued jobs hold their parsed text in the database: the queue is bounded.
         if self._queue.queued() >= self._max_queued:
             raise queue_full(self._max_queued)
-        total = sum(len(d.chunks) for d in documents)
-        job = self._queue.create_job(total, encode(documents), collection_of(documents))
+        chunks, pages = sizes(documents)
+        job = self._queue.create_job(chunks, encode(documents), collection_of(documents), pages)
         self._wake.set()
         return job
 
@@ -125,7 +155,7 @@ class SharedJobRunner:
             )
 
     def _run(self, job: ClaimedJob, lease: _Lease) -> None:
-        progress = JobProgress(self._queue, job.id, self._ingest, lease.check)
+        progress = JobProgress(self._queue, job.id, self._ingest, self._prepare, lease.check)
         progress.run(decode(job.payload), list(job.documents))
 
 

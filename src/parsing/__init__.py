@@ -7,6 +7,7 @@ service's own memory or CPU.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 from src.errors import InvalidInputError
@@ -17,7 +18,7 @@ from src.parsing.formats import FORMATS, SUPPORTED_SUFFIXES, detect_suffix
 from src.parsing.images import parse_image
 from src.parsing.limits import ParseLimits
 from src.parsing.mail import parse_eml
-from src.parsing.ocr import ocr_unavailable
+from src.parsing.ocr import PAGE_PROGRESS, ocr_unavailable
 from src.parsing.opendocument import parse_odt
 from src.parsing.outlook import parse_msg
 from src.parsing.pdf import parse_pdf
@@ -59,14 +60,32 @@ _PARSERS: dict[str, Callable[[bytes, ParseLimits], Parsed]] = {
 }
 
 
-def extract_text(data: bytes, suffix: str, limits: ParseLimits | None = None) -> Parsed:
+def extract_text(
+    data: bytes,
+    suffix: str,
+    limits: ParseLimits | None = None,
+    *,
+    defer_ocr: bool = False,
+    on_page: Callable[[int, int], None] | None = None,
+) -> Parsed:
     """The normalised text, the title found in the file ("" if none) and where each place
-    in the source begins; empty results are rejected."""
-    limits = limits or ParseLimits()
+    in the source begins; empty results are rejected. `defer_ocr`: count the pages OCR
+    would read instead of reading them (Parsed.unread_pages); `on_page`: told of each page
+    OCR reads (pages read, pages to read)."""
+    limits = dataclasses.replace(limits or ParseLimits(), defer_ocr=defer_ocr)
+    told = PAGE_PROGRESS.set(on_page) if on_page is not None else None
+    try:
+        return _extract(data, suffix, limits)
+    finally:
+        if told is not None:
+            PAGE_PROGRESS.reset(told)
+
+
+def _extract(data: bytes, suffix: str, limits: ParseLimits) -> Parsed:
     if not data:
         raise InvalidInputError("the file is empty", hint="upload a file with some text in it")
     parsed = _PARSERS[suffix](data, limits)
-    if not parsed.text:
+    if not parsed.text and not parsed.unread_pages:
         why = ocr_unavailable(limits)
         raise InvalidInputError(
             "no text could be extracted from the file",

@@ -35,7 +35,9 @@ def parse_image(data: bytes, limits: ParseLimits) -> Parsed:
     pages = getattr(image, "n_frames", 1)
     check_pages(pages, limits)
     sections = Sections(limits)
-    reader = PageReader(limits)
+    if limits.defer_ocr:
+        return sections.parsed(unread=pages)
+    reader = PageReader(limits, pages)
     try:
         for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
             check_pixels(frame.width, frame.height, limits)

@@ -36,6 +36,9 @@ class ParseLimits:
     ocr_max_pages: int = 100
     ocr_page_seconds: int = 60
     ocr_seconds: int = 600
+    # Leave the pages OCR would read unread, and count them (Parsed.unread_pages): the
+    # service reads such a file in a background job instead of while the upload waits.
+    defer_ocr: bool = False
     memory_mb: int = 1024
     cpu_seconds: int = 60
 

@@ -16,6 +16,7 @@ import resource
 import shutil
 import subprocess
 from collections.abc import Callable
+from contextvars import ContextVar
 
 from PIL import Image
 
@@ -27,6 +28,13 @@ _SLACK_S = 10
 # Tesseract separates every Chinese character with a space; Chinese has none.
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _CJK_GAP = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])")
+
+
+# Told after each page OCR reads: (pages read, pages to read). The parser worker sets it to
+# send progress frames when a background job asks (src/parsing/worker.py).
+PAGE_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar(
+    "PAGE_PROGRESS", default=None
+)
 
 
 def ocr_unavailable(limits: ParseLimits) -> str:
@@ -71,9 +79,11 @@ class PageReader:
     """Reads one file's page images, within a CPU budget for the whole file
     (RAG_OCR_SECONDS) as well as each page's own (RAG_OCR_PAGE_SECONDS)."""
 
-    def __init__(self, limits: ParseLimits) -> None:
+    def __init__(self, limits: ParseLimits, pages: int) -> None:
         self._limits = limits
         self._left = float(limits.ocr_seconds)
+        self._pages = pages
+        self._read = 0
 
     def read(self, image: Image.Image) -> str:
         """The text of one page image, in the configured languages."""
@@ -85,9 +95,13 @@ class PageReader:
             )
         before = _children_cpu()
         try:
-            return _tesseract(image, self._limits, min(self._limits.ocr_page_seconds, self._left))
+            text = _tesseract(image, self._limits, min(self._limits.ocr_page_seconds, self._left))
         finally:
             self._left -= _children_cpu() - before
+        self._read += 1
+        if (report := PAGE_PROGRESS.get()) is not None:
+            report(self._read, self._pages)
+        return text
 
 
 def _tesseract(image: Image.Image, limits: ParseLimits, seconds: float) -> str:

@@ -80,26 +80,30 @@ def _largest_image(page: Any, limits: ParseLimits) -> Any:
     return page.images[max(sizes, key=sizes.__getitem__)].image
 
 
-def _read_scans(reader: Any, texts: list[str], limits: ParseLimits) -> None:
-    """Fill in each page without a text layer with its image's text, by OCR."""
+def _read_scans(reader: Any, texts: list[str], limits: ParseLimits) -> int:
+    """Fill in each page without a text layer with its image's text, by OCR; the number
+    of pages left for OCR (all of them when it is deferred)."""
     blank = [index for index, text in enumerate(texts) if not text.strip()]
     if not blank or ocr_unavailable(limits):
-        return
+        return 0
     check_pages(len(blank), limits)
-    pages = PageReader(limits)
+    if limits.defer_ocr:
+        return len(blank)
+    pages = PageReader(limits, len(blank))
     for index in blank:
         image = _largest_image(reader.pages[index], limits)
         if image is not None:
             texts[index] = pages.read(image)
+    return 0
 
 
-def _extract(reader: Any, limits: ParseLimits) -> Sections:
+def _extract(reader: Any, limits: ParseLimits) -> tuple[Sections, int]:
     texts = _text_layers(reader, limits)
-    _read_scans(reader, texts, limits)
+    unread = _read_scans(reader, texts, limits)
     pages = Sections(limits)
     for number, text in enumerate(texts, start=1):
         pages.add(text, {"page": number})
-    return pages
+    return pages, unread
 
 
 def parse_pdf(data: bytes, limits: ParseLimits) -> Parsed:
@@ -113,7 +117,7 @@ def parse_pdf(data: bytes, limits: ParseLimits) -> Parsed:
             if reader.is_encrypted:
                 raise InvalidInputError("the PDF is encrypted", hint="upload an unencrypted copy")
             _check_declared(reader, limits)
-            pages = _extract(reader, limits)
+            pages, unread = _extract(reader, limits)
             title = str(reader.metadata.title or "") if reader.metadata else ""
     except InvalidInputError:
         raise
@@ -135,4 +139,4 @@ def parse_pdf(data: bytes, limits: ParseLimits) -> Parsed:
             f"the PDF is corrupt or unreadable: {exc}",
             hint="open and re-save the PDF, or upload its text instead",
         ) from exc
-    return pages.parsed(title)
+    return pages.parsed(title, unread=unread)

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ from src.errors import BusyError, InvalidInputError, LimitExceededError, Unsuppo
 from src.parsing.formats import FORMATS, OCR_FAMILIES
 from src.parsing.limits import MB, ParseLimits
 from src.parsing.sections import Attachment, Parsed
-from src.parsing.worker import ANSWER_HEAD, REQUEST_HEAD
+from src.parsing.worker import ANSWER_HEAD, DEFER_OCR, REPORT_PAGES, REQUEST_HEAD
 
 _ROOT = Path(__file__).resolve().parents[2]
 RECYCLE_RSS_BYTES = 256 * MB  # a worker that grew past this gives its memory back by exiting
+PageProgress = Callable[[int, int], None]  # (pages OCR has read, pages it will read)
 
 
 class WorkerLostError(Exception):
@@ -45,19 +47,25 @@ class ParserWorker:
             env={**os.environ, "PYTHONPATH": path},
         )
 
-    def parse(self, suffix: str, data: bytes, timeout: float) -> dict[str, Any]:
+    def parse(
+        self, suffix: str, data: bytes, timeout: float, flags: int, on_page: PageProgress | None
+    ) -> dict[str, Any]:
         assert self._process.stdin is not None
         deadline = time.monotonic() + timeout
         name = suffix.encode()
         try:
-            self._process.stdin.write(REQUEST_HEAD.pack(len(name), len(data)) + name)
+            self._process.stdin.write(REQUEST_HEAD.pack(len(name), len(data), flags) + name)
             self._process.stdin.write(data)
             self._process.stdin.flush()
         except (BrokenPipeError, OSError):
             raise self._lost(timed_out=False) from None
-        (size,) = ANSWER_HEAD.unpack(self._read(ANSWER_HEAD.size, deadline))
-        reply: dict[str, Any] = json.loads(self._read(size, deadline))
-        return reply
+        while True:  # progress frames ({"pages": [read, of]}) until the answer
+            (size,) = ANSWER_HEAD.unpack(self._read(ANSWER_HEAD.size, deadline))
+            reply: dict[str, Any] = json.loads(self._read(size, deadline))
+            if "pages" not in reply:
+                return reply
+            if on_page is not None:
+                on_page(*reply["pages"])
 
     def _read(self, size: int, deadline: float) -> bytes:
         assert self._process.stdout is not None
@@ -102,15 +110,24 @@ class ParserPool:
         for _ in range(size):
             self._idle.put(ParserWorker(limits))
 
-    def extract(self, data: bytes, suffix: str) -> Parsed:
-        """The file as parsed by a worker; a bad or over-limit file raises."""
+    def extract(
+        self,
+        data: bytes,
+        suffix: str,
+        *,
+        defer_ocr: bool = False,
+        on_page: PageProgress | None = None,
+    ) -> Parsed:
+        """The file as parsed by a worker; a bad or over-limit file raises. `defer_ocr`:
+        count OCR's pages instead of reading them; `on_page`: told of each page OCR reads."""
         worker = self._next_worker()
         if not worker.alive:  # died while idle (killed from outside): not this file's fault
             worker.stop()
             worker = ParserWorker(self.limits)
         keep = False
         try:
-            reply = worker.parse(suffix, data, self._timeout(suffix))
+            flags = (DEFER_OCR if defer_ocr else 0) | (REPORT_PAGES if on_page else 0)
+            reply = worker.parse(suffix, data, self._timeout(suffix), flags, on_page)
             keep = not reply.get("recycle") and reply.get("rss", 0) <= RECYCLE_RSS_BYTES
         except WorkerLostError as exc:
             raise self._lost_error(exc, self._timeout(suffix)) from exc
@@ -176,4 +193,6 @@ def _result(reply: dict[str, Any]) -> Parsed:
     attached = [
         Attachment(str(a["filename"]), base64.b64decode(a["data"])) for a in reply["attachments"]
     ]
-    return Parsed(str(reply["text"]), str(reply["title"]), marks, attached)
+    return Parsed(
+        str(reply["text"]), str(reply["title"]), marks, attached, int(reply["unread_pages"])
+    )

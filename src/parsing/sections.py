@@ -27,6 +27,7 @@ class Parsed:
     title: str = ""
     marks: list[Mark] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    unread_pages: int = 0  # pages left for OCR (ParseLimits.defer_ocr)
 
 
 class Sections:
@@ -46,7 +47,9 @@ class Sections:
         self._limits.check_chars(self._chars)
         self._parts.append((text, place or {}))
 
-    def parsed(self, title: str = "", attachments: list[Attachment] | None = None) -> Parsed:
+    def parsed(
+        self, title: str = "", attachments: list[Attachment] | None = None, unread: int = 0
+    ) -> Parsed:
         """Each section normalised on its own (so its mark is exact), empty ones dropped,
         the rest a paragraph apart."""
         texts: list[str] = []
@@ -62,7 +65,7 @@ class Sections:
                 marks.append((offset, place))
             texts.append(text)
             offset += len(text)
-        return Parsed("\n\n".join(texts), title.strip(), marks, attachments or [])
+        return Parsed("\n\n".join(texts), title.strip(), marks, attachments or [], unread)
 
 
 def whole(text: str, title: str, limits: ParseLimits) -> Parsed:

@@ -22,8 +22,10 @@ from typing import Any, BinaryIO
 from src.errors import InvalidInputError, LimitExceededError, UnsupportedTypeError
 from src.parsing import extract_text
 from src.parsing.limits import MB, ParseLimits
+from src.parsing.ocr import PAGE_PROGRESS
 
-REQUEST_HEAD = struct.Struct(">HQ")  # suffix length, data length
+REQUEST_HEAD = struct.Struct(">HQB")  # suffix length, data length, flags
+DEFER_OCR, REPORT_PAGES = 1, 2  # the flags: leave OCR's pages unread; send progress frames
 ANSWER_HEAD = struct.Struct(">Q")
 
 
@@ -55,26 +57,26 @@ def _read_exactly(stream: BinaryIO, size: int) -> bytes | None:
     return data if len(data) == size else None
 
 
-def read_request(stream: BinaryIO) -> tuple[str, bytes] | None:
+def read_request(stream: BinaryIO) -> tuple[str, bytes, int] | None:
     head = _read_exactly(stream, REQUEST_HEAD.size)
     if head is None:
         return None  # the service closed the pipe: time to go
-    suffix_len, data_len = REQUEST_HEAD.unpack(head)
+    suffix_len, data_len, flags = REQUEST_HEAD.unpack(head)
     suffix = _read_exactly(stream, suffix_len)
     data = _read_exactly(stream, data_len)
     if suffix is None or data is None:
         return None
-    return suffix.decode(), data
+    return suffix.decode(), data, flags
 
 
 def _refusal(kind: str, message: str, hint: str = "") -> dict[str, Any]:
     return {"error": kind, "message": message, "hint": hint, "recycle": kind == "limit"}
 
 
-def answer(suffix: str, data: bytes, limits: ParseLimits) -> dict[str, Any]:
+def answer(suffix: str, data: bytes, flags: int, limits: ParseLimits) -> dict[str, Any]:
     _arm_cpu(limits.cpu_seconds)
     try:
-        parsed = extract_text(data, suffix, limits)
+        parsed = extract_text(data, suffix, limits, defer_ocr=bool(flags & DEFER_OCR))
         return {
             "text": parsed.text,
             "title": parsed.title,
@@ -83,6 +85,7 @@ def answer(suffix: str, data: bytes, limits: ParseLimits) -> dict[str, Any]:
                 {"filename": a.filename, "data": base64.b64encode(a.data).decode()}
                 for a in parsed.attachments
             ],
+            "unread_pages": parsed.unread_pages,
             "rss": rss_bytes(),
         }
     except LimitExceededError as exc:
@@ -135,7 +138,12 @@ def main() -> None:
     signal.signal(signal.SIGXCPU, _on_sigxcpu)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service stops us by closing stdin
     while (request := read_request(requests)) is not None:
-        write_answer(answers, answer(*request, limits))
+        suffix, data, flags = request
+        if flags & REPORT_PAGES:
+            PAGE_PROGRESS.set(lambda read, pages: write_answer(answers, {"pages": [read, pages]}))
+        else:
+            PAGE_PROGRESS.set(None)
+        write_answer(answers, answer(suffix, data, flags, limits))
 
 
 if __name__ == "__main__":

@@ -106,7 +106,7 @@ class JobBook(Protocol):
 class LocalJobs(JobBook, Protocol):
     """Records of jobs that this process runs from its own memory."""
 
-    def create_job(self, total_chunks: int, collection: str) -> JobRecord: ...
+    def create_job(self, total_chunks: int, collection: str, pages: int = 0) -> JobRecord: ...
 
     def fail_unfinished_jobs(self, reason: str) -> int:
         """Mark every queued or running job failed (they died with the last process)."""
@@ -116,7 +116,9 @@ class LocalJobs(JobBook, Protocol):
 class SharedJobs(JobBook, Protocol):
     """A queue of jobs, with their inputs, that any replica may claim and run."""
 
-    def create_job(self, total_chunks: int, payload: bytes, collection: str) -> JobRecord: ...
+    def create_job(
+        self, total_chunks: int, payload: bytes, collection: str, pages: int = 0
+    ) -> JobRecord: ...
 
     def queued(self) -> int: ...
 

@@ -25,9 +25,11 @@ DOC_SELECT = (
 )
 JOB_COLUMNS = (
     "id, status, total_chunks, embedded_chunks, documents, error, created_at, updated_at, "
-    "collection"
+    "collection, pages_total, pages_read"
 )
-JOB_FIELDS = frozenset({"status", "total_chunks", "embedded_chunks", "documents", "error"})
+JOB_FIELDS = frozenset(
+    {"status", "total_chunks", "embedded_chunks", "documents", "error", "pages_total", "pages_read"}
+)
 
 
 def now() -> str:
@@ -73,6 +75,8 @@ def job_record(row: Sequence[Any]) -> JobRecord:
         created_at=iso(row[6]),
         updated_at=iso(row[7]),
         collection=row[8],
+        pages_total=row[9],
+        pages_read=row[10],
     )
 
 

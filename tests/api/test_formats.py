@@ -10,6 +10,7 @@ import documents
 import httpx
 import pytest
 from format_cases import FORMATS, assert_found_at_place, covers
+from helpers import finished_job
 
 
 def _marker() -> str:
@@ -94,3 +95,35 @@ def test_upload_file_whose_content_is_another_type_returns_415(client: httpx.Cli
     )
     assert response.status_code == 415, response.text
     assert "declared .pdf but its content is a zip package" in response.json()["error"]["message"]
+
+
+def test_upload_scan_becomes_a_job_that_reports_each_page_read(
+    client: httpx.Client, collection: str
+) -> None:
+    pages = [[f"Tide table {_marker()}."], ["High water at noon."], ["Low water at dusk."]]
+    response = client.post(
+        "/v1/documents",
+        files={"files": ("tides.pdf", documents.scanned_pdf(pages))},
+        data={"collection": collection},
+    )
+    assert response.status_code == 202, response.text
+    job = finished_job(client, response.json()["status_url"])
+    assert job["status"] == "succeeded", job
+    assert (job["pages_total"], job["pages_read"], job["progress"]) == (3, 3, 1.0)
+    assert job["total_chunks"] == job["embedded_chunks"] >= 1
+    hit = _top(client, "when is low water", collection)
+    assert hit["document_id"] == job["documents"][0]["id"]
+
+
+def test_upload_scan_not_in_background_is_read_while_the_upload_waits(
+    client: httpx.Client, collection: str
+) -> None:
+    image = documents.scan([f"Gate {_marker()} closes at six."], fmt="PNG")
+    response = client.post(
+        "/v1/documents",
+        params={"background": "false"},
+        files={"files": ("gate.png", image)},
+        data={"collection": collection},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["documents"][0]["media_type"] == "image/png"

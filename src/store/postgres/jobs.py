@@ -28,13 +28,22 @@ class PostgresJobs:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    def create_job(self, total_chunks: int, payload: bytes, collection: str) -> JobRecord:
+    def create_job(
+        self, total_chunks: int, payload: bytes, collection: str, pages: int = 0
+    ) -> JobRecord:
         """A queued job whose input (`payload`) any replica can run."""
         with self._database.transaction() as conn:
             row = conn.execute(
-                "INSERT INTO jobs (id, status, total_chunks, payload, collection) "
-                f"VALUES (%s, %s, %s, %s, %s) RETURNING {JOB_COLUMNS}",
-                (uuid.uuid4().hex, JobStatus.QUEUED.value, total_chunks, payload, collection),
+                "INSERT INTO jobs (id, status, total_chunks, payload, collection, pages_total) "
+                f"VALUES (%s, %s, %s, %s, %s, %s) RETURNING {JOB_COLUMNS}",
+                (
+                    uuid.uuid4().hex,
+                    JobStatus.QUEUED.value,
+                    total_chunks,
+                    payload,
+                    collection,
+                    pages,
+                ),
             ).fetchone()
         assert row is not None
         return job_record(row)

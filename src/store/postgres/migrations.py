@@ -102,10 +102,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX key_collections_collection ON key_collections (collection_id);
     """,
-    # 3: where each chunk is in its source file (page, slide, sheet and rows: src/places.py).
-    # A constant default: no table rewrite; chunks stored before it have no place ({}).
+    # 3: where each chunk is in its source file (page, slide, sheet and rows: src/places.py),
+    # and the pages a job reads by OCR. Constant defaults: no table rewrite; chunks stored
+    # before it have no place ({}).
     """
     ALTER TABLE chunks ADD COLUMN place jsonb NOT NULL DEFAULT '{}';
+    ALTER TABLE jobs ADD COLUMN pages_total integer NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN pages_read integer NOT NULL DEFAULT 0;
     """,
 )
 

@@ -15,7 +15,7 @@ class SQLiteJobs:
     def __init__(self, file: SQLiteFile) -> None:
         self._file = file
 
-    def create_job(self, total_chunks: int, collection: str) -> JobRecord:
+    def create_job(self, total_chunks: int, collection: str, pages: int = 0) -> JobRecord:
         created = now()
         job = JobRecord(
             uuid.uuid4().hex,
@@ -27,11 +27,15 @@ class SQLiteJobs:
             created,
             created,
             collection,
+            pages,
         )
         with self._file.transaction() as conn:
             conn.execute(
-                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (job.id, job.status.value, total_chunks, 0, "[]", "", created, created, collection),
+                f"INSERT INTO jobs ({JOB_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    *(job.id, job.status.value, total_chunks, 0, "[]", "", created, created),
+                    *(collection, pages, 0),
+                ),
             )
         return job
 

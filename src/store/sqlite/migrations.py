@@ -146,9 +146,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX key_collections_collection ON key_collections(collection_id);
     """,
     # 8: where each chunk is in its source file (page, slide, sheet and rows: src/places.py),
-    # as JSON. Chunks stored before it have no place ({}).
+    # as JSON (chunks stored before it have no place: {}); and the pages a job reads by OCR.
     """
     ALTER TABLE chunks ADD COLUMN place TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE jobs ADD COLUMN pages_total INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN pages_read INTEGER NOT NULL DEFAULT 0;
     """,
 )
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_ingest import FakeIngest, document
+from fake_ingest import FakeIngest, document, read_scan
 from helpers import poll, wait_until
 
 from src.errors import BusyError, RagError, StoreError
@@ -40,7 +40,7 @@ def make_runner(jobs: LocalJobs) -> Iterator[MakeRunner]:
     def make(
         ingest: FakeIngest, max_queued: int = 4, book: LocalJobs | None = None
     ) -> EmbeddedJobRunner:
-        runner = EmbeddedJobRunner(book or jobs, ingest, max_queued)
+        runner = EmbeddedJobRunner(book or jobs, ingest, read_scan, max_queued)
         runners.append(runner)
         return runner
 
@@ -181,8 +181,8 @@ class FailureUnrecorded:
     def __init__(self, jobs: LocalJobs) -> None:
         self._jobs = jobs
 
-    def create_job(self, total_chunks: int, collection: str) -> JobRecord:
-        return self._jobs.create_job(total_chunks, collection)
+    def create_job(self, total_chunks: int, collection: str, pages: int = 0) -> JobRecord:
+        return self._jobs.create_job(total_chunks, collection, pages)
 
     def update_job(self, job_id: str, **changes: Any) -> None:
         if changes.get("status") is JobStatus.FAILED:

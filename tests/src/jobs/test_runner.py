@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fake_ingest import FakeIngest, document
+from fake_ingest import FakeIngest, document, read_scan, scan
 
 from src.errors import BusyError
 from src.jobs.runner import PROGRESS_EVERY_CHUNKS, JobProgress, job_result, queue_full
@@ -35,7 +35,7 @@ class StoppedError(Exception):
 def test_run_writes_progress_every_progress_every_chunks() -> None:
     jobs = RecordingJobs()
     chunks = 2 * PROGRESS_EVERY_CHUNKS + 5
-    done = JobProgress(jobs, "job-1", FakeIngest()).run([document("a", chunks)], [])
+    done = JobProgress(jobs, "job-1", FakeIngest(), read_scan).run([document("a", chunks)], [])
     assert done == chunks
     progress = [u["embedded_chunks"] for u in jobs.updates if "documents" not in u]
     assert progress == [PROGRESS_EVERY_CHUNKS, 2 * PROGRESS_EVERY_CHUNKS]
@@ -45,7 +45,9 @@ def test_run_writes_progress_every_progress_every_chunks() -> None:
 def test_run_writes_each_finished_document_result() -> None:
     jobs = RecordingJobs()
     results: list[dict[str, Any]] = []
-    JobProgress(jobs, "job-1", FakeIngest()).run([document("a", 3), document("b", 4)], results)
+    JobProgress(jobs, "job-1", FakeIngest(), read_scan).run(
+        [document("a", 3), document("b", 4)], results
+    )
     finished = [u for u in jobs.updates if "documents" in u]
     assert [u["embedded_chunks"] for u in finished] == [3, 7]
     assert [[d["title"] for d in u["documents"]] for u in finished] == [["a"], ["a", "b"]]
@@ -61,7 +63,7 @@ def test_run_with_earlier_results_skips_finished_documents() -> None:
     documents = [document("a", 5), document("b", 7)]
     earlier = [job_result(ingest(documents[0], None))]
     ingest.ingested.clear()
-    done = JobProgress(jobs, "job-1", ingest).run(documents, earlier)
+    done = JobProgress(jobs, "job-1", ingest, read_scan).run(documents, earlier)
     assert ingest.ingested == ["b"]
     assert done == 12  # the finished document's chunks count as embedded
     assert jobs.updates[-1]["embedded_chunks"] == 12
@@ -72,7 +74,7 @@ def test_run_with_every_document_finished_ingests_nothing() -> None:
     jobs = RecordingJobs()
     ingest = FakeIngest()
     documents = [document("a", 5)]
-    done = JobProgress(jobs, "job-1", ingest).run(documents, [{"title": "a"}])
+    done = JobProgress(jobs, "job-1", ingest, read_scan).run(documents, [{"title": "a"}])
     assert (done, ingest.ingested, jobs.updates) == (5, [], [])
 
 
@@ -88,7 +90,7 @@ def test_run_when_check_raises_during_progress_stops_the_document() -> None:
             raise StoppedError
 
     with pytest.raises(StoppedError):
-        JobProgress(jobs, "job-1", ingest, check).run([document("a", 10)], [])
+        JobProgress(jobs, "job-1", ingest, read_scan, check).run([document("a", 10)], [])
     assert ingest.ingested == [] and jobs.updates == []
 
 
@@ -107,11 +109,33 @@ def test_run_when_check_raises_after_a_document_records_no_result() -> None:
     ingest = FakeIngest(before=stop_after_a)
     results: list[dict[str, Any]] = []
     with pytest.raises(StoppedError):
-        JobProgress(jobs, "job-1", ingest, check).run([document("a", 2), document("b", 2)], results)
+        JobProgress(jobs, "job-1", ingest, read_scan, check).run(
+            [document("a", 2), document("b", 2)], results
+        )
     assert [r["title"] for r in results] == ["a"]
     assert [[d["title"] for d in u["documents"]] for u in jobs.updates if "documents" in u] == [
         ["a"]
     ]
+
+
+def test_run_reads_scans_first_and_writes_each_page_read() -> None:
+    jobs = RecordingJobs()
+    ingest = FakeIngest()
+    done = JobProgress(jobs, "job-1", ingest, read_scan).run([document("a", 2), scan("b", 3)], [])
+    assert (done, ingest.ingested) == (5, ["a", "b"])
+    pages = [u["pages_read"] for u in jobs.updates if "pages_read" in u]
+    assert pages == [1, 2, 3, 3]
+    assert {"total_chunks": 5, "pages_read": 3} in jobs.updates
+
+
+def test_run_with_a_finished_scan_counts_its_pages_and_chunks() -> None:
+    jobs = RecordingJobs()
+    ingest = FakeIngest()
+    earlier = [job_result(ingest(read_scan(scan("a", 4), lambda read, of: None), None))]
+    ingest.ingested.clear()
+    done = JobProgress(jobs, "job-1", ingest, read_scan).run([scan("a", 4), scan("b", 1)], earlier)
+    assert (done, ingest.ingested) == (5, ["b"])
+    assert {"total_chunks": 1, "pages_read": 5} in jobs.updates
 
 
 def test_queue_full_is_busy_and_names_the_bound() -> None:

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 import pytest
-from fake_ingest import FakeIngest, document
+from fake_ingest import FakeIngest, document, read_scan, scan
 from helpers import poll
 
 from src.jobs.runner import PROGRESS_EVERY_CHUNKS
@@ -48,9 +48,14 @@ def _finished(queue: SharedJobs, job_id: str) -> JobRecord:
     return poll(attempt, TIMEOUT_S, f"job {job_id} to finish")
 
 
+def test_decode_of_encode_gives_scans_back_with_their_bytes() -> None:
+    items = [scan("tides", 3), document("notes", 2)]
+    assert decode(encode(items)) == items
+
+
 def test_submit_job_runs_to_succeeded(backends: list[Backend]) -> None:
     ingest = FakeIngest()
-    runner = SharedJobRunner(_queue(backends[0]), ingest, max_queued=4, lease_s=LEASE_S)
+    runner = SharedJobRunner(_queue(backends[0]), ingest, read_scan, max_queued=4, lease_s=LEASE_S)
     try:
         queued = runner.submit([document("a", PROGRESS_EVERY_CHUNKS + 2), document("b", 1)])
         assert queued.status is JobStatus.QUEUED
@@ -74,7 +79,7 @@ def test_runners_on_one_database_run_each_job_once(backends: list[Backend]) -> N
     ids = [queue.create_job(1, encode([document(name, 1)]), "default").id for name in names]
     ingests = [FakeIngest(), FakeIngest()]
     runners = [
-        SharedJobRunner(_queue(backend), ingest, max_queued=16, lease_s=LEASE_S)
+        SharedJobRunner(_queue(backend), ingest, read_scan, max_queued=16, lease_s=LEASE_S)
         for backend, ingest in zip(backends, ingests, strict=True)
     ]
     try:

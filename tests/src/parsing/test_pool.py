@@ -7,12 +7,14 @@ import signal
 import threading
 from collections.abc import Iterator
 
+import documents
 import hostile
 import pytest
-from helpers import parser_worker_pids, wait_until
+from helpers import parser_worker_pids, require, wait_until
 
 from src.errors import InvalidInputError, LimitExceededError
 from src.parsing import ParseLimits
+from src.parsing.ocr import ocr_unavailable
 from src.parsing.pool import ParserPool
 
 
@@ -70,3 +72,20 @@ def test_extract_when_worker_dies_mid_parse_is_422_naming_limits(pool: ParserPoo
         pool.extract(hostile.html_nested(), ".html")
     killer.join()
     assert pool.extract(b"replaced", ".txt").text == "replaced"
+
+
+def test_extract_with_ocr_deferred_counts_the_pages_to_read(pool: ParserPool) -> None:
+    parsed = pool.extract(documents.scanned_pdf([["One."], ["Two."]]), ".pdf", defer_ocr=True)
+    assert (parsed.text, parsed.unread_pages) == ("", 2)
+
+
+def test_extract_tells_each_page_ocr_reads(pool: ParserPool) -> None:
+    require(not ocr_unavailable(ParseLimits()), "tesseract-ocr is not installed")
+    pages: list[tuple[int, int]] = []
+    parsed = pool.extract(
+        documents.scanned_pdf([["Otters."], ["Beavers."]]),
+        ".pdf",
+        on_page=lambda read, of: pages.append((read, of)),
+    )
+    assert parsed.text == "Otters.\n\nBeavers."
+    assert pages == [(1, 2), (2, 2)]
