@@ -102,7 +102,8 @@ function uploadPanel(onChange) {
   };
   const input = h("input", {
     id: "file-input", type: "file", multiple: true, class: "visually-hidden",
-    accept: ".txt,.md,.html,.htm,.pdf,.docx,.pptx,.xlsx,.csv,.epub,.odt,.json,.jsonl,.eml",
+    accept: ".txt,.md,.html,.htm,.pdf,.docx,.pptx,.xlsx,.csv,.epub,.odt,.json,.jsonl,.eml,.msg," +
+      ".png,.jpg,.jpeg,.tif,.tiff,.webp",
     onchange: () => { upload([...input.files]); input.value = ""; },
   });
   const drop = h("div", { class: "drop" },

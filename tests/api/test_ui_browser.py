@@ -14,6 +14,8 @@ from conftest import FakeLLM, Service
 from helpers import ingest_text
 from playwright.sync_api import Page, expect
 
+from src.parsing import SUPPORTED_SUFFIXES
+
 WAIT_MS = 60_000
 LAKES = "Moraine Lake sits in the Valley of the Ten Peaks in Banff National Park, Canada."
 REEFS = "Coral reefs are built by colonies of tiny animals called polyps."
@@ -183,6 +185,12 @@ def test_ask_names_the_page_of_each_pdf_passage(page: Page, http: httpx.Client) 
     assert f"{title}, {label}" in " ".join(_sources(page, question))
     page.locator(".sources li button", has_text=f"{title}, {label}").first.click()
     expect(page.locator("#passage")).to_contain_text(f"{label} · passage ")
+
+
+def test_file_picker_offers_every_type_the_service_reads(page: Page) -> None:
+    page.goto("/")
+    offered = page.locator("#file-input").get_attribute("accept") or ""
+    assert sorted(offered.split(",")) == sorted(SUPPORTED_SUFFIXES)
 
 
 def _sources(page: Page, question: str) -> list[str]:
