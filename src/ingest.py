@@ -6,7 +6,8 @@ import dataclasses
 import hashlib
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Protocol
@@ -117,6 +118,16 @@ def _title(*candidates: str) -> str:
     return UNTITLED
 
 
+@contextmanager
+def _naming(filename: str) -> Iterator[None]:
+    """Refusals raised inside, of the same kind, with the file's name in front."""
+    try:
+        yield
+    except (InvalidInputError, UnsupportedTypeError) as exc:
+        name = display_name(filename) or "upload"
+        raise type(exc)(f"{name}: {exc.message}", hint=exc.hint) from exc
+
+
 def _default_title(text: str) -> str:
     first_line = text.strip().splitlines()[0] if text.strip() else UNTITLED
     return first_line.lstrip("# ").strip()[:120] or UNTITLED
@@ -155,8 +166,7 @@ class Ingestor:
         document of its own, whose metadata names the mail (MAIL_HASH: its content hash).
         Attachments' own attachments are listed in their text, not followed. `defer_ocr`: a
         file with pages for OCR to read comes back as a PendingScan (see prepare_scan)."""
-        suffix = detect_suffix(upload.filename, upload.content_type, upload.data)
-        parsed = self._parsed(upload, suffix, defer_ocr=defer_ocr)
+        suffix, parsed = self._parsed(upload, defer_ocr=defer_ocr)
         if parsed.unread_pages:
             return [PendingScan(upload, title, metadata or {}, parsed.unread_pages)]
         document = self._prepared(upload, suffix, parsed, title, metadata or {})
@@ -164,31 +174,26 @@ class Ingestor:
         attached: list[PreparedDocument | PendingScan] = []
         for attachment in parsed.attachments:
             file = Upload(attachment.data, attachment.filename)
-            found = detect_suffix(file.filename, "", file.data)
-            attached.append(self._prepared(file, found, self._parsed(file, found), "", linked))
+            with _naming(upload.filename):  # "mail.eml: report.pdf: the PDF is corrupt"
+                found, read = self._parsed(file)
+            attached.append(self._prepared(file, found, read, "", linked))
         return [document, *attached]
 
     def prepare_scan(self, scan: PendingScan, on_page: PageProgress) -> PreparedDocument:
         """The document of an upload whose pages OCR reads now, telling `on_page` of each."""
-        suffix = detect_suffix(scan.upload.filename, scan.upload.content_type, scan.upload.data)
-        parsed = self._parsed(scan.upload, suffix, on_page=on_page)
+        suffix, parsed = self._parsed(scan.upload, on_page=on_page)
         document = self._prepared(scan.upload, suffix, parsed, scan.title, scan.metadata)
         return dataclasses.replace(
             document, source=dataclasses.replace(document.source, collection=scan.collection)
         )
 
     def _parsed(
-        self,
-        upload: Upload,
-        suffix: str,
-        defer_ocr: bool = False,
-        on_page: PageProgress | None = None,
-    ) -> Parsed:
-        try:
-            return self._extract(upload.data, suffix, defer_ocr=defer_ocr, on_page=on_page)
-        except (InvalidInputError, UnsupportedTypeError) as exc:  # the same, naming the file
-            name = display_name(upload.filename) or "upload"
-            raise type(exc)(f"{name}: {exc.message}", hint=exc.hint) from exc
+        self, upload: Upload, defer_ocr: bool = False, on_page: PageProgress | None = None
+    ) -> tuple[str, Parsed]:
+        """(the file's type, the file parsed); any refusal names the file."""
+        with _naming(upload.filename):
+            suffix = detect_suffix(upload.filename, upload.content_type, upload.data)
+            return suffix, self._extract(upload.data, suffix, defer_ocr=defer_ocr, on_page=on_page)
 
     def _prepared(
         self, upload: Upload, suffix: str, parsed: Parsed, title: str, metadata: dict[str, Any]

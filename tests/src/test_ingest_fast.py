@@ -8,10 +8,11 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
+import documents
 import pytest
 from hashed_embedder import HashedEmbedder
 
-from src.errors import InvalidInputError, LimitExceededError
+from src.errors import InvalidInputError, LimitExceededError, UnsupportedTypeError
 from src.ingest import TITLE_TOKENS, Ingestor, Upload, content_hash, embedded_text
 from src.models import Filters
 from src.parsing import extract_text
@@ -174,3 +175,20 @@ def test_ingest_stored_chunks_are_searchable_by_title(ingestor: Ingestor, backen
     found = backend.store.hydrate(backend.store.keyword_search("zanzibar", 3, Filters()))
     assert [hit.document_id for hit in found] == [result.document.id]
     assert found[0].text == "Feed them hay."
+
+
+def test_prepare_upload_of_a_mail_links_each_attachment_to_it(ingestor: Ingestor) -> None:
+    report = documents.pdf_pages(["Ferry tickets rose by ten percent."])
+    mail = documents.mail("Costs", "See the report.", [("costs.pdf", report)])
+    message, attached = ingestor.prepare_upload(Upload(mail, "costs.eml"), metadata={"k": 1})
+    assert attached.source.source_name == "costs.pdf"
+    assert attached.source.metadata == {"k": 1, "mail_hash": message.source.content_hash}
+    assert attached.chunks[0].place == {"page": 1}
+
+
+def test_prepare_upload_of_a_mail_with_a_bad_attachment_names_both(ingestor: Ingestor) -> None:
+    mail = documents.mail("Costs", "See the report.", [("costs.pdf", b"PK\x03\x04 a zip")])
+    with pytest.raises(
+        UnsupportedTypeError, match=r"^costs\.eml: costs\.pdf: the file is declared"
+    ):
+        ingestor.prepare_upload(Upload(mail, "costs.eml"))
