@@ -312,33 +312,20 @@ IMAGE_SIZE_TARGETS = {
 
 def image_sizes(ca_bundle: str) -> dict[str, Any]:
     """Build each probe target; return its size delta (MB, 10^6 bytes) over its parent."""
+    from ragctl.docker import Build, Docker  # not in the RapidOCR worker's Python
+
+    docker = Docker()
     sizes: dict[str, int] = {}
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "Dockerfile").write_text(IMAGE_SIZE_DOCKERFILE)
+        dockerfile = Path(folder) / "Dockerfile"
+        dockerfile.write_text(IMAGE_SIZE_DOCKERFILE)
         for target in ["base", *IMAGE_SIZE_TARGETS]:
             tag = f"bench-ocr-size:{target}"
-            subprocess.run(
-                [
-                    "docker",
-                    "buildx",
-                    "build",
-                    "--load",
-                    "-q",
-                    "--target",
-                    target,
-                    "--secret",
-                    f"id=ca_bundle,src={ca_bundle}",
-                    "-t",
-                    tag,
-                    folder,
-                ],
-                check=True,
-                stdout=subprocess.DEVNULL,
+            secrets = {"ca_bundle": ca_bundle}
+            docker.buildx_build(
+                Build(Path(folder), dockerfile, (tag,), secrets=secrets, target=target)
             )
-            inspect = ["docker", "image", "inspect", "-f", "{{.Size}}", tag]
-            sizes[target] = int(
-                subprocess.run(inspect, capture_output=True, text=True, check=True).stdout
-            )
+            sizes[target] = int(docker.image_inspect(tag)["Size"])
     return {
         "dockerfile": IMAGE_SIZE_DOCKERFILE,
         "base_bytes": sizes["base"],

@@ -263,9 +263,11 @@ def test_build_options_spell_every_setting() -> None:
         secrets={"ca_bundle": "/ca.pem"},
         build_args={"WITH_HEAVY": "1"},
         cache_from=("type=registry,ref=r",),
+        target="deps",
     )
     assert build.options() == [
-        *("--progress=plain", "--load", "-f", "src/Dockerfile", "-t", "i:v1", "-t", "i:latest"),
+        *("--progress=plain", "--load", "-f", "src/Dockerfile", "--target", "deps"),
+        *("-t", "i:v1", "-t", "i:latest"),
         *("--label", "l=1", "--secret", "id=ca_bundle,src=/ca.pem"),
         *("--build-arg", "WITH_HEAVY=1", "--cache-from", "type=registry,ref=r", "src"),
     ]
