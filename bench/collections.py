@@ -170,7 +170,7 @@ def _upgrade(source: Path, scratch: Path, size: str, reps: int) -> list[Record]:
 
 def _to_schema_6(path: Path) -> None:
     """The store as the release before collections wrote it (the benchmark's stores are
-    filled by this release)."""
+    filled by this release: what came after version 6 is undone, places and job pages too)."""
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         if conn.execute("PRAGMA user_version").fetchone()[0] == 6:
@@ -198,6 +198,9 @@ DROP TABLE key_collections;
 DROP TABLE api_keys;
 DROP TABLE collections;
 ALTER TABLE jobs DROP COLUMN collection;
+ALTER TABLE jobs DROP COLUMN pages_total;
+ALTER TABLE jobs DROP COLUMN pages_read;
+ALTER TABLE chunks DROP COLUMN place;
 PRAGMA user_version = 6;
 COMMIT;
 """
