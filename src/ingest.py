@@ -20,12 +20,12 @@ from src.errors import InvalidInputError, UnsupportedTypeError
 from src.models import ChunkRow, IngestResult, SourceDocument
 from src.parsing import FORMATS, Parsed, detect_suffix, normalize_text
 from src.parsing.limits import check_document_chars
+from src.parsing.ocr import PageProgress
 from src.places import Mark, place_of
 from src.store import Documents
 from src.telemetry import CHUNKS_INGESTED, DOCUMENTS_INGESTED, INGEST_SECONDS, INGEST_THROUGHPUT
 
 Progress = Callable[[int], None]
-PageProgress = Callable[[int, int], None]  # (pages OCR has read, pages it will read)
 
 
 class Extract(Protocol):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from src.ingest import PageProgress, PendingScan, PreparedDocument, Progress, Upload, content_hash
+from src.ingest import PendingScan, PreparedDocument, Progress, Upload, content_hash
 from src.models import ChunkRow, DocumentRecord, IngestResult, SourceDocument
+from src.parsing.ocr import PageProgress
 
 
 def document(name: str, chunks: int) -> PreparedDocument:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from src.errors import BusyError
-from src.ingest import PageProgress, PendingScan, PreparedDocument, Progress
+from src.ingest import PendingScan, PreparedDocument, Progress
 from src.models import IngestResult, JobRecord
+from src.parsing.ocr import PageProgress
 from src.store.base import JobBook
 
 # The job's progress is written after at least this many chunks more were embedded.

@@ -18,7 +18,7 @@ from src.parsing.formats import FORMATS, SUPPORTED_SUFFIXES, detect_suffix
 from src.parsing.images import parse_image
 from src.parsing.limits import ParseLimits
 from src.parsing.mail import parse_eml
-from src.parsing.ocr import PAGE_PROGRESS, ocr_unavailable
+from src.parsing.ocr import PAGE_PROGRESS, PageProgress, ocr_unavailable
 from src.parsing.opendocument import parse_odt
 from src.parsing.outlook import parse_msg
 from src.parsing.pdf import parse_pdf
@@ -66,7 +66,7 @@ def extract_text(
     limits: ParseLimits | None = None,
     *,
     defer_ocr: bool = False,
-    on_page: Callable[[int, int], None] | None = None,
+    on_page: PageProgress | None = None,
 ) -> Parsed:
     """The normalised text, the title found in the file ("" if none) and where each place
     in the source begins; empty results are rejected. `defer_ocr`: count the pages OCR

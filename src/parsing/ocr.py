@@ -32,9 +32,8 @@ _CJK_GAP = re.compile(f"(?<=[{_CJK}]) +(?=[{_CJK}])")
 
 # Told after each page OCR reads: (pages read, pages to read). The parser worker sets it to
 # send progress frames when a background job asks (src/parsing/worker.py).
-PAGE_PROGRESS: ContextVar[Callable[[int, int], None] | None] = ContextVar(
-    "PAGE_PROGRESS", default=None
-)
+PageProgress = Callable[[int, int], None]  # (pages OCR has read, pages it will read)
+PAGE_PROGRESS: ContextVar[PageProgress | None] = ContextVar("PAGE_PROGRESS", default=None)
 
 
 def ocr_unavailable(limits: ParseLimits) -> str:

@@ -12,19 +12,18 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from src.errors import BusyError, InvalidInputError, LimitExceededError, UnsupportedTypeError
 from src.parsing.formats import FORMATS, OCR_FAMILIES
 from src.parsing.limits import MB, ParseLimits
+from src.parsing.ocr import PageProgress
 from src.parsing.sections import Attachment, Parsed
 from src.parsing.worker import ANSWER_HEAD, DEFER_OCR, REPORT_PAGES, REQUEST_HEAD
 
 _ROOT = Path(__file__).resolve().parents[2]
 RECYCLE_RSS_BYTES = 256 * MB  # a worker that grew past this gives its memory back by exiting
-PageProgress = Callable[[int, int], None]  # (pages OCR has read, pages it will read)
 
 
 class WorkerLostError(Exception):
