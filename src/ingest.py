@@ -42,6 +42,8 @@ class Extract(Protocol):
 
 
 MAX_TITLE_CHARS = 500
+# A source is a client's name for a document: a path, a URL, an object key, a ticket id.
+MAX_SOURCE_CHARS = 2048
 # The metadata key that links a mail's attachment to the mail: the mail's content hash.
 MAIL_HASH = "mail_hash"
 UNTITLED = "untitled"
@@ -72,6 +74,7 @@ class PendingScan:
     metadata: dict[str, Any]
     pages: int  # pages to read by OCR
     collection: str = "default"
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,27 @@ def clean_label(label: str) -> str:
 def display_name(filename: str) -> str:
     """The file's base name for display, stripped of any directories and control characters."""
     return clean_label(PurePosixPath(filename.replace("\\", "/")).name)[:255]
+
+
+def check_source(source: str) -> str:
+    """A source as given, or an InvalidInputError naming what is wrong with it."""
+    if len(source) > MAX_SOURCE_CHARS:
+        raise InvalidInputError(
+            f"the source is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}",
+            hint="name the document by a shorter path, URL or id",
+        )
+    if _UNSAFE_LABEL.search(source) or source != source.strip():
+        raise InvalidInputError(
+            "the source holds control characters or leading or trailing spaces",
+            hint="a source is a name such as a path, a URL or an id",
+        )
+    return source
+
+
+def with_source(document: PreparedDocument, collection: str, source: str) -> PreparedDocument:
+    """The document as it is stored in `collection` under `source` ("": none)."""
+    placed = dataclasses.replace(document.source, collection=collection, source=source)
+    return dataclasses.replace(document, source=placed)
 
 
 def _title(*candidates: str) -> str:
@@ -183,9 +207,7 @@ class Ingestor:
         """The document of an upload whose pages OCR reads now, telling `on_page` of each."""
         suffix, parsed = self._parsed(scan.upload, on_page=on_page)
         document = self._prepared(scan.upload, suffix, parsed, scan.title, scan.metadata)
-        return dataclasses.replace(
-            document, source=dataclasses.replace(document.source, collection=scan.collection)
-        )
+        return with_source(document, scan.collection, scan.source)
 
     def _parsed(
         self, upload: Upload, defer_ocr: bool = False, on_page: PageProgress | None = None
@@ -242,19 +264,20 @@ class Ingestor:
         return PreparedDocument(source, rows, prefix)
 
     def ingest(self, prepared: PreparedDocument, progress: Progress | None = None) -> IngestResult:
-        existing = self._store.find_by_hash(
-            prepared.source.content_hash, prepared.source.collection
-        )
+        """Store the document (in place of its source's live version), unless what it would
+        store is stored already: nothing is embedded for a duplicate."""
+        source = prepared.source
+        existing = self._store.find_by_hash(source.content_hash, source.collection, source.source)
         if existing is not None:
             if progress:
                 progress(len(prepared.chunks))
             return IngestResult(existing, duplicate=True)
         started = time.perf_counter()
         embeddings = self._embed(prepared, progress)
-        record, created = self._store.add_document(prepared.source, prepared.chunks, embeddings)
-        if created:
+        stored = self._store.add_document(source, prepared.chunks, embeddings)
+        if stored.created:
             self._record_metrics(len(prepared.chunks), time.perf_counter() - started)
-        return IngestResult(record, duplicate=not created)
+        return IngestResult(stored.record, not stored.created, stored.replaced)
 
     @staticmethod
     def embedded_texts(prepared: PreparedDocument) -> list[str]:

@@ -42,6 +42,9 @@ class SourceDocument:
     source_name: str = ""
     metadata: dict[str, Any] = field(default_factory=dict)
     collection: str = "default"  # the knowledge base it is stored in
+    # The client's own stable name for it (a path, a URL, a ticket id): within a collection
+    # it names at most one live document, which a new version replaces ("": none).
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,10 +59,12 @@ class DocumentRecord:
     chunk_count: int
     created_at: str
     collection: str = "default"
+    source: str = ""
+    version: int = 1  # of its source: 1, then one more with each replacement
 
     @classmethod
     def of(cls, source: SourceDocument, chunk_count: int, created_at: str = "") -> DocumentRecord:
-        """The record of a new document, under a new id."""
+        """The record of a new document, under a new id (version 1 until it is stored)."""
         return cls(
             id=uuid.uuid4().hex,
             title=source.title,
@@ -71,6 +76,7 @@ class DocumentRecord:
             chunk_count=chunk_count,
             created_at=created_at,
             collection=source.collection,
+            source=source.source,
         )
 
 
@@ -141,6 +147,17 @@ class Filters:
 class IngestResult:
     document: DocumentRecord
     duplicate: bool
+    replaced: str | None = None  # the id of the version of its source it replaced
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What storing a document did: stored it (created), found it stored (not created), and
+    the id of the earlier version of its source it replaced, if any."""
+
+    record: DocumentRecord
+    created: bool
+    replaced: str | None = None
 
 
 @dataclass(frozen=True)

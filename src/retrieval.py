@@ -13,6 +13,8 @@ RRF_K = 60  # the constant from Cormack et al.; damps the weight of the very top
 DENSE_WEIGHT = 0.3  # the dense ranking's share of the fused score; keyword gets the rest
 # Chunks each ranking brings to the fusion (min-max scaling reads the whole pool).
 FUSION_POOL = 100
+# Searches run again when chunks they found were deleted before they were read.
+HYDRATE_RETRIES = 3
 
 
 def convex_fusion(
@@ -62,30 +64,46 @@ class Retriever:
         filters: Filters | None = None,
         vector: Matrix | None = None,
     ) -> list[Hit]:
-        """`vector`: the query's embedding, when the caller has it already."""
+        """`vector`: the query's embedding, when the caller has it already. A search whose
+        chunks were deleted before they were read (a delete, or a new version of their
+        source, committed in between) is run again, deeper: a write in flight never leaves
+        a query with fewer hits than the store holds."""
         filters = filters or Filters()
-        if mode is SearchMode.KEYWORD:
-            scored = self._store.keyword_search(query, top_k, filters)
-        elif mode is SearchMode.DENSE:
-            scored = self._dense(query, top_k, filters, vector)
-        elif not reads(self._embedder, query):
-            # Fusing a ranking from a model that cannot read the query only pulls good
-            # keyword hits down (XQuAD zh with the bundled English model: hybrid 0.665
-            # against keyword 0.965), so hybrid search is keyword search here.
-            scored = self._store.keyword_search(query, top_k, filters)
-        else:
-            pool = max(top_k, FUSION_POOL)
-            rankings = [
-                self._dense(query, pool, filters, vector),
-                self._store.keyword_search(query, pool, filters),
-            ]
-            weights = [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT]
-            scored = convex_fusion(rankings, weights, [None, None])[:top_k]
-        return self._store.hydrate(scored)
-
-    def _dense(
-        self, query: str, k: int, filters: Filters, vector: Matrix | None
-    ) -> list[tuple[int, float]]:
-        if vector is None:
+        if not self._dense_ranks(query, mode):
+            vector = None
+        elif vector is None:
             vector = self._embedder.embed([query], query=True)[0]
-        return self._store.dense_search(vector, k, filters)
+        with self._store.consistent():
+            extra = 0
+            for attempt in range(HYDRATE_RETRIES + 1):
+                scored = self._scored(query, top_k + extra, mode, filters, vector)
+                hits = self._store.hydrate(scored)
+                dropped = len(scored) - len(hits)
+                if not dropped or attempt == HYDRATE_RETRIES:
+                    return hits[:top_k]
+                extra += 2 * dropped
+        raise AssertionError("unreachable")
+
+    def _dense_ranks(self, query: str, mode: SearchMode) -> bool:
+        """Whether a dense ranking takes part."""
+        if mode is SearchMode.KEYWORD:
+            return False
+        # Fusing a ranking from a model that cannot read the query only pulls good keyword
+        # hits down (XQuAD zh with the bundled English model: hybrid 0.665 against keyword
+        # 0.965), so hybrid search is keyword search there.
+        return mode is SearchMode.DENSE or reads(self._embedder, query)
+
+    def _scored(
+        self, query: str, top_k: int, mode: SearchMode, filters: Filters, vector: Matrix | None
+    ) -> list[tuple[int, float]]:
+        if vector is None:  # no dense ranking: keyword search alone
+            return self._store.keyword_search(query, top_k, filters)
+        if mode is SearchMode.DENSE:
+            return self._store.dense_search(vector, top_k, filters)
+        pool = max(top_k, FUSION_POOL)
+        rankings = [
+            self._store.dense_search(vector, pool, filters),
+            self._store.keyword_search(query, pool, filters),
+        ]
+        weights = [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT]
+        return convex_fusion(rankings, weights, [None, None])[:top_k]

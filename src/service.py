@@ -19,7 +19,7 @@ from src.embedding import Embedder, reads
 from src.errors import InvalidInputError
 from src.extractive import extractive_answer
 from src.generation import ChatModel, Message, cited_numbers, grounded_messages
-from src.ingest import Ingestor, PendingScan, PreparedDocument, Upload
+from src.ingest import Ingestor, PendingScan, PreparedDocument, Upload, with_source
 from src.jobs import JobRunner, start_runner
 from src.jobs.runner import JobItem, collection_of
 from src.keys import KeyRing
@@ -40,7 +40,7 @@ from src.reranking import RerankStage
 from src.retrieval import Retriever
 from src.scoping import Collections
 from src.store import Backend
-from src.store.rows import no_document, no_job
+from src.store.rows import no_document, no_job, no_source
 from src.text.segmentation import Segmenter
 
 EXTRACTIVE_MODEL = "rag-api-extractive"
@@ -195,16 +195,23 @@ class RagService:
         metadata: dict[str, Any] | None = None,
         background: bool | None = None,
         collection: str = "default",
+        source: str = "",
     ) -> Ingested:
         """Parse every file before storing any (one bad file stores nothing), then store
         them in `collection` or queue them as a job: `background` forces one or the other,
         None decides by size (RAG_BACKGROUND_INGEST_CHARS) and queues any file with pages
-        for OCR to read (`background=False` has OCR read them while the upload waits)."""
+        for OCR to read (`background=False` has OCR read them while the upload waits).
+        `source`: the one file's stable name, whose live version it replaces."""
+        if source and len(uploads) > 1:
+            raise InvalidInputError(
+                f"a source names one document, but the upload holds {len(uploads)} files",
+                hint="upload each file with its own source",
+            )
         await self._offload("search", self.collections.writable, access, collection)
         prepared = await self._offload(
             "ingest", self._prepare_uploads, uploads, title, metadata, background is not False
         )
-        return await self._store_or_queue(access, _into(prepared, collection), background)
+        return await self._store_or_queue(access, _into(prepared, collection, source), background)
 
     async def ingest_text(
         self,
@@ -214,10 +221,11 @@ class RagService:
         metadata: dict[str, Any] | None = None,
         background: bool | None = None,
         collection: str = "default",
+        source: str = "",
     ) -> Ingested:
         await self._offload("search", self.collections.writable, access, collection)
         prepared = await self._offload("ingest", self._ingestor.prepare_text, text, title, metadata)
-        return await self._store_or_queue(access, _into([prepared], collection), background)
+        return await self._store_or_queue(access, _into([prepared], collection, source), background)
 
     def _prepare_uploads(
         self,
@@ -247,7 +255,15 @@ class RagService:
             return Ingested(job=job)
         results = await self._offload("ingest", self._ingest_all, ready)
         for result in results:
-            if not result.duplicate:
+            if result.replaced:
+                audit(
+                    access,
+                    "document.replace",
+                    collection,
+                    document=result.document.id,
+                    replaced=result.replaced,
+                )
+            elif not result.duplicate:
                 audit(access, "document.create", collection, document=result.document.id)
         return Ingested(documents=results)
 
@@ -257,10 +273,16 @@ class RagService:
     # -- documents and jobs ----------------------------------------------------------------
 
     def list_documents(
-        self, access: Access, limit: int, offset: int, collections: list[str] | None = None
+        self,
+        access: Access,
+        limit: int,
+        offset: int,
+        collections: list[str] | None = None,
+        source: str | None = None,
     ) -> tuple[list[DocumentRecord], int]:
+        """`source`: only the live version of that source (in each collection listed)."""
         searched = self.collections.searched(access, collections)
-        return self._store.list_documents(limit, offset, searched)
+        return self._store.list_documents(limit, offset, searched, source)
 
     def get_document(self, access: Access, document_id: str) -> DocumentRecord:
         """The document, if the key may read its collection; else exactly the answer for an
@@ -281,6 +303,15 @@ class RagService:
         access.require_write(document.collection)
         self._store.delete_document(document_id)
         audit(access, "document.delete", document.collection, document=document_id)
+
+    def delete_source(self, access: Access, source: str, collection: str) -> DocumentRecord:
+        """Delete the live version of a source; a collection the key may not read holds no
+        source it could name."""
+        document = self._store.find_source(source, collection)
+        if document is None or not access.reads(collection):
+            raise no_source(source, collection)
+        self.delete_document(access, document.id)
+        return document
 
     def get_job(self, access: Access, job_id: str) -> JobRecord:
         job = self._jobs.get(job_id)
@@ -400,13 +431,28 @@ def _written(
     return AnswerStream(mode, model, ranking.hits, source, reranked=ranking.reranked)
 
 
-def _into(prepared: list[JobItem], collection: str) -> list[JobItem]:
+def _into(prepared: list[JobItem], collection: str, source: str) -> list[JobItem]:
+    """The documents as stored in `collection`; with a `source`, the one upload's document
+    under it and each attachment under `source#name` (so a new version of a mail replaces
+    its attachments too)."""
+    names = _attachment_sources(prepared[1:], source) if source else []
     return [
-        dataclasses.replace(d, collection=collection)
+        dataclasses.replace(d, collection=collection, source=name)
         if isinstance(d, PendingScan)
-        else dataclasses.replace(d, source=dataclasses.replace(d.source, collection=collection))
-        for d in prepared
+        else with_source(d, collection, name)
+        for d, name in zip(
+            prepared, [source, *names] if source else [""] * len(prepared), strict=True
+        )
     ]
+
+
+def _attachment_sources(attachments: list[JobItem], source: str) -> list[str]:
+    names: list[str] = []
+    for item in attachments:
+        name = item.source.source_name if isinstance(item, PreparedDocument) else ""
+        base = f"{source}#{name or 'attachment'}"
+        names.append(base if base not in names else f"{base} ({len(names) + 1})")
+    return names
 
 
 def _check_query(query: str) -> None:

@@ -73,7 +73,7 @@ def _copy(source: Store, target: Store, progress: Progress | None) -> Copied:
     total = source.counts()[0]
     copied = skipped = chunks = 0
     for record, rows, embeddings in source.export_documents():
-        _, created = target.put_document(record, rows, embeddings)
+        created = target.put_document(record, rows, embeddings).created
         copied, skipped = copied + created, skipped + (not created)
         chunks += len(rows) if created else 0
         if progress:

@@ -4,6 +4,7 @@ delete; each within the collections the request's key may read (or write)."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -22,13 +23,14 @@ from api.schemas import (
     IngestOut,
     JobAcceptedOut,
     Metadata,
+    Source,
     TextDocumentIn,
     Title,
 )
 from api.schemas.base import MAX_COLLECTIONS, CollectionName
 from src.access import Access, check_collection_name
 from src.errors import InvalidInputError, UnsupportedTypeError
-from src.ingest import Upload
+from src.ingest import MAX_SOURCE_CHARS, Upload, check_source
 from src.service import Ingested, RagService
 
 router = APIRouter(tags=["documents"])
@@ -48,6 +50,12 @@ _UPLOAD_DOC = {
                         "collection": {
                             "type": "string",
                             "description": "Where to store the files (default: default).",
+                        },
+                        "source": {
+                            "type": "string",
+                            "maxLength": MAX_SOURCE_CHARS,
+                            "description": "The one file's stable name (a path, a URL, an "
+                            "id): a new version replaces the one stored under it.",
                         },
                     },
                     "required": ["files"],
@@ -95,20 +103,28 @@ def _files(form: FormData) -> list[UploadFile]:
     return [part for part in parts if isinstance(part, UploadFile)]
 
 
-async def _uploads_from_form(
-    request: Request,
-) -> tuple[list[Upload], str, dict[str, Any], str]:
+@dataclass(frozen=True)
+class _Form:
+    uploads: list[Upload]
+    title: str
+    metadata: dict[str, Any]
+    collection: str
+    source: str
+
+
+async def _uploads_from_form(request: Request) -> _Form:
     # A malformed body raises Starlette's 400, answered as a 422 like malformed JSON.
     form = await request.form(max_files=MAX_FILES, max_fields=MAX_FILES)
     try:
         title, metadata = _form_title(form), _form_metadata(form)
         collection = check_collection_name(_text_part(form, "collection") or "default")
+        source = check_source(_text_part(form, "source"))
         uploads = [
             Upload(await f.read(), f.filename or "", f.content_type or "") for f in _files(form)
         ]
     finally:
         await form.close()
-    return uploads, title, metadata, collection
+    return _Form(uploads, title, metadata, collection, source)
 
 
 async def _ingest(
@@ -116,8 +132,16 @@ async def _ingest(
 ) -> Ingested:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "multipart/form-data":
-        uploads, title, metadata, collection = await _uploads_from_form(request)
-        return await service.ingest_files(access, uploads, title, metadata, background, collection)
+        form = await _uploads_from_form(request)
+        return await service.ingest_files(
+            access,
+            form.uploads,
+            form.title,
+            form.metadata,
+            background,
+            form.collection,
+            form.source,
+        )
     if media_type in ("application/json", ""):
         body = await request.body()
         try:  # up to RAG_MAX_UPLOAD_MB of JSON: decoded off the event loop
@@ -126,7 +150,13 @@ async def _ingest(
             raise _validation_error(exc, "body") from exc
         metadata = dict(payload.metadata)
         return await service.ingest_text(
-            access, payload.text, payload.title, metadata, background, payload.collection
+            access,
+            payload.text,
+            payload.title,
+            metadata,
+            background,
+            payload.collection,
+            payload.source,
         )
     raise UnsupportedTypeError(
         f"unsupported request content type {media_type!r}",
@@ -177,8 +207,11 @@ def list_documents(
             description="Only these collections (repeat; default: every one the key may read).",
         ),
     ] = None,
+    source: Annotated[
+        Source | None, Query(description="Only the live version of this source.")
+    ] = None,
 ) -> DocumentPage:
-    records, total = service.list_documents(access, limit, offset, collection)
+    records, total = service.list_documents(access, limit, offset, collection, source)
     return DocumentPage(
         items=[DocumentOut.of(r) for r in records], total=total, limit=limit, offset=offset
     )
@@ -205,6 +238,19 @@ def list_chunks(
         limit=limit,
         offset=offset,
     )
+
+
+@router.delete("/documents", status_code=status.HTTP_204_NO_CONTENT)
+def delete_source(
+    service: ServiceDep,
+    access: AccessDep,
+    source: Annotated[Source, Query(min_length=1, description="The source to delete.")],
+    collection: Annotated[
+        CollectionName, Query(description="Where the source is (default: default).")
+    ] = "default",
+) -> Response:
+    service.delete_source(access, source, collection)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.delete("/documents/{document_id}", status_code=status.HTTP_204_NO_CONTENT)

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+)
 
 from src.access import COLLECTION_NAME
-from src.ingest import MAX_TITLE_CHARS
+from src.errors import InvalidInputError
+from src.ingest import MAX_SOURCE_CHARS, MAX_TITLE_CHARS, check_source
 from src.models import (
     DocumentRecord,
     Filters,
@@ -48,6 +56,23 @@ MetadataValue = Annotated[
 ]
 Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=MAX_METADATA_KEYS)]
 Title = Annotated[str, StringConstraints(max_length=MAX_TITLE_CHARS)]
+
+
+def _source(value: str) -> str:
+    try:
+        return check_source(value)
+    except InvalidInputError as exc:  # a validation error, named by the field it is in
+        raise ValueError(exc.message) from exc
+
+
+Source = Annotated[
+    str,
+    AfterValidator(_source),
+    Field(
+        description="The client's stable name for the document (a path, a URL, an id; at "
+        f"most {MAX_SOURCE_CHARS} characters): a new version replaces the one stored under it."
+    ),
+]
 DocumentId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 CollectionName = Annotated[str, StringConstraints(pattern=COLLECTION_NAME.pattern)]
 MAX_COLLECTIONS = MAX_SEARCHED  # collections one request may name
@@ -69,6 +94,7 @@ class TextDocumentIn(BaseModel):
     title: Title = ""
     metadata: Metadata = Field(default_factory=dict)
     collection: CollectionName = Field("default", description="Where it is stored.")
+    source: Source = ""
 
 
 class DocumentOut(BaseModel):
@@ -82,6 +108,8 @@ class DocumentOut(BaseModel):
     chunk_count: int
     content_hash: str
     created_at: str
+    source: str = Field(description='The client\'s stable name for it ("": none).')
+    version: int = Field(description="Of its source: 1, then one more with each replacement.")
 
     @classmethod
     def of(cls, record: DocumentRecord) -> DocumentOut:
@@ -90,10 +118,14 @@ class DocumentOut(BaseModel):
 
 class IngestedOut(DocumentOut):
     duplicate: bool = Field(description="True when identical content was already stored.")
+    replaced: str | None = Field(
+        None, description="The id of its source's earlier version, which it replaced."
+    )
 
     @classmethod
     def of_result(cls, result: IngestResult) -> IngestedOut:
-        return cls(**DocumentOut.of(result.document).model_dump(), duplicate=result.duplicate)
+        document = DocumentOut.of(result.document).model_dump()
+        return cls(**document, duplicate=result.duplicate, replaced=result.replaced)
 
 
 class IngestOut(BaseModel):

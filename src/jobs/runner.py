@@ -59,6 +59,9 @@ def job_result(result: IngestResult) -> dict[str, Any]:
         "title": document.title,
         "chunk_count": document.chunk_count,
         "duplicate": result.duplicate,
+        "source": document.source,
+        "version": document.version,
+        "replaced": result.replaced,
     }
 
 

@@ -50,6 +50,7 @@ def _encoded(item: JobItem) -> dict[str, Any]:
                 "metadata": item.metadata,
                 "pages": item.pages,
                 "collection": item.collection,
+                "source": item.source,
             }
         }
     return {
@@ -64,7 +65,12 @@ def _decoded(item: dict[str, Any]) -> JobItem:
         scan = item["scan"]
         upload = Upload(base64.b64decode(scan["data"]), scan["filename"], scan["content_type"])
         return PendingScan(
-            upload, scan["title"], scan["metadata"], scan["pages"], scan["collection"]
+            upload,
+            scan["title"],
+            scan["metadata"],
+            scan["pages"],
+            scan["collection"],
+            scan.get("source", ""),  # jobs queued before sources have none
         )
     return PreparedDocument(
         SourceDocument(**item["source"]),

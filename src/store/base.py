@@ -19,6 +19,7 @@ from src.models import (
     JobStatus,
     Matrix,
     SourceDocument,
+    Stored,
     StoredChunk,
 )
 from src.store.catalog import Catalog
@@ -33,17 +34,27 @@ class Documents(Protocol):
 
     def add_document(
         self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> tuple[DocumentRecord, bool]:
-        """Store a document and its chunks atomically; (record, created). A document with
-        the same content hash is not stored again: the existing record comes back."""
+    ) -> Stored:
+        """Store a document and its chunks atomically. A document with a source replaces
+        that source's live version in the same transaction (unless it holds the same
+        content: then that version comes back, not created); one without a source is not
+        stored again when a document with the same content hash is: that one comes back."""
         ...
 
-    def find_by_hash(self, content_hash: str, collection: str) -> DocumentRecord | None: ...
+    def find_by_hash(
+        self, content_hash: str, collection: str, source: str = ""
+    ) -> DocumentRecord | None: ...
+
+    def find_source(self, source: str, collection: str) -> DocumentRecord | None: ...
 
     def get_document(self, document_id: str) -> DocumentRecord: ...
 
     def list_documents(
-        self, limit: int, offset: int, collections: tuple[str, ...] | None = None
+        self,
+        limit: int,
+        offset: int,
+        collections: tuple[str, ...] | None = None,
+        source: str | None = None,
     ) -> tuple[list[DocumentRecord], int]: ...
 
     def document_ids(self, collection: str) -> list[str]: ...
@@ -66,6 +77,11 @@ class Search(Protocol):
 
     def hydrate(self, scored: list[tuple[int, float]]) -> list[Hit]: ...
 
+    def consistent(self) -> AbstractContextManager[None]:
+        """Searches and hydrate() inside see one committed state: a new version of a source
+        committed meanwhile is seen by all of them or by none."""
+        ...
+
 
 class Store(Documents, Search, Protocol):
     @property
@@ -75,7 +91,7 @@ class Store(Documents, Search, Protocol):
 
     def put_document(
         self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> tuple[DocumentRecord, bool]:
+    ) -> Stored:
         """add_document for a document recorded elsewhere: its id and creation time are
         kept (a copy between stores)."""
         ...

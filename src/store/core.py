@@ -20,6 +20,7 @@ from src.models import (
     Hit,
     Matrix,
     SourceDocument,
+    Stored,
     StoredChunk,
 )
 from src.store.catalog import Catalog
@@ -125,10 +126,9 @@ class StoreCore(ABC, Generic[C, S]):
         """The creation time of a new document ("": the database's clock)."""
 
     @abstractmethod
-    def _insert(
-        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> tuple[DocumentRecord, bool]:
-        """Store the document in one transaction, or find the one with its content hash."""
+    def _insert(self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix) -> Stored:
+        """Store the document in one transaction (in place of its source's live version), or
+        find the stored one it duplicates."""
 
     @abstractmethod
     def _scope(self, conn: C, filters: Filters) -> tuple[S, int]:
@@ -180,20 +180,34 @@ class StoreCore(ABC, Generic[C, S]):
 
     def add_document(
         self, source: SourceDocument, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> tuple[DocumentRecord, bool]:
+    ) -> Stored:
         record = DocumentRecord.of(source, len(chunks), self._new_created_at())
         return self.put_document(record, chunks, embeddings)
 
     def put_document(
         self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> tuple[DocumentRecord, bool]:
+    ) -> Stored:
         self._check_dimension(embeddings)
         return self._insert(record, chunks, embeddings)
 
-    def find_by_hash(self, content_hash: str, collection: str) -> DocumentRecord | None:
+    def find_by_hash(
+        self, content_hash: str, collection: str, source: str = ""
+    ) -> DocumentRecord | None:
+        """The stored document that storing this content would duplicate: the source's live
+        version if it holds this content, or (without a source) any document holding it."""
         sql = f"{DOC_SELECT} WHERE d.content_hash = {self.PARAM} AND k.name = {self.PARAM}"
+        params: tuple[str, ...] = (content_hash, collection)
+        if source:
+            sql, params = f"{sql} AND d.source = {self.PARAM}", (*params, source)
         with self._reading() as conn:
-            rows = self._rows(conn, sql, (content_hash, collection))
+            rows = self._rows(conn, f"{sql} LIMIT 1", params)
+        return document_record(rows[0]) if rows else None
+
+    def find_source(self, source: str, collection: str) -> DocumentRecord | None:
+        """The live version of a source in a collection."""
+        sql = f"{DOC_SELECT} WHERE d.source = {self.PARAM} AND k.name = {self.PARAM}"
+        with self._reading() as conn:
+            rows = self._rows(conn, sql, (source, collection))
         return document_record(rows[0]) if rows else None
 
     def get_document(self, document_id: str) -> DocumentRecord:
@@ -204,10 +218,17 @@ class StoreCore(ABC, Generic[C, S]):
         return document_record(rows[0])
 
     def list_documents(
-        self, limit: int, offset: int, collections: tuple[str, ...] | None = None
+        self,
+        limit: int,
+        offset: int,
+        collections: tuple[str, ...] | None = None,
+        source: str | None = None,
     ) -> tuple[list[DocumentRecord], int]:
-        """A page of the documents in `collections` (None: all), newest first; their total."""
+        """A page of the documents in `collections` (None: all), newest first; their total.
+        `source`: only the live version of that source in each collection."""
         where, params = in_collections(collections, self.PARAM)
+        if source is not None:
+            where, params = f"{where} AND d.source = {self.PARAM}", [*params, source]
         page = (
             f"{DOC_SELECT} WHERE {where} ORDER BY d.created_at DESC, d.{self.TIEBREAK} DESC "
             f"LIMIT {self.PARAM} OFFSET {self.PARAM}"

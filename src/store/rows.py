@@ -15,12 +15,12 @@ from src.models import DocumentRecord, Hit, JobRecord, JobStatus, StoredChunk
 
 DOC_COLUMNS = (
     "id, title, content_hash, media_type, source_name, metadata, char_count, chunk_count, "
-    "created_at"
+    "created_at, source, version"
 )
 # A document as read: its columns, then its collection's name.
 DOC_SELECT = (
     "SELECT d.id, d.title, d.content_hash, d.media_type, d.source_name, d.metadata, "
-    "d.char_count, d.chunk_count, d.created_at, k.name FROM documents d "
+    "d.char_count, d.chunk_count, d.created_at, d.source, d.version, k.name FROM documents d "
     "JOIN collections k ON k.id = d.collection_id"
 )
 JOB_COLUMNS = (
@@ -59,7 +59,9 @@ def document_record(row: Sequence[Any]) -> DocumentRecord:
         char_count=row[6],
         chunk_count=row[7],
         created_at=iso(row[8]),
-        collection=row[9],
+        source=row[9],
+        version=row[10],
+        collection=row[11],
     )
 
 
@@ -125,6 +127,13 @@ def job_changes(changes: dict[str, Any]) -> dict[str, Any]:
 def no_document(document_id: str) -> NotFoundError:
     return NotFoundError(
         f"no document with id {document_id!r}", hint="GET /v1/documents lists the stored ids"
+    )
+
+
+def no_source(source: str, collection: str) -> NotFoundError:
+    return NotFoundError(
+        f"no document with source {source!r} in collection {collection!r}",
+        hint="GET /v1/documents?source=... finds a source in every collection the key reads",
     )
 
 

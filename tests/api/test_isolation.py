@@ -84,7 +84,13 @@ def _setup(tenants: Tenants) -> Tenants:
 
 
 def _upload(tenants: Tenants, who: str, text: str, collection: str) -> str:
-    body = {"text": text, "title": text.split(":")[0], "collection": collection}
+    title = text.split(":")[0]
+    body = {
+        "text": text,
+        "title": title,
+        "collection": collection,
+        "source": f"{collection}/{title}",
+    }
     response = tenants.call(who, "POST", "/v1/documents", json=body)
     assert response.status_code in (200, 201), response.text
     return str(response.json()["documents"][0]["id"])
@@ -125,6 +131,23 @@ def test_read_other_collection_by_id_is_answered_as_missing(tenants: Tenants, wh
 def test_delete_other_collection_document_is_answered_as_missing(tenants: Tenants) -> None:
     _not_found_like(tenants, "writer_a", "/v1/documents/{}", tenants.beta_doc, "DELETE")
     assert tenants.call("admin", "GET", f"/v1/documents/{tenants.beta_doc}").status_code == 200
+
+
+def test_other_collection_source_is_answered_as_missing(tenants: Tenants) -> None:
+    real, guessed = "beta/Beta contract", f"beta/{uuid.uuid4().hex}"
+    for who in SCOPED:
+        page = tenants.call(who, "GET", "/v1/documents", params={"source": real}).json()
+        assert (page["items"], page["total"]) == ([], 0)
+    seen, never = (
+        tenants.call(
+            "writer_a", "DELETE", "/v1/documents", params={"source": s, "collection": "beta"}
+        )
+        for s in (real, guessed)
+    )
+    assert seen.status_code == never.status_code == 404, seen.text
+    assert seen.text.replace(real, "SOURCE") == never.text.replace(guessed, "SOURCE")
+    listed = tenants.call("admin", "GET", "/v1/documents", params={"source": real}).json()
+    assert [d["id"] for d in listed["items"]] == [tenants.beta_doc]
 
 
 @pytest.mark.parametrize("who", SCOPED)

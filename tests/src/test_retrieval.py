@@ -47,7 +47,7 @@ def ids(backend: Backend) -> dict[str, str]:
     for key, (text, metadata) in CORPUS.items():
         source = SourceDocument(text, key, content_hash(text), "text/plain", metadata=metadata)
         chunks = [ChunkRow(0, text, 0, len(text))]
-        record, _ = backend.store.add_document(source, chunks, embedder.embed([text]))
+        record = backend.store.add_document(source, chunks, embedder.embed([text])).record
         stored[key] = record.id
     return stored
 

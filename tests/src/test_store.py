@@ -40,7 +40,7 @@ def _vectors(n: int, seed: int) -> np.ndarray:  # type: ignore[type-arg]
 
 def _add(store: Store, text: str, n: int = 3, seed: int = 0, **metadata: object) -> str:
     chunks = [ChunkRow(i, f"{text} part {i}", i * 10, i * 10 + 9) for i in range(n)]
-    record, _ = store.add_document(_source(text, **metadata), chunks, _vectors(n, seed))
+    record = store.add_document(_source(text, **metadata), chunks, _vectors(n, seed)).record
     return record.id
 
 
@@ -55,7 +55,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 def test_add_document_same_hash_returns_existing(store: Store) -> None:
     first = _add(store, "alpha")
-    record, created = store.add_document(_source("alpha"), [ChunkRow(0, "x", 0, 1)], _vectors(1, 5))
+    stored = store.add_document(_source("alpha"), [ChunkRow(0, "x", 0, 1)], _vectors(1, 5))
+    record, created = stored.record, stored.created
     assert not created and record.id == first
     assert store.counts() == (1, 3)
 
@@ -219,7 +220,9 @@ def test_nul_characters_anywhere_never_fail_a_statement(store: Store) -> None:
     source = SourceDocument(
         "a\x00b", "ti\x00tle", "hash-nul", "text/plain", "f\x00.txt", {"k": "v\x00"}
     )
-    record, _ = store.add_document(source, [ChunkRow(0, "nul\x00 walrus", 0, 12)], _vectors(1, 3))
+    record = store.add_document(
+        source, [ChunkRow(0, "nul\x00 walrus", 0, 12)], _vectors(1, 3)
+    ).record
     hits = store.hydrate(store.keyword_search("walrus", 5, Filters()))
     assert [hit.document_id for hit in hits] == [record.id]
     with pytest.raises(NotFoundError):

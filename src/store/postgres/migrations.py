@@ -110,6 +110,18 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN pages_total integer NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN pages_read integer NOT NULL DEFAULT 0;
     """,
+    # 4: sources and their versions (as SQLite's 9): a source names at most one document per
+    # collection; content-hash dedupe stays for documents without one. Constant defaults: no
+    # table rewrite.
+    """
+    ALTER TABLE documents ADD COLUMN source text NOT NULL DEFAULT '';
+    ALTER TABLE documents ADD COLUMN version integer NOT NULL DEFAULT 1;
+    ALTER TABLE documents DROP CONSTRAINT documents_collection_hash;
+    CREATE INDEX documents_hash ON documents (collection_id, content_hash);
+    CREATE UNIQUE INDEX documents_unsourced ON documents (collection_id, content_hash)
+        WHERE source = '';
+    CREATE UNIQUE INDEX documents_source ON documents (collection_id, source) WHERE source <> '';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -12,15 +12,17 @@ dedupe is a unique constraint, so two replicas storing the same file at once sto
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from src.errors import StorageFullError, StoreError
-from src.models import ChunkRow, DocumentRecord, Filters, Matrix
+from src.models import ChunkRow, DocumentRecord, Filters, Matrix, Stored
 from src.store.core import Row, Scored, StoreCore, in_collections
 from src.store.postgres.database import Connection, Database, parse_vector, vector_literal
 from src.store.postgres.keyword import TEXT_CONFIG, KeywordQuery
@@ -36,6 +38,10 @@ HNSW_MAX_DIMENSIONS = 2_000
 BUILD_MEMORY = "512MB"
 # pgvector's largest hnsw.ef_search.
 EF_SEARCH_MAX = 1_000
+# The snapshot connection of this thread's consistent() reads, if it is in one.
+_pinned: ContextVar[Connection | None] = ContextVar("pinned_snapshot", default=None)
+# pg_advisory_xact_lock's first key for storing a source (the second: its hash).
+SOURCE_LOCK = 0x736F7572  # "sour"
 # The documents a filter allows: a condition on documents `d` and its parameters.
 Where = tuple[str, list[Any]]
 
@@ -64,6 +70,19 @@ def _filter_sql(filters: Filters) -> Where:
 
 def _properties(conn: Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT name, value FROM properties").fetchall())
+
+
+def _current(conn: Connection, record: DocumentRecord, collection: int) -> DocumentRecord | None:
+    """What the record would duplicate or replace: its source's live version, or (without a
+    source) a document holding the same content."""
+    if record.source:
+        where, key = "d.source = %s", record.source
+    else:
+        where, key = "d.content_hash = %s", record.content_hash
+    row = conn.execute(
+        f"{DOC_SELECT} WHERE {where} AND d.collection_id = %s LIMIT 1", (key, collection)
+    ).fetchone()
+    return document_record(row) if row else None
 
 
 def recorded_space(database: Database) -> EmbeddingSpace | None:
@@ -116,8 +135,28 @@ class PostgresStore(StoreCore[Connection, Where]):
 
     # -- the core's needs ------------------------------------------------------------------
 
-    def _reading(self) -> AbstractContextManager[Connection]:
-        return self.database.connection()
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        pinned = _pinned.get()
+        if pinned is not None:
+            yield pinned
+            return
+        with self.database.connection() as conn:
+            yield conn
+
+    @contextmanager
+    def consistent(self) -> Iterator[None]:
+        """Searches and hydrate() inside read one snapshot: a commit between them (a new
+        version of a source, a delete) is seen by all of them or by none."""
+        if _pinned.get() is not None:
+            yield
+            return
+        with self._snapshot() as conn:
+            token = _pinned.set(conn)
+            try:
+                yield
+            finally:
+                _pinned.reset(token)
 
     @contextmanager
     def _snapshot(self) -> Iterator[Connection]:
@@ -209,44 +248,58 @@ class PostgresStore(StoreCore[Connection, Where]):
 
     # -- documents -------------------------------------------------------------------------
 
-    def _insert(
-        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> tuple[DocumentRecord, bool]:
+    def _insert(self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix) -> Stored:
         """Store a document as it is recorded (its id and, when set, its creation time), or
-        find the one with its content hash: (stored record, created)."""
+        find it stored. A new version of a source replaces the old one in the same
+        transaction; replicas storing one source at once queue on a lock, so exactly one
+        version stays live."""
         with self.database.transaction() as conn:
             collection = conn.execute(
                 "SELECT id FROM collections WHERE name = %s", (record.collection,)
             ).fetchone()
             if collection is None:  # deleted since the upload was accepted
                 raise no_collection(record.collection)
-            row = conn.execute(
-                f"INSERT INTO documents ({DOC_COLUMNS}, collection_id) VALUES (%s, %s, %s, %s, "
-                "%s, %s, %s, %s, coalesce(%s::timestamptz, now()), %s) "
-                f"ON CONFLICT (collection_id, content_hash) DO NOTHING RETURNING {DOC_COLUMNS}",
-                (
-                    record.id,
-                    record.title,
-                    record.content_hash,
-                    record.media_type,
-                    record.source_name,
-                    _json_text(record.metadata),
-                    record.char_count,
-                    record.chunk_count,
-                    record.created_at or None,
-                    collection[0],
-                ),
-            ).fetchone()
+            if record.source:
+                key = f"{collection[0]}:{record.source}"
+                conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (SOURCE_LOCK, key))
+            current = _current(conn, record, collection[0])
+            if current is not None and current.content_hash == record.content_hash:
+                return Stored(current, False)
+            if current is not None:
+                conn.execute("DELETE FROM documents WHERE id = %s", (current.id,))
+                record = dataclasses.replace(record, version=current.version + 1)
+            row = self._insert_document(conn, record, collection[0])
             if row is None:  # stored already, perhaps by another replica a moment ago
-                existing = conn.execute(
-                    f"{DOC_SELECT} WHERE d.content_hash = %s AND d.collection_id = %s",
-                    (record.content_hash, collection[0]),
-                ).fetchone()
+                existing = _current(conn, record, collection[0])
                 if existing is None:
                     raise StoreError(f"document {record.id} conflicts with a stored one")
-                return document_record(existing), False
+                return Stored(existing, False)
             self._insert_chunks(conn, record, chunks, embeddings)
-        return document_record((*row, record.collection)), True
+        replaced = current.id if current else None
+        return Stored(document_record((*row, record.collection)), True, replaced)
+
+    @staticmethod
+    def _insert_document(conn: Connection, record: DocumentRecord, collection: int) -> Row | None:
+        """The stored row (None: a document without a source holds this content already)."""
+        return conn.execute(
+            f"INSERT INTO documents ({DOC_COLUMNS}, collection_id) VALUES (%s, %s, %s, %s, "
+            "%s, %s, %s, %s, coalesce(%s::timestamptz, now()), %s, %s, %s) "
+            f"ON CONFLICT DO NOTHING RETURNING {DOC_COLUMNS}",
+            (
+                record.id,
+                record.title,
+                record.content_hash,
+                record.media_type,
+                record.source_name,
+                _json_text(record.metadata),
+                record.char_count,
+                record.chunk_count,
+                record.created_at or None,
+                record.source,
+                record.version,
+                collection,
+            ),
+        ).fetchone()
 
     def _insert_chunks(
         self, conn: Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
@@ -330,7 +383,7 @@ class PostgresStore(StoreCore[Connection, Where]):
         if not filters.empty:
             where, params = _filter_sql(filters)
             within = f"AND c.document_id IN (SELECT d.id FROM documents d WHERE {where})"
-        with self.database.connection() as conn:
+        with self._reading() as conn:
             return self._keyword.search(conn, words, k, within, params)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -71,7 +71,12 @@ class SQLiteFile:
         return conn
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(
+        self, on_rollback: list[Callable[[], None]] | None = None
+    ) -> Iterator[sqlite3.Connection]:
+        """A write transaction. `on_rollback`: what the caller appends there is called if
+        the transaction rolls back, before the next writer may begin (it undoes what was
+        done beside the file, under ids that the next writer may be handed again)."""
         with self._write_lock, disk_full_as_error():
             self._writer.execute("BEGIN IMMEDIATE")
             try:
@@ -82,6 +87,8 @@ class SQLiteFile:
                 # that failed leaves the transaction open.
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
+                for undo in reversed(on_rollback or []):
+                    undo()
                 raise
 
     def close(self) -> None:

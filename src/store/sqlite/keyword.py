@@ -203,9 +203,14 @@ class KeywordIndex:
         with self._changing() as writer:
             self._add_documents(writer, chunk_ids, [doc_rowid] * len(chunk_ids), texts)
 
-    def remove_document(self, doc_rowid: int) -> None:
+    def remove(self, chunk_ids: list[int]) -> None:
+        """By chunk id, never reused; not by document rowid, which SQLite hands out again
+        (the new version of a source may take the rowid of the one it replaces)."""
+        if not chunk_ids:
+            return
         with self._changing() as writer:
-            writer.delete_documents_by_term("doc", doc_rowid)
+            query = tantivy.Query.term_set_query(self._schema, "chunk", chunk_ids)
+            writer.delete_documents_by_query(query)
 
     def _add_documents(
         self,

@@ -152,6 +152,39 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN pages_total INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE jobs ADD COLUMN pages_read INTEGER NOT NULL DEFAULT 0;
     """,
+    # 9: sources (the client's stable name for a document) and their versions. A source names
+    # at most one document per collection; content-hash dedupe stays for documents without
+    # one (a sourced document is its own identity, whatever else holds the same text). SQLite
+    # drops a table constraint only by copying the table, rowids kept as in 7.
+    """
+    CREATE TABLE documents_v9 (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        collection_id INTEGER NOT NULL DEFAULT 1 REFERENCES collections(id),
+        title TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        media_type TEXT NOT NULL,
+        source_name TEXT NOT NULL DEFAULT '',
+        metadata TEXT NOT NULL DEFAULT '{}',
+        char_count INTEGER NOT NULL,
+        chunk_count INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        version INTEGER NOT NULL DEFAULT 1
+    );
+    INSERT INTO documents_v9 (rowid, id, collection_id, title, content_hash, media_type,
+            source_name, metadata, char_count, chunk_count, created_at)
+        SELECT rowid, id, collection_id, title, content_hash, media_type, source_name, metadata,
+            char_count, chunk_count, created_at FROM documents;
+    DROP TABLE documents;
+    ALTER TABLE documents_v9 RENAME TO documents;
+    CREATE INDEX documents_created ON documents(created_at, rowid);
+    CREATE INDEX documents_collection ON documents(collection_id, created_at, rowid);
+    CREATE INDEX documents_hash ON documents(collection_id, content_hash);
+    CREATE UNIQUE INDEX documents_unsourced ON documents(collection_id, content_hash)
+        WHERE source = '';
+    CREATE UNIQUE INDEX documents_source ON documents(collection_id, source) WHERE source <> '';
+    """,
 )
 
 LATEST_VERSION = len(MIGRATIONS)

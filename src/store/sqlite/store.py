@@ -13,14 +13,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from src.models import ChunkRow, DocumentRecord, Filters, Matrix
+from src.models import ChunkRow, DocumentRecord, Filters, Matrix, Stored
 from src.store.core import Row, Scored, StoreCore, in_collections
 from src.store.properties import EmbeddingSpace
 from src.store.rows import DOC_COLUMNS, DOC_SELECT, document_record, no_collection, no_document, now
@@ -28,6 +28,7 @@ from src.store.sqlite.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_s
 from src.store.sqlite.connection import SQLiteFile
 from src.store.sqlite.keyword import KeywordIndex
 from src.store.sqlite.scoped import CollectionSearch, widened
+from src.store.sqlite.swap import SwapLock
 from src.text.segmentation import Segmenter
 from src.text.terms import titled_text
 
@@ -36,6 +37,8 @@ READ_BATCH = 4096
 # The documents a filter allows: their rowids as a JSON array for json_each(), and their
 # chunk total.
 Docs = tuple[str, int]
+# A document's rows: its rowid, its collection's id and its chunks' ids.
+Rows = tuple[int, int, IdArray]
 # Memory for the vectors of small collections, scanned exactly (src/store/sqlite/scoped.py).
 COLLECTION_CACHE_BYTES = 256 * 1024 * 1024
 
@@ -77,6 +80,7 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"), segmenter)
         self._keyword.open(stored, self._texts)
         self._autosave = Autosave(self._ann, save_seconds)
+        self._swap = SwapLock()
         self._collections = CollectionSearch(
             self.file.reader, self._matrix, self._ann, self._keyword, COLLECTION_CACHE_BYTES
         )
@@ -178,42 +182,59 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
 
     # -- documents -------------------------------------------------------------------------
 
-    def _insert(
-        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-    ) -> tuple[DocumentRecord, bool]:
-        with self.file.transaction() as conn:
-            existing = conn.execute(
-                f"{DOC_SELECT} WHERE d.content_hash = ? AND k.name = ?",
-                (record.content_hash, record.collection),
-            ).fetchone()
-            if existing:
-                return document_record(existing), False
-            doc_rowid, collection, chunk_ids = _insert_rows(conn, record, chunks, embeddings)
-        if not self._bulk_load:
-            self._ann.add(chunk_ids, embeddings)
-            self._collections.added(collection, chunk_ids, embeddings)
-            titled = [titled_text(record.title, chunk.text) for chunk in chunks]
-            self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
-        return record, True
+    def _insert(self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix) -> Stored:
+        """Store the document, or find it stored; a new version of a source takes the old
+        one's place in the same transaction. The indexes take the new chunks before the
+        commit and lose the old ones after it, so a search finds one version or the other
+        in them (hydrate() keeps whichever is committed) and never neither."""
+        undo: list[Callable[[], None]] = []
+        with ExitStack() as swap:
+            with self.file.transaction(undo) as conn:
+                current = _current(conn, record)
+                if current is not None and current.content_hash == record.content_hash:
+                    return Stored(current, False)
+                old = _delete_rows(conn, current.id) if current else None
+                if current is not None:
+                    record = dataclasses.replace(record, version=current.version + 1)
+                added = _insert_rows(conn, record, chunks, embeddings)
+                self._index(record, chunks, embeddings, added)
+                undo.append(lambda: self._unindex(added))
+                if old is not None:  # the commit and the old chunks' removal: one swap
+                    swap.enter_context(self._swap.swapping())
+            if old is not None:
+                self._unindex(old)
+        return Stored(record, True, current.id if current else None)
+
+    def _index(
+        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix, rows: Rows
+    ) -> None:
+        if self._bulk_load:
+            return
+        doc_rowid, collection, chunk_ids = rows
+        self._ann.add(chunk_ids, embeddings)
+        self._collections.added(collection, chunk_ids, embeddings)
+        titled = [titled_text(record.title, chunk.text) for chunk in chunks]
+        self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
+
+    def _unindex(self, rows: Rows) -> None:
+        """Out of every index: a document's chunks, deleted (or never committed)."""
+        if self._bulk_load:
+            return
+        _, collection, chunk_ids = rows
+        self._ann.remove(chunk_ids)
+        self._keyword.remove(chunk_ids.tolist())
+        self._collections.removed(collection, chunk_ids)
 
     def delete_document(self, document_id: str) -> None:
-        with self.file.transaction() as conn:
-            row = conn.execute(
-                "SELECT rowid, collection_id FROM documents WHERE id = ?", (document_id,)
-            ).fetchone()
-            if row is None:
-                raise no_document(document_id)
-            chunk_ids = np.fromiter(
-                (r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_rowid = ?", row[:1])),
-                dtype=np.int64,
-            )
-            conn.execute("DELETE FROM chunks WHERE doc_rowid = ?", (row[0],))
-            conn.execute("DELETE FROM documents WHERE rowid = ?", (row[0],))
-        # Until these lines a search may still find these chunks in an index; hydrate() reads
-        # the committed store and drops them, so they are never served.
-        self._ann.remove(chunk_ids)
-        self._keyword.remove_document(int(row[0]))
-        self._collections.removed(int(row[1]), chunk_ids)
+        with ExitStack() as swap:
+            with self.file.transaction() as conn:
+                deleted = _delete_rows(conn, document_id)
+                swap.enter_context(self._swap.swapping())
+            self._unindex(deleted)
+
+    def consistent(self) -> AbstractContextManager[None]:
+        """Searches and hydrate() inside see the store and its indexes in step."""
+        return self._swap.searching()
 
     @contextmanager
     def bulk_copy(self) -> Iterator[None]:
@@ -291,13 +312,38 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     return " AND ".join(clauses) or "1", params
 
 
-def _place(chunk: ChunkRow) -> str:
-    return json.dumps(chunk.place, ensure_ascii=False)
+def _current(conn: sqlite3.Connection, record: DocumentRecord) -> DocumentRecord | None:
+    """What the record would duplicate or replace: its source's live version, or (without a
+    source) a document holding the same content."""
+    if record.source:
+        where, key = "d.source = ?", record.source
+    else:
+        where, key = "d.content_hash = ?", record.content_hash
+    row = conn.execute(
+        f"{DOC_SELECT} WHERE {where} AND k.name = ? LIMIT 1", (key, record.collection)
+    ).fetchone()
+    return document_record(row) if row else None
+
+
+def _delete_rows(conn: sqlite3.Connection, document_id: str) -> Rows:
+    """Delete a document and its chunks: (its rowid, its collection's id, its chunks' ids)."""
+    row = conn.execute(
+        "SELECT rowid, collection_id FROM documents WHERE id = ?", (document_id,)
+    ).fetchone()
+    if row is None:
+        raise no_document(document_id)
+    chunk_ids = np.fromiter(
+        (r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_rowid = ?", row[:1])),
+        dtype=np.int64,
+    )
+    conn.execute("DELETE FROM chunks WHERE doc_rowid = ?", (row[0],))
+    conn.execute("DELETE FROM documents WHERE rowid = ?", (row[0],))
+    return int(row[0]), int(row[1]), chunk_ids
 
 
 def _insert_rows(
     conn: sqlite3.Connection, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix
-) -> tuple[int, int, IdArray]:
+) -> Rows:
     """(the document's rowid, its collection's id, its chunks' ids)."""
     collection = conn.execute(
         "SELECT id FROM collections WHERE name = ?", (record.collection,)
@@ -306,7 +352,7 @@ def _insert_rows(
         raise no_collection(record.collection)
     cursor = conn.execute(
         f"INSERT INTO documents ({DOC_COLUMNS}, collection_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             record.id,
             record.title,
@@ -317,6 +363,8 @@ def _insert_rows(
             record.char_count,
             record.chunk_count,
             record.created_at,
+            record.source,
+            record.version,
             collection[0],
         ),
     )

@@ -4,6 +4,7 @@ The payload's encoding is checked without a database."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ import pytest
 from fake_ingest import FakeIngest, document, read_scan, scan
 from helpers import poll
 
+from src.ingest import with_source
 from src.jobs.runner import PROGRESS_EVERY_CHUNKS
 from src.jobs.shared import SharedJobRunner, decode, encode
 from src.models import JobRecord, JobStatus
@@ -51,6 +53,14 @@ def _finished(queue: SharedJobs, job_id: str) -> JobRecord:
 def test_decode_of_encode_gives_scans_back_with_their_bytes() -> None:
     items = [scan("tides", 3), document("notes", 2)]
     assert decode(encode(items)) == items
+
+
+def test_decode_of_encode_keeps_sources() -> None:
+    items = [dataclasses.replace(scan("tides", 3), source="scans/tides.pdf"), document("n", 1)]
+    items[1] = with_source(document("n", 1), "default", "notes/n.txt")
+    decoded = decode(encode(items))
+    assert decoded == items
+    assert decoded[0].source == "scans/tides.pdf"
 
 
 def test_submit_job_runs_to_succeeded(backends: list[Backend]) -> None:

@@ -33,7 +33,7 @@ def _add(store: SQLiteStore, name: str, n: int, seed: int, **metadata: object) -
         text=name, title=name, content_hash=name, media_type="text/plain", metadata=metadata
     )
     chunks = [ChunkRow(i, f"{name} {i}", i, i + 1) for i in range(n)]
-    return store.add_document(source, chunks, _vectors(n, seed))[0].id
+    return store.add_document(source, chunks, _vectors(n, seed)).record.id
 
 
 def _stored_ids(database: Path) -> set[int]:

@@ -20,7 +20,7 @@ def _add(store: SQLiteStore, name: str, texts: list[str], **metadata: object) ->
     )
     chunks = [ChunkRow(i, text, i, i + 1) for i, text in enumerate(texts)]
     vectors = np.ones((len(texts), DIM), dtype=np.float32) / np.sqrt(DIM)
-    return store.add_document(source, chunks, vectors)[0].id
+    return store.add_document(source, chunks, vectors).record.id
 
 
 def _docs(store: SQLiteStore, query: str, k: int = 10, filters: Filters | None = None) -> list[str]:

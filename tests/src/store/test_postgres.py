@@ -45,7 +45,7 @@ def store(pg_url: str) -> Iterator[PostgresStore]:
 
 def _add(store: PostgresStore, text: str, n: int = 1, seed: int = 0, **metadata: object) -> str:
     chunks = [ChunkRow(i, f"{text} part {i}", i, i + 1) for i in range(n)]
-    return store.add_document(_source(text, **metadata), chunks, _vectors(n, seed))[0].id
+    return store.add_document(_source(text, **metadata), chunks, _vectors(n, seed)).record.id
 
 
 def test_replicas_starting_together_migrate_once(pg_url: str) -> None:
@@ -106,9 +106,9 @@ def test_same_document_from_two_replicas_at_once_is_stored_once(pg_url: str) -> 
 
     def upload(replica: PostgresStore) -> None:
         barrier.wait()
-        record, _ = replica.add_document(
+        record = replica.add_document(
             _source("the same file"), [ChunkRow(0, "the same file", 0, 13)], _vectors(1, 1)
-        )
+        ).record
         ids.append(record.id)
 
     threads = [threading.Thread(target=upload, args=(r,)) for r in replicas for _ in range(4)]

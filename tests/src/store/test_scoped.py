@@ -38,7 +38,7 @@ def _add(store: SQLiteStore, collection: str, n: int, seed: int) -> tuple[str, l
     text = f"{collection} {seed}"
     source = SourceDocument(text, text, f"{collection}-{seed}", "text/plain", collection=collection)
     chunks = [ChunkRow(p, f"{WORDS[p % 3]} note {seed} {p}", p, p + 1) for p in range(n)]
-    record, _ = store.add_document(source, chunks, _vectors(n, seed))
+    record = store.add_document(source, chunks, _vectors(n, seed)).record
     return record.id, [c.chunk_id for c in store.list_chunks(record.id, n, 0)]
 
 

@@ -23,7 +23,7 @@ INVENTED = "犸骉"
 def _add(store: SQLiteStore, name: str, text: str) -> str:
     source = SourceDocument(text=text, title=name, content_hash=name, media_type="text/plain")
     vectors = np.ones((1, DIM), dtype=np.float32) / np.sqrt(DIM)
-    return store.add_document(source, [ChunkRow(0, text, 0, len(text))], vectors)[0].id
+    return store.add_document(source, [ChunkRow(0, text, 0, len(text))], vectors).record.id
 
 
 def _docs(store: SQLiteStore, query: str) -> list[str]:

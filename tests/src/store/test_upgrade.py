@@ -71,7 +71,8 @@ def _add(store: Store, text: str, collection: str) -> tuple[str, bool]:
     digest = hashlib.sha256(text.encode()).hexdigest()
     source = SourceDocument(text, "t", digest, "text/plain", collection=collection)
     vectors = HashedEmbedder().embed([text])
-    record, created = store.add_document(source, [ChunkRow(0, text, 0, len(text))], vectors)
+    stored = store.add_document(source, [ChunkRow(0, text, 0, len(text))], vectors)
+    record, created = stored.record, stored.created
     return record.id, created
 
 
@@ -152,11 +153,11 @@ def test_store_after_upgrade_keeps_the_place_of_new_chunks(
     digest = hashlib.sha256(text.encode()).hexdigest()
     place = {"page": 87, "page_end": 88}
     chunk = ChunkRow(0, text, 0, len(text), place)
-    record, _ = store.add_document(
+    record = store.add_document(
         SourceDocument(text, "Census", digest, "application/pdf"),
         [chunk],
         HashedEmbedder().embed([text]),
-    )
+    ).record
     held = {c.text: c.place for c in store.list_chunks(record.id, 10, 0)}
     assert held == {text: place}
     old = store.list_documents(10, 0)[0][-1]
