@@ -7,7 +7,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any, Protocol
@@ -16,7 +16,7 @@ import numpy as np
 
 from src.chunking import chunk_text
 from src.embedding import Embedder
-from src.errors import InvalidInputError, UnsupportedTypeError
+from src.errors import InvalidInputError, NotFoundError, UnsupportedTypeError
 from src.models import ChunkRow, IngestResult, SourceDocument
 from src.parsing import FORMATS, Parsed, detect_suffix, normalize_text
 from src.parsing.limits import check_document_chars
@@ -42,6 +42,9 @@ class Extract(Protocol):
 
 
 MAX_TITLE_CHARS = 500
+# Between a document's source and the name of a part of it: "mail.eml#attachment=a.pdf"
+# (not "#" alone, which a URL source may hold as a name of its own).
+PART_MARK = "#attachment="
 # A source is a client's name for a document: a path, a URL, an object key, a ticket id.
 MAX_SOURCE_CHARS = 2048
 # The metadata key that links a mail's attachment to the mail: the mail's content hash.
@@ -83,6 +86,9 @@ class PreparedDocument:
     chunks: list[ChunkRow] = field(default_factory=list)
     # Put in front of every chunk's text when it is embedded (never stored with it).
     prefix: str = ""
+    # The sources of the documents that came with it (a mail's attachments, `source` PART_MARK
+    # name): any other part left from an earlier version goes when it is stored.
+    parts: tuple[str, ...] = ()
 
 
 def content_hash(text: str) -> str:
@@ -277,7 +283,18 @@ class Ingestor:
         stored = self._store.add_document(source, prepared.chunks, embeddings)
         if stored.created:
             self._record_metrics(len(prepared.chunks), time.perf_counter() - started)
+            self._prune_parts(prepared)
         return IngestResult(stored.record, not stored.created, stored.replaced)
+
+    def _prune_parts(self, prepared: PreparedDocument) -> None:
+        """Delete the parts an earlier version of the source had and this one has not."""
+        source = prepared.source
+        if not source.source or PART_MARK in source.source:
+            return
+        for document in self._store.find_sources(f"{source.source}{PART_MARK}", source.collection):
+            if document.source not in prepared.parts:
+                with suppress(NotFoundError):  # deleted meanwhile
+                    self._store.delete_document(document.id)
 
     @staticmethod
     def embedded_texts(prepared: PreparedDocument) -> list[str]:

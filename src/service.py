@@ -19,7 +19,7 @@ from src.embedding import Embedder, reads
 from src.errors import InvalidInputError
 from src.extractive import extractive_answer
 from src.generation import ChatModel, Message, cited_numbers, grounded_messages
-from src.ingest import Ingestor, PendingScan, PreparedDocument, Upload, with_source
+from src.ingest import PART_MARK, Ingestor, PendingScan, PreparedDocument, Upload, with_source
 from src.jobs import JobRunner, start_runner
 from src.jobs.runner import JobItem, collection_of
 from src.keys import KeyRing
@@ -436,7 +436,7 @@ def _into(prepared: list[JobItem], collection: str, source: str) -> list[JobItem
     under it and each attachment under `source#name` (so a new version of a mail replaces
     its attachments too)."""
     names = _attachment_sources(prepared[1:], source) if source else []
-    return [
+    placed = [
         dataclasses.replace(d, collection=collection, source=name)
         if isinstance(d, PendingScan)
         else with_source(d, collection, name)
@@ -444,13 +444,16 @@ def _into(prepared: list[JobItem], collection: str, source: str) -> list[JobItem
             prepared, [source, *names] if source else [""] * len(prepared), strict=True
         )
     ]
+    if source and isinstance(placed[0], PreparedDocument):
+        placed[0] = dataclasses.replace(placed[0], parts=tuple(names))
+    return placed
 
 
 def _attachment_sources(attachments: list[JobItem], source: str) -> list[str]:
     names: list[str] = []
     for item in attachments:
         name = item.source.source_name if isinstance(item, PreparedDocument) else ""
-        base = f"{source}#{name or 'attachment'}"
+        base = f"{source}{PART_MARK}{name or 'attachment'}"
         names.append(base if base not in names else f"{base} ({len(names) + 1})")
     return names
 

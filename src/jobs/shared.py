@@ -57,6 +57,7 @@ def _encoded(item: JobItem) -> dict[str, Any]:
         "source": item.source.__dict__,
         "chunks": [[c.position, c.text, c.start, c.end, c.place] for c in item.chunks],
         "prefix": item.prefix,
+        "parts": list(item.parts),
     }
 
 
@@ -76,6 +77,7 @@ def _decoded(item: dict[str, Any]) -> JobItem:
         SourceDocument(**item["source"]),
         [ChunkRow(*chunk) for chunk in item["chunks"]],
         item["prefix"],
+        tuple(item.get("parts", ())),  # jobs queued before sources have none
     )
 
 

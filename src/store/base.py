@@ -47,6 +47,10 @@ class Documents(Protocol):
 
     def find_source(self, source: str, collection: str) -> DocumentRecord | None: ...
 
+    def find_sources(self, prefix: str, collection: str) -> list[DocumentRecord]:
+        """The live documents of a collection whose source begins with `prefix`."""
+        ...
+
     def get_document(self, document_id: str) -> DocumentRecord: ...
 
     def list_documents(

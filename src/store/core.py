@@ -40,6 +40,8 @@ from src.store.rows import (
 # filtered, with the exact scan as the fallback when that finds fewer than top_k.
 EXACT_MAX_CHUNKS = 20_000
 
+# The most parts (a mail's attachments) of one source that a new version looks through.
+MAX_PARTS = 10_000
 C = TypeVar("C")  # a backend's connection
 S = TypeVar("S")  # a backend's description of the documents a filter allows
 Row = Sequence[Any]
@@ -209,6 +211,16 @@ class StoreCore(ABC, Generic[C, S]):
         with self._reading() as conn:
             rows = self._rows(conn, sql, (source, collection))
         return document_record(rows[0]) if rows else None
+
+    def find_sources(self, prefix: str, collection: str) -> list[DocumentRecord]:
+        """The live documents of a collection whose source begins with `prefix`."""
+        sql = (
+            f"{DOC_SELECT} WHERE substr(d.source, 1, {self.PARAM}) = {self.PARAM} "
+            f"AND k.name = {self.PARAM} LIMIT {MAX_PARTS}"
+        )
+        with self._reading() as conn:
+            rows = self._rows(conn, sql, (len(prefix), prefix, collection))
+        return [document_record(row) for row in rows]
 
     def get_document(self, document_id: str) -> DocumentRecord:
         with self._reading() as conn:

@@ -103,7 +103,16 @@ def test_mail_with_source_replaces_its_attachments_too(client: httpx.Client) -> 
         ],
         data={"source": source},
     ).json()["documents"]
-    assert [d["source"] for d in second] == [source, f"{source}#notes.txt"]
+    assert [d["source"] for d in second] == [source, f"{source}#attachment=notes.txt"]
     assert [d["replaced"] for d in second] == [d["id"] for d in first]
     texts = [h["text"] for h in _hits(client, f"attached notes {marker}") if marker in h["text"]]
     assert texts and not any("first draft" in t for t in texts)
+    third = client.post(
+        "/v1/documents",
+        files=[("files", ("m.eml", mail(f"Status {marker}", "No notes now."), "message/rfc822"))],
+        data={"source": source},
+    ).json()["documents"]
+    assert len(third) == 1 and third[0]["replaced"] == second[0]["id"]
+    assert client.get(f"/v1/documents/{second[1]['id']}").status_code == 404
+    listed = client.get("/v1/documents", params={"source": f"{source}#attachment=notes.txt"})
+    assert listed.json()["total"] == 0

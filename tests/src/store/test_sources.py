@@ -230,3 +230,11 @@ def test_kill_mid_replace_leaves_one_whole_version(location: str) -> None:
         backend.close()
     if not location.startswith("postgres"):
         assert store_problems(store_file(Path(location)), DIM) == []
+
+
+def test_find_sources_matches_the_prefix_literally(store: Store) -> None:
+    for source in ("mail%.eml#attachment=a", "mail%.eml#attachment=b", "mailx.eml#attachment=a"):
+        _put(store, source, source=source)
+    found = store.find_sources("mail%.eml#attachment=", "default")
+    assert sorted(d.source for d in found) == ["mail%.eml#attachment=a", "mail%.eml#attachment=b"]
+    assert store.find_sources("mail%.eml#attachment=", "other") == []
