@@ -17,6 +17,8 @@ from src.errors import (
     ConflictError,
     EmbeddingError,
     EmbeddingTimeoutError,
+    FetchError,
+    FetchTimeoutError,
     ForbiddenError,
     InvalidInputError,
     LimitExceededError,
@@ -25,6 +27,7 @@ from src.errors import (
     NotFoundError,
     NotReadyError,
     RagError,
+    RefusedUrlError,
     StorageFullError,
     StoreError,
     StoreUnavailableError,
@@ -35,6 +38,7 @@ from src.errors import (
 # StorageFullError and StoreUnavailableError are StoreErrors.
 STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
     (LimitExceededError, 422, "limit_exceeded"),
+    (RefusedUrlError, 422, "url_refused"),
     (InvalidInputError, 422, "invalid_input"),
     (UnsupportedTypeError, 415, "unsupported_media_type"),
     (NotFoundError, 404, "not_found"),
@@ -46,6 +50,8 @@ STATUS_BY_ERROR: tuple[tuple[type[RagError], int, str], ...] = (
     (LLMError, 502, "llm_error"),
     (EmbeddingTimeoutError, 504, "embedding_timeout"),
     (EmbeddingError, 502, "embedding_error"),
+    (FetchTimeoutError, 504, "fetch_timeout"),
+    (FetchError, 502, "fetch_failed"),
     (StorageFullError, 507, "storage_full"),
     (StoreUnavailableError, 503, "store_unavailable"),
     (StoreError, 500, "store_error"),

@@ -66,6 +66,11 @@ class Settings(BaseSettings):
     ocr_max_pages: int = Field(100, ge=1, validation_alias=_env("RAG_OCR_MAX_PAGES"))
     ocr_page_seconds: int = Field(60, ge=5, validation_alias=_env("RAG_OCR_PAGE_SECONDS"))
     ocr_seconds: int = Field(600, ge=5, validation_alias=_env("RAG_OCR_SECONDS"))
+    # Off by default: an upgrade must not give every key that may upload a way to make the
+    # service fetch from the network; turning it on is the operator's egress decision.
+    url_ingest: bool = Field(False, validation_alias=_env("RAG_URL_INGEST"))
+    url_allow: str = Field("", max_length=10_000, validation_alias=_env("RAG_URL_ALLOW"))
+    url_timeout_s: float = Field(30.0, gt=0, le=600, validation_alias=_env("RAG_URL_TIMEOUT_S"))
     search_threads: int = Field(8, ge=1, le=256, validation_alias=_env("RAG_SEARCH_THREADS"))
     ingest_threads: int = Field(2, ge=1, le=64, validation_alias=_env("RAG_INGEST_THREADS"))
     ann_ef_search: int = Field(256, ge=16, le=4096, validation_alias=_env("RAG_ANN_EF_SEARCH"))

@@ -66,6 +66,18 @@ class RerankTimeoutError(RerankError):
     """The configured reranker did not answer in time."""
 
 
+class RefusedUrlError(InvalidInputError):
+    """A URL the service will not fetch (the message names the rule it breaks)."""
+
+
+class FetchError(RagError):
+    """A URL to ingest could not be fetched: it did not resolve, connect or answer 200."""
+
+
+class FetchTimeoutError(FetchError):
+    """A URL to ingest did not answer in full within the time allowed."""
+
+
 class StoreError(RagError):
     """The store cannot be opened, upgraded or written."""
 

@@ -38,6 +38,7 @@ class Extract(Protocol):
         *,
         defer_ocr: bool = False,
         on_page: PageProgress | None = None,
+        web_page: bool = False,
     ) -> Parsed: ...
 
 
@@ -65,6 +66,7 @@ class Upload:
     data: bytes
     filename: str
     content_type: str = ""
+    web_page: bool = False  # fetched from a URL: HTML is read for its main text
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,13 @@ class Ingestor:
         """(the file's type, the file parsed); any refusal names the file."""
         with _naming(upload.filename):
             suffix = detect_suffix(upload.filename, upload.content_type, upload.data)
-            return suffix, self._extract(upload.data, suffix, defer_ocr=defer_ocr, on_page=on_page)
+            return suffix, self._extract(
+                upload.data,
+                suffix,
+                defer_ocr=defer_ocr,
+                on_page=on_page,
+                web_page=upload.web_page,
+            )
 
     def _prepared(
         self, upload: Upload, suffix: str, parsed: Parsed, title: str, metadata: dict[str, Any]

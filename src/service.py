@@ -16,7 +16,7 @@ from src.access import Access
 from src.audit import audit
 from src.config import Settings
 from src.embedding import Embedder, reads
-from src.errors import InvalidInputError
+from src.errors import ForbiddenError, InvalidInputError
 from src.extractive import extractive_answer
 from src.generation import ChatModel, Message, cited_numbers, grounded_messages
 from src.ingest import PART_MARK, Ingestor, PendingScan, PreparedDocument, Upload, with_source
@@ -42,6 +42,8 @@ from src.scoping import Collections
 from src.store import Backend
 from src.store.rows import no_document, no_job, no_source
 from src.text.segmentation import Segmenter
+from src.web.fetch import Fetcher
+from src.web.guard import AllowList
 
 EXTRACTIVE_MODEL = "rag-api-extractive"
 HISTORY_MESSAGES = 6
@@ -143,6 +145,15 @@ class RagService:
             settings.max_queued_jobs,
             settings.job_lease_s,
         )
+        self._fetcher = (
+            Fetcher(
+                AllowList.parse(settings.url_allow),
+                settings.max_upload_bytes,
+                settings.url_timeout_s,
+            )
+            if settings.url_ingest
+            else None
+        )
         self._lanes: dict[Lane, ThreadPoolExecutor] = {
             "search": ThreadPoolExecutor(settings.search_threads, "search"),
             "ingest": ThreadPoolExecutor(settings.ingest_threads, "ingest"),
@@ -153,6 +164,8 @@ class RagService:
         for lane in self._lanes.values():
             lane.shutdown(wait=True, cancel_futures=True)
         self._parser.close()
+        if self._fetcher is not None:
+            self._fetcher.close()
         self._rerank.close()
         if self._llm:
             await self._llm.aclose()
@@ -226,6 +239,32 @@ class RagService:
         await self._offload("search", self.collections.writable, access, collection)
         prepared = await self._offload("ingest", self._ingestor.prepare_text, text, title, metadata)
         return await self._store_or_queue(access, _into([prepared], collection, source), background)
+
+    async def ingest_url(
+        self,
+        access: Access,
+        url: str,
+        title: str = "",
+        metadata: dict[str, Any] | None = None,
+        background: bool | None = None,
+        collection: str = "default",
+        source: str = "",
+    ) -> Ingested:
+        """Fetch the URL (src/web/fetch.py: its safety rules) and store what it answered as
+        an upload, under `source` or else the URL itself, so a second fetch replaces it."""
+        if self._fetcher is None:
+            raise ForbiddenError(
+                "URL ingestion is off on this service",
+                hint="an operator turns it on with RAG_URL_INGEST=on",
+            )
+        await self._offload("search", self.collections.writable, access, collection)
+        fetched = await self._offload("ingest", self._fetcher.fetch, url)
+        upload = Upload(fetched.data, fetched.filename, fetched.content_type, web_page=True)
+        prepared = await self._offload(
+            "ingest", self._prepare_uploads, [upload], title, metadata, background is not False
+        )
+        placed = _into(prepared, collection, source or fetched.url)
+        return await self._store_or_queue(access, placed, background)
 
     def _prepare_uploads(
         self,

@@ -17,6 +17,7 @@ from api.schemas import (
     MAX_OFFSET,
     ChunkOut,
     ChunkPage,
+    DocumentIn,
     DocumentOut,
     DocumentPage,
     IngestedOut,
@@ -26,6 +27,7 @@ from api.schemas import (
     Source,
     TextDocumentIn,
     Title,
+    UrlDocumentIn,
 )
 from api.schemas.base import MAX_COLLECTIONS, CollectionName
 from src.access import Access, check_collection_name
@@ -37,6 +39,7 @@ router = APIRouter(tags=["documents"])
 MAX_FILES = 100
 _metadata_adapter: TypeAdapter[dict[str, Any]] = TypeAdapter(Metadata)
 _title_adapter: TypeAdapter[str] = TypeAdapter(Title)
+_document_adapter: TypeAdapter[TextDocumentIn | UrlDocumentIn] = TypeAdapter(DocumentIn)
 _UPLOAD_DOC = {
     "requestBody": {
         "content": {
@@ -61,15 +64,28 @@ _UPLOAD_DOC = {
                     "required": ["files"],
                 }
             },
-            "application/json": {"schema": TextDocumentIn.model_json_schema()},
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        TextDocumentIn.model_json_schema(),
+                        UrlDocumentIn.model_json_schema(),
+                    ]
+                }
+            },
         },
         "required": True,
     }
 }
 
 
-def _validation_error(exc: ValidationError, where: str) -> RequestValidationError:
-    return RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors()])
+def _validation_error(
+    exc: ValidationError, where: str, untag: bool = False
+) -> RequestValidationError:
+    """`untag`: the error is of a JSON upload, whose first location is the kind of body
+    (text or url) it was read as, not a field."""
+    return RequestValidationError(
+        [{**e, "loc": (where, *e["loc"][1 if untag else 0 :])} for e in exc.errors()]
+    )
 
 
 def _text_part(form: FormData, name: str) -> str:
@@ -145,10 +161,20 @@ async def _ingest(
     if media_type in ("application/json", ""):
         body = await request.body()
         try:  # up to RAG_MAX_UPLOAD_MB of JSON: decoded off the event loop
-            payload = await asyncio.to_thread(TextDocumentIn.model_validate_json, body)
+            payload = await asyncio.to_thread(_document_adapter.validate_json, body)
         except ValidationError as exc:
-            raise _validation_error(exc, "body") from exc
+            raise _validation_error(exc, "body", untag=True) from exc
         metadata = dict(payload.metadata)
+        if isinstance(payload, UrlDocumentIn):
+            return await service.ingest_url(
+                access,
+                payload.url,
+                payload.title,
+                metadata,
+                background,
+                payload.collection,
+                payload.source,
+            )
         return await service.ingest_text(
             access,
             payload.text,

@@ -11,6 +11,7 @@ from api.schemas.base import (
     ChunkPage,
     CitationOut,
     DocumentId,
+    DocumentIn,
     DocumentOut,
     DocumentPage,
     FiltersIn,
@@ -30,6 +31,7 @@ from api.schemas.base import (
     TextDocumentIn,
     Title,
     TopK,
+    UrlDocumentIn,
 )
 from api.schemas.chat import (
     AssistantMessageOut,
@@ -60,6 +62,7 @@ __all__ = [
     "CitationOut",
     "ContentPart",
     "DocumentId",
+    "DocumentIn",
     "DocumentOut",
     "DocumentPage",
     "FiltersIn",
@@ -81,5 +84,6 @@ __all__ = [
     "TextDocumentIn",
     "Title",
     "TopK",
+    "UrlDocumentIn",
     "UsageOut",
 ]

@@ -9,8 +9,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     StringConstraints,
+    Tag,
 )
 
 from src.access import COLLECTION_NAME
@@ -95,6 +97,30 @@ class TextDocumentIn(BaseModel):
     metadata: Metadata = Field(default_factory=dict)
     collection: CollectionName = Field("default", description="Where it is stored.")
     source: Source = ""
+
+
+class UrlDocumentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(
+        min_length=1,
+        max_length=MAX_SOURCE_CHARS,
+        description="An http(s) URL to fetch (when the service has RAG_URL_INGEST=on).",
+    )
+    title: Title = ""
+    metadata: Metadata = Field(default_factory=dict)
+    collection: CollectionName = Field("default", description="Where it is stored.")
+    source: Source = Field("", description="Its source (default: the URL, without fragment).")
+
+
+def _document_kind(value: Any) -> str:
+    return "url" if isinstance(value, dict) and "url" in value else "text"
+
+
+# A JSON upload: text, or a URL to fetch (told apart by the `url` key).
+DocumentIn = Annotated[
+    Annotated[TextDocumentIn, Tag("text")] | Annotated[UrlDocumentIn, Tag("url")],
+    Discriminator(_document_kind),
+]
 
 
 class DocumentOut(BaseModel):

@@ -26,7 +26,8 @@ from src.parsing.sections import Attachment, Parsed, whole
 from src.parsing.slides import parse_pptx
 from src.parsing.spreadsheet import parse_xlsx
 from src.parsing.structured import parse_json, parse_jsonl
-from src.parsing.text import decode_text, normalize_text, parse_html, parse_markdown
+from src.parsing.text import decode_text, normalize_text, parse_markdown
+from src.parsing.webpage import read_html
 
 __all__ = [
     "FORMATS",
@@ -43,8 +44,8 @@ __all__ = [
 _PARSERS: dict[str, Callable[[bytes, ParseLimits], Parsed]] = {
     ".txt": lambda data, limits: whole(decode_text(data), "", limits),
     ".md": lambda data, limits: whole(*parse_markdown(data), limits),
-    ".html": lambda data, limits: whole(*parse_html(data), limits),
-    ".htm": lambda data, limits: whole(*parse_html(data), limits),
+    ".html": lambda data, limits: whole(*read_html(data, limits.web_page), limits),
+    ".htm": lambda data, limits: whole(*read_html(data, limits.web_page), limits),
     ".pdf": parse_pdf,
     ".docx": lambda data, limits: whole(*parse_docx(data, limits), limits),
     ".pptx": parse_pptx,
@@ -67,12 +68,14 @@ def extract_text(
     *,
     defer_ocr: bool = False,
     on_page: PageProgress | None = None,
+    web_page: bool = False,
 ) -> Parsed:
     """The normalised text, the title found in the file ("" if none) and where each place
     in the source begins; empty results are rejected. `defer_ocr`: count the pages OCR
     would read instead of reading them (Parsed.unread_pages); `on_page`: told of each page
-    OCR reads (pages read, pages to read)."""
-    limits = dataclasses.replace(limits or ParseLimits(), defer_ocr=defer_ocr)
+    OCR reads (pages read, pages to read); `web_page`: HTML is a web page, read for its
+    main text."""
+    limits = dataclasses.replace(limits or ParseLimits(), defer_ocr=defer_ocr, web_page=web_page)
     told = PAGE_PROGRESS.set(on_page) if on_page is not None else None
     try:
         return _extract(data, suffix, limits)

@@ -80,6 +80,11 @@ def content_family(data: bytes) -> tuple[str, str]:
     return "text", "text"
 
 
+def suffix_of_media_type(content_type: str) -> str:
+    """The suffix of a declared content type ("text/html; charset=utf-8": .html), or ""."""
+    return _BY_MEDIA_TYPE.get(content_type.split(";")[0].strip().lower(), "")
+
+
 def named_suffix(filename: str | None) -> str:
     return PurePosixPath((filename or "").replace("\\", "/")).suffix.lower()
 

@@ -39,6 +39,8 @@ class ParseLimits:
     # Leave the pages OCR would read unread, and count them (Parsed.unread_pages): the
     # service reads such a file in a background job instead of while the upload waits.
     defer_ocr: bool = False
+    # HTML is a web page: its main text only, without menus, footers and other boilerplate.
+    web_page: bool = False
     memory_mb: int = 1024
     cpu_seconds: int = 60
 

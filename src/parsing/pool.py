@@ -20,7 +20,7 @@ from src.parsing.formats import FORMATS, OCR_FAMILIES
 from src.parsing.limits import MB, ParseLimits
 from src.parsing.ocr import PageProgress
 from src.parsing.sections import Attachment, Parsed
-from src.parsing.worker import ANSWER_HEAD, DEFER_OCR, REPORT_PAGES, REQUEST_HEAD
+from src.parsing.worker import ANSWER_HEAD, DEFER_OCR, REPORT_PAGES, REQUEST_HEAD, WEB_PAGE
 
 _ROOT = Path(__file__).resolve().parents[2]
 RECYCLE_RSS_BYTES = 256 * MB  # a worker that grew past this gives its memory back by exiting
@@ -116,16 +116,22 @@ class ParserPool:
         *,
         defer_ocr: bool = False,
         on_page: PageProgress | None = None,
+        web_page: bool = False,
     ) -> Parsed:
         """The file as parsed by a worker; a bad or over-limit file raises. `defer_ocr`:
-        count OCR's pages instead of reading them; `on_page`: told of each page OCR reads."""
+        count OCR's pages instead of reading them; `on_page`: told of each page OCR reads;
+        `web_page`: HTML is a web page, read for its main text."""
         worker = self._next_worker()
         if not worker.alive:  # died while idle (killed from outside): not this file's fault
             worker.stop()
             worker = ParserWorker(self.limits)
         keep = False
         try:
-            flags = (DEFER_OCR if defer_ocr else 0) | (REPORT_PAGES if on_page else 0)
+            flags = (
+                (DEFER_OCR if defer_ocr else 0)
+                | (REPORT_PAGES if on_page else 0)
+                | (WEB_PAGE if web_page else 0)
+            )
             reply = worker.parse(suffix, data, self._timeout(suffix), flags, on_page)
             keep = not reply.get("recycle") and reply.get("rss", 0) <= RECYCLE_RSS_BYTES
         except WorkerLostError as exc:

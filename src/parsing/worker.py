@@ -25,7 +25,8 @@ from src.parsing.limits import MB, ParseLimits
 from src.parsing.ocr import PAGE_PROGRESS
 
 REQUEST_HEAD = struct.Struct(">HQB")  # suffix length, data length, flags
-DEFER_OCR, REPORT_PAGES = 1, 2  # the flags: leave OCR's pages unread; send progress frames
+# The flags: leave OCR's pages unread; send progress frames; HTML is a web page.
+DEFER_OCR, REPORT_PAGES, WEB_PAGE = 1, 2, 4
 ANSWER_HEAD = struct.Struct(">Q")
 
 
@@ -76,7 +77,13 @@ def _refusal(kind: str, message: str, hint: str = "") -> dict[str, Any]:
 def answer(suffix: str, data: bytes, flags: int, limits: ParseLimits) -> dict[str, Any]:
     _arm_cpu(limits.cpu_seconds)
     try:
-        parsed = extract_text(data, suffix, limits, defer_ocr=bool(flags & DEFER_OCR))
+        parsed = extract_text(
+            data,
+            suffix,
+            limits,
+            defer_ocr=bool(flags & DEFER_OCR),
+            web_page=bool(flags & WEB_PAGE),
+        )
         return {
             "text": parsed.text,
             "title": parsed.title,
