@@ -15,9 +15,18 @@ def read_html(data: bytes, web_page: bool) -> tuple[str, str]:
     # Imported here: only parser workers reading a fetched page load it.
     import trafilatura
 
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    # Its defaults are a web crawler's: a page whose main text is under 250 characters is
+    # taken whole, menus and all. A team's short pages are pages too. (Its deduplication
+    # stays off: it remembers paragraphs across pages, and would cut one page's text for
+    # having been seen in another's.)
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+    config.set("DEFAULT", "MIN_OUTPUT_SIZE", "1")
     html = decode_text(data)
     text = trafilatura.extract(
-        html, include_comments=False, include_tables=True, deduplicate=True, fast=False
+        html, include_comments=False, include_tables=True, deduplicate=False, config=config
     )
     if not text:
         return parse_html(data)
