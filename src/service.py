@@ -9,6 +9,7 @@ import dataclasses
 import functools
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
@@ -16,7 +17,7 @@ from src.access import Access
 from src.audit import audit
 from src.config import Settings
 from src.embedding import Embedder, reads
-from src.errors import ForbiddenError, InvalidInputError
+from src.errors import ForbiddenError, InvalidInputError, NotFoundError
 from src.extractive import extractive_answer
 from src.generation import ChatModel, Message, cited_numbers, grounded_messages
 from src.ingest import PART_MARK, Ingestor, PendingScan, PreparedDocument, Upload, with_source
@@ -318,10 +319,12 @@ class RagService:
         offset: int,
         collections: list[str] | None = None,
         source: str | None = None,
+        source_prefix: str | None = None,
     ) -> tuple[list[DocumentRecord], int]:
-        """`source`: only the live version of that source (in each collection listed)."""
+        """`source`: only the live version of that source (in each collection listed);
+        `source_prefix`: only documents whose source begins with it."""
         searched = self.collections.searched(access, collections)
-        return self._store.list_documents(limit, offset, searched, source)
+        return self._store.list_documents(limit, offset, searched, source, source_prefix)
 
     def get_document(self, access: Access, document_id: str) -> DocumentRecord:
         """The document, if the key may read its collection; else exactly the answer for an
@@ -344,12 +347,15 @@ class RagService:
         audit(access, "document.delete", document.collection, document=document_id)
 
     def delete_source(self, access: Access, source: str, collection: str) -> DocumentRecord:
-        """Delete the live version of a source; a collection the key may not read holds no
-        source it could name."""
+        """Delete the live version of a source, and its parts (a mail's attachments); a
+        collection the key may not read holds no source it could name."""
         document = self._store.find_source(source, collection)
         if document is None or not access.reads(collection):
             raise no_source(source, collection)
         self.delete_document(access, document.id)
+        for part in self._store.find_sources(f"{source}{PART_MARK}", collection):
+            with suppress(NotFoundError):  # deleted meanwhile
+                self.delete_document(access, part.id)
         return document
 
     def get_job(self, access: Access, job_id: str) -> JobRecord:

@@ -236,8 +236,14 @@ def list_documents(
     source: Annotated[
         Source | None, Query(description="Only the live version of this source.")
     ] = None,
+    source_prefix: Annotated[
+        Source | None,
+        Query(description="Only documents whose source begins with this (a synced folder)."),
+    ] = None,
 ) -> DocumentPage:
-    records, total = service.list_documents(access, limit, offset, collection, source)
+    records, total = service.list_documents(
+        access, limit, offset, collection, source, source_prefix
+    )
     return DocumentPage(
         items=[DocumentOut.of(r) for r in records], total=total, limit=limit, offset=offset
     )

@@ -14,7 +14,6 @@ def read_html(data: bytes, web_page: bool) -> tuple[str, str]:
         return parse_html(data)
     # Imported here: only parser workers reading a fetched page load it.
     import trafilatura
-
     from trafilatura.settings import use_config
 
     config = use_config()

@@ -59,6 +59,7 @@ class Documents(Protocol):
         offset: int,
         collections: tuple[str, ...] | None = None,
         source: str | None = None,
+        source_prefix: str | None = None,
     ) -> tuple[list[DocumentRecord], int]: ...
 
     def document_ids(self, collection: str) -> list[str]: ...

@@ -235,12 +235,17 @@ class StoreCore(ABC, Generic[C, S]):
         offset: int,
         collections: tuple[str, ...] | None = None,
         source: str | None = None,
+        source_prefix: str | None = None,
     ) -> tuple[list[DocumentRecord], int]:
         """A page of the documents in `collections` (None: all), newest first; their total.
-        `source`: only the live version of that source in each collection."""
+        `source`: only the live version of that source in each collection; `source_prefix`:
+        only documents whose source begins with it."""
         where, params = in_collections(collections, self.PARAM)
         if source is not None:
             where, params = f"{where} AND d.source = {self.PARAM}", [*params, source]
+        if source_prefix is not None:
+            where = f"{where} AND substr(d.source, 1, {self.PARAM}) = {self.PARAM}"
+            params = [*params, len(source_prefix), source_prefix]
         page = (
             f"{DOC_SELECT} WHERE {where} ORDER BY d.created_at DESC, d.{self.TIEBREAK} DESC "
             f"LIMIT {self.PARAM} OFFSET {self.PARAM}"

@@ -116,3 +116,22 @@ def test_mail_with_source_replaces_its_attachments_too(client: httpx.Client) -> 
     assert client.get(f"/v1/documents/{second[1]['id']}").status_code == 404
     listed = client.get("/v1/documents", params={"source": f"{source}#attachment=notes.txt"})
     assert listed.json()["total"] == 0
+
+
+def test_delete_by_source_deletes_its_attachments_too(client: httpx.Client) -> None:
+    source, marker = f"mail/{uuid.uuid4().hex}.eml", uuid.uuid4().hex
+    attachment = ("plan.txt", f"Plan {marker}.".encode())
+    stored = client.post(
+        "/v1/documents",
+        files=[
+            (
+                "files",
+                ("m.eml", mail(f"Plan {marker}", "See plan.", [attachment]), "message/rfc822"),
+            )
+        ],
+        data={"source": source},
+    ).json()["documents"]
+    assert len(stored) == 2
+    assert client.delete("/v1/documents", params={"source": source}).status_code == 204
+    for document in stored:
+        assert client.get(f"/v1/documents/{document['id']}").status_code == 404

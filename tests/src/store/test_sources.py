@@ -238,3 +238,13 @@ def test_find_sources_matches_the_prefix_literally(store: Store) -> None:
     found = store.find_sources("mail%.eml#attachment=", "default")
     assert sorted(d.source for d in found) == ["mail%.eml#attachment=a", "mail%.eml#attachment=b"]
     assert store.find_sources("mail%.eml#attachment=", "other") == []
+
+
+def test_list_documents_by_source_prefix_pages_them(store: Store) -> None:
+    for n in range(5):
+        _put(store, f"doc {n}", source=f"shared/hr/{n}.txt")
+    _put(store, "other", source="shared/it/x.txt")
+    first, total = store.list_documents(3, 0, source_prefix="shared/hr/")
+    rest, _ = store.list_documents(3, 3, source_prefix="shared/hr/")
+    assert total == 5 and len(first) == 3 and len(rest) == 2
+    assert {d.source for d in first + rest} == {f"shared/hr/{n}.txt" for n in range(5)}
