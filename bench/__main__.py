@@ -9,7 +9,8 @@ through the HTTP API), `ablation` (the store-side ablations and local models on 
 a fresh store each), `collections` (a query inside a collection of a big store, upgrading a store to
 collections), `rerank` (the rerank stage's latency against a reranker answering at once),
 `embedding` (the local models' embedding speed against sentence-transformers), `ocr` (OCR
-accuracy and seconds per page, engines side by side, and their image growth), and `all`.
+accuracy and seconds per page, engines side by side, and their image growth), `sources`
+(readers during replaces of one source, a sync of unchanged files, SSRF probes), and `all`.
 Docker suites need root."""
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from bench.report import Record
 from bench.rerank import rerank
 from bench.serving import embed_throughput, serving
 from bench.ship import ship
+from bench.sources import sources
 
 QUICK = {
     "reps": 1,
@@ -54,6 +56,8 @@ QUICK = {
     "rerank_size": 2000,
     "embed_texts": 64,
     "ocr_variants": False,
+    "replaces": 40,
+    "sync_files": 200,
 }
 FULL = {
     "reps": 3,
@@ -72,6 +76,8 @@ FULL = {
     "rerank_size": 100_000,
     "embed_texts": 512,
     "ocr_variants": True,
+    "replaces": 200,
+    "sync_files": 1000,
 }
 
 
@@ -131,6 +137,10 @@ def _ocr(args: argparse.Namespace) -> list[Record]:
     return ocr(args.reps, args.ocr_variants, args.rapidocr_python, args.ocr_image_sizes, kept)
 
 
+def _sources(args: argparse.Namespace) -> list[Record]:
+    return sources(args.replaces, args.sync_files, args.reps)
+
+
 def _quality(args: argparse.Namespace) -> list[Record]:
     return quality(args.quality_sets, args.quality_subset)
 
@@ -153,6 +163,7 @@ SUITES = {
     "rerank": _rerank,
     "embedding": _embedding,
     "ocr": _ocr,
+    "sources": _sources,
 }
 
 
@@ -217,6 +228,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--ocr-image-sizes", action="store_true", help="ocr: build each engine's image (Docker)"
     )
+    parser.add_argument("--replaces", type=int, help="sources: versions of one source stored")
+    parser.add_argument("--sync-files", type=int, help="sources: files in the synced folder")
     parser.add_argument("--no-heavy", dest="heavy", action="store_false", default=None)
     parser.add_argument(
         "--no-export-change",
@@ -247,6 +260,7 @@ REPEATED = (
     "rerank",
     "embedding",
     "ocr",
+    "sources",
 )
 # lifecycle and ship start a second engine and the ECR rig; serving drops the page cache
 # before each cold start.

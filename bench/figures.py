@@ -14,6 +14,7 @@ from bench.publish import runs_table
 from bench.quality_figures import QUALITY_RENDERERS
 from bench.readme import Results
 from bench.report import Record, spread
+from bench.sources_figures import SOURCES_RENDERERS
 
 
 def runs(results: Results) -> str:
@@ -417,6 +418,7 @@ RENDERERS: dict[str, Callable[[Results], str]] = {
     "postgres": postgres,
     **QUALITY_RENDERERS,
     **OCR_RENDERERS,
+    **SOURCES_RENDERERS,
     "standing": standing,
     "collections": collections,
 }

@@ -33,6 +33,7 @@ SUITES = (
     "rerank",
     "embedding",
     "ocr",
+    "sources",
 )
 PUBLISHED = "published.json"  # others' published figures that the quality table cites
 _BLOCK = re.compile(r"(<!-- bench:([a-z-]+) -->\n)(.*?)(<!-- /bench:\2 -->)", re.DOTALL)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -22,6 +21,7 @@ from src.parsing import FORMATS, Parsed, detect_suffix, normalize_text
 from src.parsing.limits import check_document_chars
 from src.parsing.ocr import PageProgress
 from src.places import Mark, place_of
+from src.sources import PART_MARK, UNSAFE_LABEL
 from src.store import Documents
 from src.telemetry import CHUNKS_INGESTED, DOCUMENTS_INGESTED, INGEST_SECONDS, INGEST_THROUGHPUT
 
@@ -43,20 +43,12 @@ class Extract(Protocol):
 
 
 MAX_TITLE_CHARS = 500
-# Between a document's source and the name of a part of it: "mail.eml#attachment=a.pdf"
-# (not "#" alone, which a URL source may hold as a name of its own).
-PART_MARK = "#attachment="
-# A source is a client's name for a document: a path, a URL, an object key, a ticket id.
-MAX_SOURCE_CHARS = 2048
 # The metadata key that links a mail's attachment to the mail: the mail's content hash.
 MAIL_HASH = "mail_hash"
 UNTITLED = "untitled"
 # Tokens of the title put in front of each chunk when it is embedded: enough to name the
 # document, little enough to leave the chunk most of the model's 256.
 TITLE_TOKENS = 32
-# C0/C1 controls, and the bidi controls that can make a name display as something else
-# ("invoice\u202efdp.exe" shows as "invoiceexe.pdf").
-_UNSAFE_LABEL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -113,27 +105,12 @@ def embedded_text(prefix: str, text: str) -> str:
 
 def clean_label(label: str) -> str:
     """A name or title as it may be displayed: no control or bidi characters."""
-    return _UNSAFE_LABEL.sub("", label).strip()
+    return UNSAFE_LABEL.sub("", label).strip()
 
 
 def display_name(filename: str) -> str:
     """The file's base name for display, stripped of any directories and control characters."""
     return clean_label(PurePosixPath(filename.replace("\\", "/")).name)[:255]
-
-
-def check_source(source: str) -> str:
-    """A source as given, or an InvalidInputError naming what is wrong with it."""
-    if len(source) > MAX_SOURCE_CHARS:
-        raise InvalidInputError(
-            f"the source is {len(source)} characters long; the limit is {MAX_SOURCE_CHARS}",
-            hint="name the document by a shorter path, URL or id",
-        )
-    if _UNSAFE_LABEL.search(source) or source != source.strip():
-        raise InvalidInputError(
-            "the source holds control characters or leading or trailing spaces",
-            hint="a source is a name such as a path, a URL or an id",
-        )
-    return source
 
 
 def with_source(document: PreparedDocument, collection: str, source: str) -> PreparedDocument:

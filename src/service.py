@@ -20,7 +20,7 @@ from src.embedding import Embedder, reads
 from src.errors import ForbiddenError, InvalidInputError, NotFoundError
 from src.extractive import extractive_answer
 from src.generation import ChatModel, Message, cited_numbers, grounded_messages
-from src.ingest import PART_MARK, Ingestor, PendingScan, PreparedDocument, Upload, with_source
+from src.ingest import Ingestor, PendingScan, PreparedDocument, Upload, with_source
 from src.jobs import JobRunner, start_runner
 from src.jobs.runner import JobItem, collection_of
 from src.keys import KeyRing
@@ -40,6 +40,7 @@ from src.parsing.pool import ParserPool
 from src.reranking import RerankStage
 from src.retrieval import Retriever
 from src.scoping import Collections
+from src.sources import PART_MARK
 from src.store import Backend
 from src.store.rows import no_document, no_job, no_source
 from src.text.segmentation import Segmenter

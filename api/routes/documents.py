@@ -32,8 +32,9 @@ from api.schemas import (
 from api.schemas.base import MAX_COLLECTIONS, CollectionName
 from src.access import Access, check_collection_name
 from src.errors import InvalidInputError, UnsupportedTypeError
-from src.ingest import MAX_SOURCE_CHARS, Upload, check_source
+from src.ingest import Upload
 from src.service import Ingested, RagService
+from src.sources import MAX_SOURCE_CHARS, check_source
 
 router = APIRouter(tags=["documents"])
 MAX_FILES = 100

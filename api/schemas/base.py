@@ -17,7 +17,7 @@ from pydantic import (
 
 from src.access import COLLECTION_NAME
 from src.errors import InvalidInputError
-from src.ingest import MAX_SOURCE_CHARS, MAX_TITLE_CHARS, check_source
+from src.ingest import MAX_TITLE_CHARS
 from src.models import (
     DocumentRecord,
     Filters,
@@ -30,6 +30,7 @@ from src.models import (
 from src.places import Place, describe
 from src.scoping import MAX_SEARCHED
 from src.service import Answer
+from src.sources import MAX_SOURCE_CHARS, check_source
 
 # Every field has a bound; a request over one is a 422 that names the field and the limit.
 MAX_QUERY_CHARS = 10_000

@@ -11,10 +11,10 @@ import dataclasses
 from collections.abc import Callable
 
 from src.errors import InvalidInputError
+from src.formats import FORMATS, SUPPORTED_SUFFIXES, detect_suffix
 from src.parsing.delimited import parse_csv
 from src.parsing.docx import parse_docx
 from src.parsing.ebook import parse_epub
-from src.parsing.formats import FORMATS, SUPPORTED_SUFFIXES, detect_suffix
 from src.parsing.images import parse_image
 from src.parsing.limits import ParseLimits
 from src.parsing.mail import parse_eml

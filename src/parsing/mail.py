@@ -10,7 +10,7 @@ import email.policy
 from email.message import EmailMessage
 
 from src.errors import InvalidInputError
-from src.parsing.formats import FORMATS, named_suffix
+from src.formats import FORMATS, named_suffix
 from src.parsing.limits import ParseLimits
 from src.parsing.sections import Attachment, Parsed, Sections
 from src.parsing.text import decode_text, parse_html

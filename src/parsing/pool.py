@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from src.errors import BusyError, InvalidInputError, LimitExceededError, UnsupportedTypeError
-from src.parsing.formats import FORMATS, OCR_FAMILIES
+from src.formats import FORMATS, OCR_FAMILIES
 from src.parsing.limits import MB, ParseLimits
 from src.parsing.ocr import PageProgress
 from src.parsing.sections import Attachment, Parsed

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from src.ingest import PART_MARK
-from src.parsing.formats import SUPPORTED_SUFFIXES, named_suffix
+from src.formats import SUPPORTED_SUFFIXES, named_suffix
+from src.sources import PART_MARK
 from src.sync.client import ApiClient, Outcome, Remote
 from src.sync.sources import Entry, Origin
 

@@ -25,7 +25,7 @@ import httpcore
 import httpx
 
 from src.errors import FetchError, FetchTimeoutError, LimitExceededError, RefusedUrlError
-from src.parsing.formats import suffix_of_media_type
+from src.formats import suffix_of_media_type
 from src.web.guard import Address, AllowList, check_connect
 
 MAX_REDIRECTS = 5

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 from documents import mail
 
-from src.ingest import MAX_SOURCE_CHARS
+from src.sources import MAX_SOURCE_CHARS
 
 
 def _upload(
