@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from src.formats import SUPPORTED_SUFFIXES, named_suffix
 from src.sources import PART_MARK
-from src.sync.client import ApiClient, Outcome, Remote
+from src.sync.client import ApiClient, Outcome, Remote, SyncError
 from src.sync.sources import Entry, Origin
 
 SIZE, STAMP, SHA256 = "sync.size", "sync.stamp", "sync.sha256"
@@ -54,7 +54,10 @@ def sync(
     origin: Origin, client: ApiClient, options: SyncOptions, progress: Progress | None = None
 ) -> Summary:
     remote = client.synced(origin.prefix, options.collection)
-    entries = list(origin.entries())
+    try:
+        entries = list(origin.entries())
+    except OSError as exc:
+        raise SyncError(str(exc)) from exc
     gone = _gone(remote, {e.source for e in entries}) if options.delete else []
     summary = Summary()
     total = len(entries) + len(gone)

@@ -6,7 +6,7 @@ and a stamp: the modification time, or the ETag) before its content is read."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -69,7 +69,7 @@ class Bucket:
         pages = self._client.get_paginator("list_objects_v2").paginate(
             Bucket=self._bucket, Prefix=self._key_prefix
         )
-        for page in pages:
+        for page in _listed(pages, self.prefix):
             for item in page.get("Contents", []):
                 key = item["Key"]
                 if key.endswith("/"):
@@ -92,6 +92,19 @@ class Bucket:
             return data
 
         return read
+
+
+def _listed(pages: Iterable[dict[str, Any]], where: str) -> Iterator[dict[str, Any]]:
+    """The listing's pages; botocore's errors as OSError (the sync cannot go on)."""
+    iterator = iter(pages)
+    while True:
+        try:
+            page = next(iterator)
+        except StopIteration:
+            return
+        except Exception as exc:  # botocore's errors have no common base worth naming
+            raise OSError(f"cannot list {where}: {exc}") from exc
+        yield page
 
 
 def open_origin(spec: str, label: str = "", endpoint_url: str | None = None) -> Origin:

@@ -58,6 +58,29 @@ def test_compose_up_builds_and_serves(
             poll(lambda: http.get("/v1/documents").status_code == 401 or None, 5, "closed")
             with_key = http.get("/v1/documents", headers={"Authorization": f"Bearer {key}"})
             assert with_key.json()["total"] == 1 + len(FORMATS)
+            # A folder synced from a container beside the service, through its API.
+            handbook = tmp_path / "handbook"
+            handbook.mkdir()
+            (handbook / "leave.txt").write_text(f"Leave policy {project}: 25 days.")
+            (handbook / "trains.md").write_text(f"# Trains\n\nBook trains early, {project}.")
+            synced = docker.run(
+                *("compose", "-p", project, "run", "--rm", "-T"),
+                *("-v", f"{handbook}:/handbook:ro", "-e", "RAG_API_URL=http://rag-api:8000"),
+                *("-e", f"RAG_API_KEY={key}", "rag-api", "python", "-m", "src.sync", "/handbook"),
+                cwd=source,
+            )
+            assert synced.stdout.splitlines()[0] == (
+                "added 2, replaced 0, unchanged 0, removed 0, refused 0"
+            )
+            listed = http.get(
+                "/v1/documents",
+                params={"source_prefix": "handbook/"},
+                headers={"Authorization": f"Bearer {key}"},
+            ).json()
+            assert sorted(d["source"] for d in listed["items"]) == [
+                "handbook/leave.txt",
+                "handbook/trains.md",
+            ]
             # The web page ships in the image, byte for byte.
             for path, name in (("/", "index.html"), ("/ui/app.js", "app.js")):
                 assert http.get(path).content == (source / "api" / "ui" / name).read_bytes()

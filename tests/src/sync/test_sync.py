@@ -161,3 +161,28 @@ def test_sync_s3_prefix_adds_edits_deletes_and_refuses(service: Service, s3: Mot
         assert set(_documents(http, spec)) == {f"s3://{bucket}/policies/leave.txt"}
     code, out = _sync(service, spec, "--delete", env=env)
     assert out.splitlines()[0] == "added 0, replaced 0, unchanged 1, removed 0, refused 0"
+
+
+def test_sync_of_an_unreachable_s3_endpoint_fails_cleanly(service: Service) -> None:
+    env = {
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "src.sync",
+            "s3://nowhere/x/",
+            "--s3-endpoint",
+            "http://127.0.0.1:9",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "RAG_API_URL": service.url, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "cannot list s3://nowhere/x/" in done.stderr
