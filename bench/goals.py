@@ -427,6 +427,8 @@ GOALS += [
 
 def _replace_readers(f: Figures) -> tuple[str, bool]:
     rows = [r for r in f.records if r.scenario == "replace_readers" and r.metric == "answers"]
+    if not rows:
+        raise KeyError("replace_readers")
     variant = rows[0].variant
     zero, two = (
         f("replace_readers", variant, "zero_versions"),
@@ -438,8 +440,10 @@ def _replace_readers(f: Figures) -> tuple[str, bool]:
 
 def _sync_unchanged(f: Figures) -> tuple[str, bool]:
     rows = {r.variant for r in f.records if r.scenario == "sync_unchanged"}
-    folder = next(v for v in rows if v.endswith("folder"))
-    bucket = next(v for v in rows if "S3" in v)
+    folder = next((v for v in rows if v.endswith("folder")), None)
+    bucket = next((v for v in rows if "S3" in v), None)
+    if folder is None or bucket is None:
+        raise KeyError("sync_unchanged")
     seconds = [f("sync_unchanged", v, "seconds") for v in (folder, bucket)]
     embedded = sum(f("sync_unchanged", v, "chunks_embedded") for v in (folder, bucket))
     files = int(folder.split()[0])

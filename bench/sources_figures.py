@@ -38,7 +38,7 @@ def sources(results: Results) -> str:
             f"| SSRF probes refused | direct and redirected | {refused.value:.0f} of "
             f"{sent.value:.0f} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 SOURCES_RENDERERS = {"sources": sources}
