@@ -14,6 +14,7 @@ from api.routes import (
     chat,
     collections,
     documents,
+    embeddings,
     health,
     jobs,
     keys,
@@ -55,7 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics.router)
     app.include_router(ui.router)
-    for module in (collections, documents, jobs, retrieve, query, chat, keys):
+    for module in (collections, documents, jobs, retrieve, query, chat, embeddings, keys):
         app.include_router(module.router, prefix="/v1", dependencies=[ApiKeyDoc])
     return app
 

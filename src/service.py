@@ -52,7 +52,10 @@ HISTORY_MESSAGES = 6
 T = TypeVar("T")
 # Blocking work runs in thread pools sized on purpose, one per kind of work, so a flood
 # of uploads cannot hold the threads that searches need, and the other way round.
-Lane = Literal["search", "ingest"]
+Lane = Literal["search", "ingest", "fetch"]
+# URL fetches wait on other servers for up to RAG_URL_TIMEOUT_S: a lane of their own, so
+# slow sites hold none of the threads that uploads need.
+FETCH_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,7 @@ class RagService:
         self._lanes: dict[Lane, ThreadPoolExecutor] = {
             "search": ThreadPoolExecutor(settings.search_threads, "search"),
             "ingest": ThreadPoolExecutor(settings.ingest_threads, "ingest"),
+            "fetch": ThreadPoolExecutor(FETCH_THREADS, "fetch"),
         }
 
     async def aclose(self) -> None:
@@ -194,6 +198,21 @@ class RagService:
     def model_name(self) -> str:
         """Who writes answers: the LLM, or the extractive fallback."""
         return self._llm.model if self._llm else EXTRACTIVE_MODEL
+
+    @property
+    def embedding_dimension(self) -> int:
+        return self._embedder.dimension
+
+    async def embed(self, access: Access, texts: list[str], query: bool) -> tuple[Matrix, int]:
+        """The texts' embeddings by the service's model (as queries or as passages), and
+        the tokens the model read. Any valid key may: nothing stored is read."""
+        return await self._offload("search", self._embed, texts, query)
+
+    def _embed(self, texts: list[str], query: bool) -> tuple[Matrix, int]:
+        tokens = sum(
+            min(len(self._embedder.token_spans(t)) + 2, self._embedder.max_tokens) for t in texts
+        )
+        return self._embedder.embed(texts, query=query), tokens
 
     def status(self) -> ServiceStatus:
         """For /ready and /metrics (a RagError: the store cannot answer now)."""
@@ -260,7 +279,7 @@ class RagService:
                 hint="an operator turns it on with RAG_URL_INGEST=on",
             )
         await self._offload("search", self.collections.writable, access, collection)
-        fetched = await self._offload("ingest", self._fetcher.fetch, url)
+        fetched = await self._offload("fetch", self._fetcher.fetch, url)
         upload = Upload(fetched.data, fetched.filename, fetched.content_type, web_page=True)
         prepared = await self._offload(
             "ingest", self._prepare_uploads, [upload], title, metadata, background is not False

@@ -37,8 +37,10 @@ def _completion_id() -> str:
 
 @router.get("/models")
 def list_models(service: ServiceDep, access: AccessDep) -> ModelListOut:
-    """One model per collection the key may read, and `rag-api` for all of them."""
-    return ModelListOut(data=[ModelOut(id=i) for i in service.collections.model_ids(access)])
+    """One chat model per collection the key may read, `rag-api` for all of them, and the
+    embedding model (/v1/embeddings)."""
+    chat = [ModelOut(id=i) for i in service.collections.model_ids(access)]
+    return ModelListOut(data=[*chat, ModelOut(id=service.embedding_model)])
 
 
 @router.post(

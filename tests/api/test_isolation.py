@@ -202,8 +202,10 @@ def test_models_list_one_per_readable_collection(tenants: Tenants) -> None:
         client = openai.OpenAI(base_url=f"{tenants.replicas[0].url}/v1", api_key=key)
         return [model.id for model in client.models.list().data]
 
-    assert models("reader_a") == ["rag-api", "rag-api/alpha"]
-    assert models("writer_b") == ["rag-api", "rag-api/beta"]
+    embedding = models("reader_a")[-1]  # the embedding model, last (/v1/embeddings)
+    assert models("reader_a") == ["rag-api", "rag-api/alpha", embedding]
+    assert models("writer_b") == ["rag-api", "rag-api/beta", embedding]
+    assert embedding.startswith("all-MiniLM-L6-v2")
     assert {"rag-api/alpha", "rag-api/beta", "rag-api/default"} <= set(models("admin"))
 
 
