@@ -6,6 +6,7 @@ through `SQLiteFile.transaction`.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from src.errors import StorageFullError, StoreError
 from src.store.sqlite.migrations import migrate
 
 STORE_FILE = "rag.sqlite3"
+log = logging.getLogger("rag.store")
 
 
 def store_file(folder: Path) -> Path:
@@ -88,7 +90,10 @@ class SQLiteFile:
                 if self._writer.in_transaction:
                     self._writer.execute("ROLLBACK")
                 for undo in reversed(on_rollback or []):
-                    undo()
+                    try:
+                        undo()
+                    except Exception:  # the first failure is the one to report
+                        log.exception("undoing beside a rolled-back transaction failed")
                 raise
 
     def close(self) -> None:

@@ -184,9 +184,11 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
 
     def _insert(self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix) -> Stored:
         """Store the document, or find it stored; a new version of a source takes the old
-        one's place in the same transaction. The indexes take the new chunks before the
-        commit and lose the old ones after it, so a search finds one version or the other
-        in them (hydrate() keeps whichever is committed) and never neither."""
+        one's place in the same transaction. The dense indexes (memory) take the new chunks
+        before the commit; the keyword index (disk: it could fail on a full one, after which
+        nothing may be committed) right after it; and when a version is replaced, searches
+        wait from the commit until the old chunks are out of every index, so a search finds
+        one version or the other (hydrate() keeps whichever is committed), never neither."""
         undo: list[Callable[[], None]] = []
         with ExitStack() as swap:
             with self.file.transaction(undo) as conn:
@@ -197,33 +199,38 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
                 if current is not None:
                     record = dataclasses.replace(record, version=current.version + 1)
                 added = _insert_rows(conn, record, chunks, embeddings)
-                self._index(record, chunks, embeddings, added)
-                undo.append(lambda: self._unindex(added))
-                if old is not None:  # the commit and the old chunks' removal: one swap
+                self._index_vectors(added, embeddings)
+                undo.append(lambda: self._unindex_vectors(added))
+                if old is not None:  # from the commit to the old chunks' removal: one swap
                     swap.enter_context(self._swap.swapping())
+            self._index_texts(record, chunks, added)
             if old is not None:
                 self._unindex(old)
         return Stored(record, True, current.id if current else None)
 
-    def _index(
-        self, record: DocumentRecord, chunks: list[ChunkRow], embeddings: Matrix, rows: Rows
-    ) -> None:
-        if self._bulk_load:
-            return
-        doc_rowid, collection, chunk_ids = rows
-        self._ann.add(chunk_ids, embeddings)
-        self._collections.added(collection, chunk_ids, embeddings)
-        titled = [titled_text(record.title, chunk.text) for chunk in chunks]
-        self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
+    def _index_vectors(self, rows: Rows, embeddings: Matrix) -> None:
+        if not self._bulk_load:
+            _, collection, chunk_ids = rows
+            self._ann.add(chunk_ids, embeddings)
+            self._collections.added(collection, chunk_ids, embeddings)
+
+    def _unindex_vectors(self, rows: Rows) -> None:
+        if not self._bulk_load:
+            _, collection, chunk_ids = rows
+            self._ann.remove(chunk_ids)
+            self._collections.removed(collection, chunk_ids)
+
+    def _index_texts(self, record: DocumentRecord, chunks: list[ChunkRow], rows: Rows) -> None:
+        if not self._bulk_load:
+            doc_rowid, _, chunk_ids = rows
+            titled = [titled_text(record.title, chunk.text) for chunk in chunks]
+            self._keyword.add(chunk_ids.tolist(), doc_rowid, titled)
 
     def _unindex(self, rows: Rows) -> None:
-        """Out of every index: a document's chunks, deleted (or never committed)."""
-        if self._bulk_load:
-            return
-        _, collection, chunk_ids = rows
-        self._ann.remove(chunk_ids)
-        self._keyword.remove(chunk_ids.tolist())
-        self._collections.removed(collection, chunk_ids)
+        """Out of every index: a document's chunks, deleted."""
+        self._unindex_vectors(rows)
+        if not self._bulk_load:
+            self._keyword.remove(rows[2].tolist())
 
     def delete_document(self, document_id: str) -> None:
         with ExitStack() as swap:
