@@ -27,29 +27,12 @@ from bench import corpus
 from bench.report import Record, percentile, summarize
 from bench.serving import ROOT, _start, _stop
 from rig.s3 import start_s3
-from tests.web_server import WebServer
+from tests.web_server import PROBES, WebServer
 
 SOURCE = "bench/handbook.txt"
 READERS = 16
 MODES = ("hybrid", "dense", "keyword")
 PUBLIC = "127.0.0.2"
-PROBES = (
-    "http://127.0.0.1:{port}/",
-    "http://localhost:{port}/",
-    "http://10.0.0.1/",
-    "http://172.16.0.1/",
-    "http://192.168.0.1/",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://[::1]:{port}/",
-    "http://[fd00::1]/",
-    "http://[::ffff:127.0.0.1]:{port}/",
-    "http://[::ffff:a9fe:a9fe]/",
-    "http://2130706433:{port}/",
-    "http://0x7f000001:{port}/",
-    "http://0177.0.0.1:{port}/",
-    "http://017700000001:{port}/",
-    "http://127.1:{port}/",
-)
 
 
 def sources(replaces: int, files: int, reps: int) -> list[Record]:

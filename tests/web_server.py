@@ -10,6 +10,26 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Internal addresses as URLs write them (a loopback one on the server's port): each one a
+# URL ingest must refuse, directly and behind a redirect.
+PROBES = (
+    "http://127.0.0.1:{port}/",
+    "http://localhost:{port}/",
+    "http://10.0.0.1/",
+    "http://172.16.0.1/",
+    "http://192.168.0.1/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[::1]:{port}/",
+    "http://[fd00::1]/",
+    "http://[::ffff:127.0.0.1]:{port}/",
+    "http://[::ffff:a9fe:a9fe]/",
+    "http://2130706433:{port}/",  # 127.0.0.1 in decimal
+    "http://0x7f000001:{port}/",  # in hex
+    "http://0177.0.0.1:{port}/",  # in octal
+    "http://017700000001:{port}/",  # octal, undotted
+    "http://127.1:{port}/",
+)
+
 
 @dataclass
 class Route:

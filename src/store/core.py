@@ -205,6 +205,17 @@ class StoreCore(ABC, Generic[C, S]):
             rows = self._rows(conn, f"{sql} LIMIT 1", params)
         return document_record(rows[0]) if rows else None
 
+    def _current(self, conn: C, record: DocumentRecord) -> DocumentRecord | None:
+        """What storing the record would duplicate or replace, read inside the storing
+        transaction: its source's live version, or (without a source) a document holding
+        the same content."""
+        key, value = (
+            ("source", record.source) if record.source else ("content_hash", record.content_hash)
+        )
+        sql = f"{DOC_SELECT} WHERE d.{key} = {self.PARAM} AND k.name = {self.PARAM} LIMIT 1"
+        rows = self._rows(conn, sql, (value, record.collection))
+        return document_record(rows[0]) if rows else None
+
     def find_source(self, source: str, collection: str) -> DocumentRecord | None:
         """The live version of a source in a collection."""
         sql = f"{DOC_SELECT} WHERE d.source = {self.PARAM} AND k.name = {self.PARAM}"

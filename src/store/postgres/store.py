@@ -28,7 +28,7 @@ from src.store.postgres.database import Connection, Database, parse_vector, vect
 from src.store.postgres.keyword import TEXT_CONFIG, KeywordQuery
 from src.store.postgres.migrations import MIGRATION_LOCK, migrate
 from src.store.properties import EmbeddingSpace, space_of
-from src.store.rows import DOC_COLUMNS, DOC_SELECT, document_record, no_collection, no_document
+from src.store.rows import DOC_COLUMNS, document_record, no_collection, no_document
 from src.text.segmentation import Segmenter
 from src.text.terms import query_terms, titled_text
 
@@ -70,19 +70,6 @@ def _filter_sql(filters: Filters) -> Where:
 
 def _properties(conn: Connection) -> dict[str, str]:
     return dict(conn.execute("SELECT name, value FROM properties").fetchall())
-
-
-def _current(conn: Connection, record: DocumentRecord, collection: int) -> DocumentRecord | None:
-    """What the record would duplicate or replace: its source's live version, or (without a
-    source) a document holding the same content."""
-    if record.source:
-        where, key = "d.source = %s", record.source
-    else:
-        where, key = "d.content_hash = %s", record.content_hash
-    row = conn.execute(
-        f"{DOC_SELECT} WHERE {where} AND d.collection_id = %s LIMIT 1", (key, collection)
-    ).fetchone()
-    return document_record(row) if row else None
 
 
 def recorded_space(database: Database) -> EmbeddingSpace | None:
@@ -262,7 +249,7 @@ class PostgresStore(StoreCore[Connection, Where]):
             if record.source:
                 key = f"{collection[0]}:{record.source}"
                 conn.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (SOURCE_LOCK, key))
-            current = _current(conn, record, collection[0])
+            current = self._current(conn, record)
             if current is not None and current.content_hash == record.content_hash:
                 return Stored(current, False)
             if current is not None:
@@ -270,7 +257,7 @@ class PostgresStore(StoreCore[Connection, Where]):
                 record = dataclasses.replace(record, version=current.version + 1)
             row = self._insert_document(conn, record, collection[0])
             if row is None:  # stored already, perhaps by another replica a moment ago
-                existing = _current(conn, record, collection[0])
+                existing = self._current(conn, record)
                 if existing is None:
                     raise StoreError(f"document {record.id} conflicts with a stored one")
                 return Stored(existing, False)

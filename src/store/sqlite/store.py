@@ -23,7 +23,7 @@ import numpy as np
 from src.models import ChunkRow, DocumentRecord, Filters, Matrix, Stored
 from src.store.core import Row, Scored, StoreCore, in_collections
 from src.store.properties import EmbeddingSpace
-from src.store.rows import DOC_COLUMNS, DOC_SELECT, document_record, no_collection, no_document, now
+from src.store.rows import DOC_COLUMNS, no_collection, no_document, now
 from src.store.sqlite.ann import AnnIndex, AnnParams, Autosave, IdArray, exact_search
 from src.store.sqlite.connection import SQLiteFile
 from src.store.sqlite.keyword import KeywordIndex
@@ -192,7 +192,7 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         undo: list[Callable[[], None]] = []
         with ExitStack() as swap:
             with self.file.transaction(undo) as conn:
-                current = _current(conn, record)
+                current = self._current(conn, record)
                 if current is not None and current.content_hash == record.content_hash:
                     return Stored(current, False)
                 old = _delete_rows(conn, current.id) if current else None
@@ -317,19 +317,6 @@ def _filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         clauses.append(clause)
         params.extend(names)
     return " AND ".join(clauses) or "1", params
-
-
-def _current(conn: sqlite3.Connection, record: DocumentRecord) -> DocumentRecord | None:
-    """What the record would duplicate or replace: its source's live version, or (without a
-    source) a document holding the same content."""
-    if record.source:
-        where, key = "d.source = ?", record.source
-    else:
-        where, key = "d.content_hash = ?", record.content_hash
-    row = conn.execute(
-        f"{DOC_SELECT} WHERE {where} AND k.name = ? LIMIT 1", (key, record.collection)
-    ).fetchone()
-    return document_record(row) if row else None
 
 
 def _delete_rows(conn: sqlite3.Connection, document_id: str) -> Rows:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from web_server import Route, WebServer, article
+from web_server import PROBES, Route, WebServer, article
 
 from src.errors import FetchError, FetchTimeoutError, LimitExceededError, RefusedUrlError
 from src.web.fetch import MAX_REDIRECTS, Fetcher, system_resolver
@@ -19,23 +19,7 @@ from src.web.guard import Address, AllowList
 
 PUBLIC = "127.0.0.2"  # the stand-in for a public host: the one address opened
 MAX_BYTES = 64 * 1024
-DIRECT_PROBES = [
-    "http://127.0.0.1:{port}/",
-    "http://localhost:{port}/",
-    "http://10.0.0.1/",
-    "http://172.16.0.1/",
-    "http://192.168.0.1/",
-    "http://169.254.169.254/latest/meta-data/",
-    "http://[::1]:{port}/",
-    "http://[fd00::1]/",
-    "http://[::ffff:127.0.0.1]:{port}/",
-    "http://[::ffff:a9fe:a9fe]/",
-    "http://2130706433:{port}/",  # 127.0.0.1 in decimal
-    "http://0x7f000001:{port}/",  # in hex
-    "http://0177.0.0.1:{port}/",  # in octal
-    "http://017700000001:{port}/",  # octal, undotted
-    "http://127.1:{port}/",
-]
+DIRECT_PROBES = PROBES
 NAMED = {
     "loopback.test": "127.0.0.1",
     "ten.test": "10.9.8.7",
