@@ -4,12 +4,20 @@ import sys
 
 from fastapi import FastAPI
 from pydantic import ValidationError
+from starlette.routing import Route
 
 from api.auth import ApiKeyAuth
 from api.deps import ApiKeyDoc
 from api.errors import install_error_handlers
 from api.lifespan import build_lifespan
-from api.middleware import BodyLimit, BodySizeLimit, RequestMetrics, UnexpectedErrors
+from api.mcp import McpEndpoint
+from api.middleware import (
+    MCP_PATH,
+    BodyLimit,
+    BodySizeLimit,
+    RequestMetrics,
+    UnexpectedErrors,
+)
 from api.routes import (
     chat,
     collections,
@@ -24,6 +32,8 @@ from api.routes import (
     ui,
 )
 from src.config import Settings, get_settings
+
+VERSION = "0.1.0"
 
 
 def _body_limits(settings: Settings) -> tuple[BodyLimit, BodyLimit]:
@@ -42,8 +52,12 @@ def _body_limits(settings: Settings) -> tuple[BodyLimit, BodyLimit]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    mcp = McpEndpoint(settings, VERSION)
     app = FastAPI(
-        title="rag-api", version="0.1.0", lifespan=build_lifespan(settings), debug=settings.debug
+        title="rag-api",
+        version=VERSION,
+        lifespan=build_lifespan(settings, mcp.running),
+        debug=settings.debug,
     )
     install_error_handlers(app)
     # Added innermost first: a request meets metrics, then auth (before any body is read),
@@ -58,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ui.router)
     for module in (collections, documents, jobs, retrieve, query, chat, embeddings, keys):
         app.include_router(module.router, prefix="/v1", dependencies=[ApiKeyDoc])
+    app.router.routes.append(Route(MCP_PATH, mcp.app, include_in_schema=False))
     return app
 
 

@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import classify, error_body
-from api.middleware import send_error
+from api.middleware import MCP_PATH, send_error
 from src.access import CONFIGURED, OPEN, Access
 from src.errors import RagError
 from src.keys import KeyRing, matches_configured
@@ -45,12 +45,16 @@ def presented_key(headers: Headers) -> str:
 
 
 def is_protected(path: str) -> bool:
-    return path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
+    return (
+        path.rstrip("/") == MCP_PATH
+        or path == PROTECTED_PREFIX
+        or path.startswith(PROTECTED_PREFIX + "/")
+    )
 
 
 def _templates(app: Any) -> list[tuple[re.Pattern[str], str]]:
     """Every documented path template, as a pattern that matches the paths it stands for."""
-    paths = app.openapi().get("paths", {})
+    paths = [*app.openapi().get("paths", {}), MCP_PATH]
     return [(re.compile("^" + _PARAM.sub("[^/]+", template) + "$"), template) for template in paths]
 
 
@@ -95,14 +99,14 @@ class ApiKeyAuth:
             access, known = await self._access(scope)
         except RagError as exc:  # the store cannot be read: say so, let nothing through
             status_code, kind = classify(exc)
-            await send_error(send, status_code, error_body(kind, exc.message, exc.hint))
+            await send_error(scope, send, status_code, error_body(kind, exc.message, exc.hint))
             return
         if access is None and known:
             if self._templates is None:
                 self._templates = _templates(scope["app"])
             AUTH_FAILURES.labels(requested_route(scope, self._templates)).inc()
             body = error_body("unauthorized", UNAUTHORIZED)
-            await send_error(send, 401, body, {"WWW-Authenticate": "Bearer"})
+            await send_error(scope, send, 401, body, {"WWW-Authenticate": "Bearer"})
             return
         if access is not None:
             scope.setdefault("state", {})["access"] = access

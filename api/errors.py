@@ -5,6 +5,7 @@ The shape is OpenAI's, so OpenAI clients show our messages as they are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -72,22 +73,30 @@ def classify(exc: RagError) -> tuple[int, str]:
     return 500, "error"
 
 
+def rag_error_body(exc: RagError) -> dict[str, Any]:
+    _, kind = classify(exc)
+    return error_body(kind, exc.message, exc.hint)
+
+
+def validation_body(errors: Sequence[Any], hint: str) -> dict[str, Any]:
+    """Pydantic's errors, the first one named in the message: where, then what is wrong."""
+    details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in errors]
+    first = details[0] if details else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(part) for part in first["loc"])
+    message = f"invalid request: {where}: {first['msg']}" if where else str(first["msg"])
+    return error_body("invalid_request", message, hint, details=details)
+
+
 async def _rag_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RagError)
-    status_code, kind = classify(exc)
-    return JSONResponse(error_body(kind, exc.message, exc.hint), status_code=status_code)
+    status_code, _ = classify(exc)
+    return JSONResponse(rag_error_body(exc), status_code=status_code)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", "")} for e in exc.errors()]
-    first = details[0] if details else {"loc": [], "msg": "invalid request"}
-    where = ".".join(str(part) for part in first["loc"])
-    message = f"invalid request: {where}: {first['msg']}" if where else str(first["msg"])
-    return JSONResponse(
-        error_body("invalid_request", message, "check the request against /docs", details=details),
-        status_code=422,
-    )
+    body = validation_body(exc.errors(), "check the request against /docs")
+    return JSONResponse(body, status_code=422)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

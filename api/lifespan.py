@@ -7,7 +7,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -65,7 +65,11 @@ class ServiceHolder:
                 )
 
 
-def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def build_lifespan(
+    settings: Settings, *running: Callable[[], AbstractAsyncContextManager[None]]
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """`running`: what else lives as long as the app (the MCP endpoint's task group)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redact_access_log()  # uvicorn has configured its loggers by now
@@ -74,7 +78,10 @@ def build_lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncConte
         app.state.holder = holder
         loading = asyncio.create_task(holder.load(settings))
         try:
-            yield
+            async with AsyncExitStack() as stack:
+                for part in running:
+                    await stack.enter_async_context(part())
+                yield
         finally:
             holder.stop_waiting()
             await loading

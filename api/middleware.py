@@ -35,6 +35,11 @@ LATENCY = Histogram(
 
 
 _PARAM = re.compile(r"\{(\w+)(?::\w+)?\}")
+MCP_PATH = "/mcp"  # the MCP endpoint (api/mcp.py), behind the same keys as /v1
+# JSON-RPC's range for implementation-defined server errors; the first is what MCP servers
+# commonly answer an unauthorised request with.
+JSONRPC_UNAUTHORIZED = -32001
+JSONRPC_SERVER_ERROR = -32000
 
 
 def route_template(scope: Scope) -> str:
@@ -77,10 +82,25 @@ class RequestMetrics:
             LATENCY.labels(method, route).observe(time.perf_counter() - started)
 
 
+def jsonrpc_error(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    """An HTTP error as a JSON-RPC error, which MCP clients show (a bare status they do not):
+    the message and hint as the /v1 routes give them, the whole body in `data`."""
+    error = body["error"]
+    message = error["message"] + (f" ({error['hint']})" if error.get("hint") else "")
+    code = JSONRPC_UNAUTHORIZED if status == 401 else JSONRPC_SERVER_ERROR
+    return {"jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message, "data": body}}
+
+
 async def send_error(
-    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+    scope: Scope,
+    send: Send,
+    status: int,
+    body: dict[str, Any],
+    headers: dict[str, str] | None = None,
 ) -> None:
     """A whole JSON error response, for middleware that answers before the app does."""
+    if scope["path"].rstrip("/") == MCP_PATH:
+        body = jsonrpc_error(status, body)
     payload = json.dumps(body).encode()
     raw_headers = [
         (b"content-type", b"application/json"),
@@ -118,7 +138,7 @@ class UnexpectedErrors:
                 raise
             if not started:  # a streamed response already under way just ends
                 body = error_body("internal_error", "internal error; see the service log")
-                await send_error(send, 500, body)
+                await send_error(scope, send, 500, body)
 
 
 class _BodyTooLargeError(Exception):
@@ -153,7 +173,7 @@ class BodySizeLimit:
         limit = self._limit(scope)
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit.max_bytes:
-            await self._reject(send, limit)
+            await self._reject(scope, send, limit)
             return
         read = 0
         over = started = False
@@ -177,13 +197,13 @@ class BodySizeLimit:
         with contextlib.suppress(_BodyTooLargeError):
             await self.app(scope, counted_receive, guarded_send)
         if over and not started:
-            await self._reject(send, limit)
+            await self._reject(scope, send, limit)
 
     @staticmethod
-    async def _reject(send: Send, limit: BodyLimit) -> None:
+    async def _reject(scope: Scope, send: Send, limit: BodyLimit) -> None:
         body = error_body(
             "payload_too_large",
             f"the request body is larger than the {limit.shown} limit",
             limit.hint,
         )
-        await send_error(send, 413, body)
+        await send_error(scope, send, 413, body)

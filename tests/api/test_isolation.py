@@ -17,6 +17,7 @@ import openai
 import pytest
 from conftest import Service
 from helpers import poll, sse_events
+from mcp_client import McpTarget
 
 from rig.postgres import PostgresServer
 from src.keys import CACHE_SECONDS
@@ -280,6 +281,44 @@ def test_collections_list_shows_only_readable_ones(tenants: Tenants) -> None:
     assert [c["name"] for c in mine] == ["alpha"]
     every = tenants.call("admin", "GET", "/v1/collections").json()["items"]
     assert {"alpha", "beta", "default"} <= {c["name"] for c in every}
+
+
+def _mcp(tenants: Tenants, who: str) -> McpTarget:
+    """The MCP endpoint of the next replica, with `who`'s key."""
+    replica = tenants.replicas[next(tenants._turn) % len(tenants.replicas)]
+    return McpTarget(replica.url, tenants.keys[who])
+
+
+def _mcp_answer(tenants: Tenants, tool: str, **arguments: Any) -> str:
+    """reader_a's answer to a tool call: its whole text, checked for anything of beta's."""
+    result = _mcp(tenants, "reader_a").call(tool, **arguments)
+    text = " ".join(block.text for block in result.content if block.type == "text")
+    _assert_no_beta(tenants, text, sent=str(arguments))
+    return text
+
+
+def test_mcp_tools_see_only_what_v1_lets_the_key_read(tenants: Tenants) -> None:
+    mcp = _mcp(tenants, "reader_a")
+    assert [c["name"] for c in mcp.ok("list_collections")["items"]] == ["alpha"]
+    listed = mcp.ok("list_documents", limit=500)["items"]
+    assert {d["collection"] for d in listed} == {"alpha"}
+    for mode in MODES:
+        _mcp_answer(tenants, "search", query="narwhal invoice payable", mode=mode, top_k=20)
+    _mcp_answer(tenants, "ask", question="When is the narwhal invoice payable?")
+    guessed = {"document_ids": [tenants.beta_doc]}
+    assert mcp.ok("search", query="narwhal", filters=guessed)["results"] == []
+
+
+def test_mcp_tool_errors_are_the_v1_answers(tenants: Tenants) -> None:
+    guessed = uuid.uuid4().hex
+    for document_id in (tenants.beta_doc, guessed):
+        error = _mcp(tenants, "reader_a").error("get_document", document_id=document_id)
+        over_http = tenants.call("reader_a", "GET", f"/v1/documents/{document_id}/chunks")
+        assert error == over_http.json() and over_http.status_code == 404
+    for collections in (["beta"], ["nope"]):
+        error = _mcp(tenants, "reader_a").error("search", query="x", collections=collections)
+        body = {"query": "x", "collections": collections}
+        assert error == tenants.call("reader_a", "POST", "/v1/retrieve", json=body).json()
 
 
 def test_keys_list_never_shows_a_key(tenants: Tenants) -> None:
