@@ -72,7 +72,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ui.router)
     for module in (collections, documents, jobs, retrieve, query, chat, embeddings, keys):
         app.include_router(module.router, prefix="/v1", dependencies=[ApiKeyDoc])
-    app.router.routes.append(Route(MCP_PATH, mcp.app, include_in_schema=False))
+    # POST only: stateless, the service has nothing to push on a GET stream (405, as the
+    # protocol lets a server answer) and no session for a DELETE to end.
+    app.router.routes.append(Route(MCP_PATH, mcp.app, methods=["POST"], include_in_schema=False))
     return app
 
 

@@ -23,6 +23,11 @@ T = TypeVar("T")
 MODES = ("legacy", "auto")
 
 
+def python_bridge(url: str) -> tuple[str, ...]:
+    """The stdio bridge from this checkout, as a desktop client would launch it."""
+    return (sys.executable, "-m", "src.mcp_stdio", "--url", url)
+
+
 @dataclass(frozen=True)
 class McpTarget:
     """How to reach the service's MCP tools: its HTTP endpoint, or the bridge to it."""
@@ -30,7 +35,8 @@ class McpTarget:
     url: str
     key: str = ""
     mode: str = "legacy"
-    bridge: bool = False
+    # A command that bridges stdio to the service (the key in $RAG_API_KEY); () for none.
+    bridge: tuple[str, ...] = ()
 
     def _client(self) -> Client:
         if self.bridge:
@@ -41,9 +47,9 @@ class McpTarget:
         return Client(transport, mode=self.mode)  # type: ignore[arg-type]
 
     def _bridge_command(self) -> StdioServerParameters:
-        env = {"PATH": os.environ["PATH"], "TEST_RAG_KEY": self.key}
-        args = ["-m", "src.mcp_stdio", "--url", self.url, "--key-env", "TEST_RAG_KEY"]
-        return StdioServerParameters(command=sys.executable, args=args, env=env, cwd=ROOT)
+        env = {**os.environ, "RAG_API_KEY": self.key}
+        command, *args = self.bridge
+        return StdioServerParameters(command=command, args=args, env=env, cwd=ROOT)
 
     def _run(self, work: Callable[[Client], Awaitable[T]]) -> T:
         async def session() -> T:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -197,3 +198,47 @@ def _innermost(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup):
         exc = exc.exceptions[0]
     return exc
+
+
+def _rpc(method: str, **params: Any) -> bytes:
+    return json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"not json",
+        b"[]",
+        b"{}",
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "search"',
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"arguments": "\\ud800"}}',
+        _rpc("no/such/method"),
+        _rpc("tools/call", name="no_such_tool", arguments={}),
+        _rpc("tools/call", name="search", arguments="not an object"),
+        _rpc(
+            "tools/call",
+            name="search",
+            arguments={"query": "x", "filters": {"metadata": {"a": {}}}},
+        ),
+        b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", '
+        b'"params": {"name": "search", "arguments": {"query": "x", "top_k": 1e400}}}',
+    ],
+)
+def test_malformed_mcp_request_is_refused_and_service_stays_up(
+    secured: Service, body: bytes
+) -> None:
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    with _http(secured) as http:
+        response = http.post("/mcp", content=body, headers=headers)
+        assert response.status_code in (200, 400), response.text
+        answer = response.json()
+        assert "error" in answer or answer["result"]["isError"], answer
+        assert http.get("/ready").status_code == 200
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE", "PUT"])
+def test_mcp_other_than_post_is_405(secured: Service, method: str) -> None:
+    # Stateless: no stream to hold open on a GET, no session to end on a DELETE.
+    with _http(secured) as http:
+        response = http.request(method, "/mcp", headers={"Accept": "text/event-stream"})
+    assert response.status_code == 405 and response.headers["allow"] == "POST"

@@ -13,6 +13,7 @@ import httpx
 from format_cases import FORMATS, assert_found_at_place
 from helpers import poll
 from hostile import docx_zip_bomb, package_bomb, pdf_flate_bomb
+from mcp_client import McpTarget
 
 from ragctl.docker import Docker
 
@@ -81,6 +82,15 @@ def test_compose_up_builds_and_serves(
                 "handbook/leave.txt",
                 "handbook/trains.md",
             ]
+            # The MCP stdio bridge runs from the image, as a desktop client launches it.
+            bridge = docker.argv(
+                *("run", "-i", "--rm", "--network", "host", "-e", "RAG_API_KEY"),
+                *(f"{project}:latest", "python", "-m", "src.mcp_stdio"),
+                *("--url", f"http://127.0.0.1:{host_port}"),
+            )
+            mcp = McpTarget(f"http://127.0.0.1:{host_port}", key, bridge=tuple(bridge))
+            found = mcp.ok("search", query=f"Leave policy {project}", top_k=1)
+            assert found["results"][0]["text"] == f"Leave policy {project}: 25 days."
             # The web page ships in the image, byte for byte.
             for path, name in (("/", "index.html"), ("/ui/app.js", "app.js")):
                 assert http.get(path).content == (source / "api" / "ui" / name).read_bytes()

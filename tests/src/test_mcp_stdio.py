@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 from conftest import ROOT, Service, free_port
-from mcp_client import MODES, McpTarget
+from mcp_client import MODES, McpTarget, python_bridge
 
 from api.auth import UNAUTHORIZED
 from src.mcp_stdio import endpoint
@@ -29,7 +28,7 @@ def secured(services: Callable[..., Service]) -> Service:
 
 @pytest.mark.parametrize("mode", MODES)
 def test_bridge_serves_the_service_tools_over_stdio(secured: Service, mode: str) -> None:
-    bridge = McpTarget(secured.url, KEY, mode=mode, bridge=True)
+    bridge = McpTarget(secured.url, KEY, mode=mode, bridge=python_bridge(secured.url))
     over_http = McpTarget(secured.url, KEY)
     assert [t.model_dump() for t in bridge.tools()] == [t.model_dump() for t in over_http.tools()]
     found = bridge.ok("search", query="When is the boiler serviced?", top_k=1)
@@ -41,7 +40,7 @@ def test_bridge_serves_the_service_tools_over_stdio(secured: Service, mode: str)
 
 def _bridge(url: str, key: str | None) -> subprocess.CompletedProcess[str]:
     env = {"PATH": os.environ["PATH"], **({"RAG_API_KEY": key} if key is not None else {})}
-    command = [sys.executable, "-m", "src.mcp_stdio", "--url", url]
+    command = python_bridge(url)
     # A client's first message, then end of input: the bridge must answer or say why not.
     hello = '{"jsonrpc":"2.0","id":1,"method":"ping"}\n'
     return subprocess.run(
