@@ -32,6 +32,7 @@ from api.routes import (
     ui,
 )
 from src.config import Settings, get_settings
+from src.errors import ConfigurationError
 
 VERSION = "0.1.0"
 
@@ -88,6 +89,8 @@ def main() -> None:
     except ValidationError as exc:
         problems = "; ".join(str(error["msg"]) for error in exc.errors())
         sys.exit(f"rag-api: refusing to start: {problems}")
+    except ConfigurationError as exc:
+        sys.exit(f"rag-api: refusing to start: {exc.message} ({exc.hint})")
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
     uvicorn.run(
         create_app(settings),

@@ -1,5 +1,6 @@
-"""A real S3 API for tests and benchmarks: moto in server mode on a free local port, with
-the environment an AWS client needs to reach it (fake credentials, the endpoint)."""
+"""A real S3 API (SSM and Secrets Manager too) for tests and benchmarks: moto in server mode
+on a free local port, with the environment an AWS client needs to reach it (fake
+credentials, the endpoint)."""
 
 from __future__ import annotations
 
@@ -35,12 +36,18 @@ class MotoS3:
             "AWS_ENDPOINT_URL_S3": self.endpoint,
         }
 
-    def client(self) -> Any:
+    def aws_env(self) -> dict[str, str]:
+        """The same for every AWS service moto serves (SSM, Secrets Manager...)."""
+        env = self.env()
+        del env["AWS_ENDPOINT_URL_S3"]
+        return {**env, "AWS_ENDPOINT_URL": self.endpoint}
+
+    def client(self, service: str = "s3") -> Any:
         import boto3
 
         env = self.env()
         return boto3.client(
-            "s3",
+            service,
             endpoint_url=self.endpoint,
             aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],

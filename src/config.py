@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from src.secret_refs import Resolver
 
 # First-stage hits the reranker reads by default: see bench/rerank.py for the latency
 # of more.
@@ -17,6 +24,22 @@ RERANK_CANDIDATES = 30
 def _env(name: str) -> AliasChoices:
     # Accept the documented upper-case variable and the field name (handy in tests).
     return AliasChoices(name, name.lower())
+
+
+class _Referenced(PydanticBaseSettingsSource):
+    """A settings source whose `ssm:` and `secretsmanager:` values are read from AWS."""
+
+    def __init__(
+        self, settings_cls: type[BaseSettings], inner: PydanticBaseSettingsSource, by: Resolver
+    ) -> None:
+        super().__init__(settings_cls)
+        self._inner, self._resolver = inner, by
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._inner.get_field_value(field, field_name)  # not called: __call__ is
+
+    def __call__(self) -> dict[str, Any]:
+        return self._resolver.resolve_all(self._inner())
 
 
 class Settings(BaseSettings):
@@ -129,6 +152,24 @@ class Settings(BaseSettings):
     rerank_retries: int = Field(1, ge=0, le=10, validation_alias=_env("RAG_RERANK_RETRIES"))
     log_level: str = Field("info", validation_alias=_env("RAG_LOG_LEVEL"))
     debug: bool = Field(False, validation_alias=_env("RAG_DEBUG"))
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment and .env may hold references; what code passes in is taken as is.
+        resolver = Resolver()
+        return (
+            init_settings,
+            _Referenced(settings_cls, env_settings, resolver),
+            _Referenced(settings_cls, dotenv_settings, resolver),
+            file_secret_settings,
+        )
 
     @field_validator("keyword_user_dict", mode="before")
     @classmethod

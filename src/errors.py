@@ -10,6 +10,10 @@ class RagError(Exception):
         self.hint = hint
 
 
+class ConfigurationError(RagError):
+    """A setting the service cannot start with (a secret reference it cannot read...)."""
+
+
 class InvalidInputError(RagError):
     """The input is well-formed but unusable: empty, undecodable, corrupt."""
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from ragctl import config, release
+from ragctl import config, envfile, release
 from ragctl.commands.common import (
     ReleaseOptions,
     add_remote_arguments,
@@ -37,6 +37,8 @@ def main(args: argparse.Namespace) -> Report:
 
 def run(deploy: Options) -> Report:
     options, engines = deploy.rollout, deploy.engines
+    if warning := envfile.raw_secret_warning(options.env_file):
+        progress(warning)
     remote = deploy.remote.connect()
     version = deploy.version or release.last_pushed_version(remote)
     found = release.resolve(remote, version)

@@ -8,7 +8,7 @@ import argparse
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragctl import builder, compose, config, disk
+from ragctl import builder, compose, config, disk, envfile
 from ragctl.builder import BuildOptions
 from ragctl.commands.common import (
     add_build_arguments,
@@ -61,6 +61,8 @@ def main(args: argparse.Namespace) -> Report:
 
 def run(update: Options) -> Report:
     options, build, docker = update.rollout, update.build, update.docker
+    if warning := envfile.raw_secret_warning(options.env_file):
+        progress(warning)
     report = None
     image = update.use_image
     if image is None:
