@@ -93,6 +93,10 @@ def _as_http_error(exc: ToolError) -> ToolError:
 
 
 class RagMcpServer(MCPServer[Any]):
+    """The SDK's server, with a failed call's text as the HTTP API's error body: a
+    `RagError` (which the SDK would hide as an unexpected crash) and an argument outside
+    the schema alike. Any other exception stays the SDK's opaque "Error executing tool"."""
+
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> CallToolResult | InputRequiredResult:
