@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import classify, error_body
-from api.middleware import MCP_PATH, send_error
+from api.middleware import MCP_PATH, is_mcp, send_error
 from src.access import CONFIGURED, OPEN, Access
 from src.errors import RagError
 from src.keys import KeyRing, matches_configured
@@ -45,11 +45,7 @@ def presented_key(headers: Headers) -> str:
 
 
 def is_protected(path: str) -> bool:
-    return (
-        path.rstrip("/") == MCP_PATH
-        or path == PROTECTED_PREFIX
-        or path.startswith(PROTECTED_PREFIX + "/")
-    )
+    return is_mcp(path) or path == PROTECTED_PREFIX or path.startswith(PROTECTED_PREFIX + "/")
 
 
 def _templates(app: Any) -> list[tuple[re.Pattern[str], str]]:

@@ -82,6 +82,10 @@ class RequestMetrics:
             LATENCY.labels(method, route).observe(time.perf_counter() - started)
 
 
+def is_mcp(path: str) -> bool:
+    return path.rstrip("/") == MCP_PATH
+
+
 def jsonrpc_error(status: int, body: dict[str, Any]) -> dict[str, Any]:
     """An HTTP error as a JSON-RPC error, which MCP clients show (a bare status they do not):
     the message and hint as the /v1 routes give them, the whole body in `data`."""
@@ -99,7 +103,7 @@ async def send_error(
     headers: dict[str, str] | None = None,
 ) -> None:
     """A whole JSON error response, for middleware that answers before the app does."""
-    if scope["path"].rstrip("/") == MCP_PATH:
+    if is_mcp(scope["path"]):
         body = jsonrpc_error(status, body)
     payload = json.dumps(body).encode()
     raw_headers = [

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
-REFERENCE_PREFIXES = ("ssm:", "secretsmanager:")
+REFERENCE_PREFIXES = ("ssm:", "secretsmanager:")  # src.secret_refs.PREFIXES (a test ties them)
 SECRET_NAME = re.compile(r"(?:^|_)(?:API_KEYS?|PASSWORD|SECRET|SECRET_ACCESS_KEY|TOKEN)$")
 DATABASE_URLS = ("RAG_DATABASE_URL",)
 

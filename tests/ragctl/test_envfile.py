@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_port
 
-from ragctl.envfile import raw_secret_warning, raw_secrets
+from ragctl.envfile import REFERENCE_PREFIXES, raw_secret_warning, raw_secrets
+from src.secret_refs import PREFIXES
 
 ENV = """# production
 RAG_LOG_LEVEL=info
@@ -79,3 +80,8 @@ def test_deploy_warns_before_it_reaches_out_naming_never_showing(tmp_path: Path)
     assert "ssm:/path/name" in warning
     for value in ("sk-live-0f3c9a", "rr-live-11ab", "pg-live-pass", "aws-live-secret"):
         assert value not in ran.stderr + ran.stdout
+
+
+def test_reference_prefixes_are_the_service_own() -> None:
+    # ragctl imports nothing of the service's code, so it keeps its own copy.
+    assert REFERENCE_PREFIXES == PREFIXES
