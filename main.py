@@ -35,6 +35,9 @@ from src.config import Settings, get_settings
 from src.errors import ConfigurationError
 
 VERSION = "0.1.0"
+# On standby (RAG_STANDBY), the store could not be shared with the serving version: a deploy
+# reads this exit status as "stop that one first" (EX_TEMPFAIL).
+EXIT_STANDBY_REFUSED = 75
 
 
 def _body_limits(settings: Settings) -> tuple[BodyLimit, BodyLimit]:
@@ -92,13 +95,20 @@ def main() -> None:
     except ConfigurationError as exc:
         sys.exit(f"rag-api: refusing to start: {exc.message} ({exc.hint})")
     logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s:     %(message)s")
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level,
-        proxy_headers=True,
+    app = create_app(settings)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+            proxy_headers=True,
+        )
     )
+    app.state.stop_serving = lambda: setattr(server, "should_exit", True)
+    server.run()
+    if app.state.holder.refused:
+        sys.exit(EXIT_STANDBY_REFUSED)
 
 
 if __name__ == "__main__":

@@ -12,8 +12,9 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI
 
 from api.auth import redact_access_log
+from api.standby import StandbySignals
 from src.config import Settings
-from src.errors import RagError, StoreUnavailableError
+from src.errors import RagError, StandbyRefusedError, StoreUnavailableError
 from src.service import RagService
 from src.wiring import open_service
 
@@ -25,11 +26,14 @@ DATABASE_RETRY_S = (1.0, 10.0)
 class ServiceHolder:
     """Where routes find the service; empty (with a reason) until it has loaded."""
 
-    def __init__(self) -> None:
+    def __init__(self, stop_serving: Callable[[], None] = lambda: None) -> None:
+        """`stop_serving`: ends the server (the start-up cannot succeed)."""
         self.service: RagService | None = None
+        self._stop_serving = stop_serving
         self.problem = "loading the embedding model and the store"
         self._stopping = threading.Event()
         self._retry_s = DATABASE_RETRY_S[0]
+        self.refused = False  # on standby, and the store could not be shared: exit
 
     def _wait_for_database(self, problem: StoreUnavailableError) -> bool:
         """Start-up found the database unreachable: say so on /ready, then try again
@@ -46,6 +50,12 @@ class ServiceHolder:
     async def load(self, settings: Settings) -> None:
         try:
             self.service = await asyncio.to_thread(open_service, settings, self._wait_for_database)
+        except StandbyRefusedError as exc:
+            # Nothing to wait for: the deploy that started it falls back to a stop and start.
+            self.problem = f"cannot start beside the serving version: {exc.message} ({exc.hint})"
+            log.error("%s", self.problem)
+            self.refused = True
+            self._stop_serving()
         except RagError as exc:
             self.problem = f"start-up failed: {exc.message}" + (
                 f" ({exc.hint})" if exc.hint else ""
@@ -73,10 +83,13 @@ def build_lifespan(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         redact_access_log()  # uvicorn has configured its loggers by now
-        holder = ServiceHolder()
+        holder = ServiceHolder(getattr(app.state, "stop_serving", lambda: None))
         app.state.settings = settings
         app.state.holder = holder
         loading = asyncio.create_task(holder.load(settings))
+        signals = StandbySignals(holder, loading) if settings.standby else None
+        if signals is not None:
+            signals.install()
         try:
             async with AsyncExitStack() as stack:
                 for part in running:
@@ -85,6 +98,8 @@ def build_lifespan(
         finally:
             holder.stop_waiting()
             await loading
+            if signals is not None:
+                await signals.aclose()
             if holder.service is not None:
                 await holder.service.aclose()
 

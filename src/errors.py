@@ -90,5 +90,13 @@ class StorageFullError(StoreError):
     """The store's disk is full: the write was rolled back, nothing was stored."""
 
 
+class StandbyRefusedError(StoreError):
+    """A store that cannot be opened beside the process that serves from it (its schema
+    or an index would have to change first)."""
+
+
+STANDBY_HINT = "start this version once the serving one has stopped, without RAG_STANDBY"
+
+
 class StoreUnavailableError(StoreError):
     """The store's database cannot be reached right now: nothing was read or written."""

@@ -214,6 +214,20 @@ class RagService:
         )
         return self._embedder.embed(texts, query=query), tokens
 
+    @property
+    def standby(self) -> bool:
+        """Serving beside the version it replaces, which still owns the store's files."""
+        return self._store.standby
+
+    def refresh(self) -> None:
+        """Take in what the version this one stands by for has written."""
+        self._store.refresh()
+
+    def take_over(self) -> None:
+        """The version this one stood by for has stopped: own the store and its jobs."""
+        self._store.take_over()
+        self._jobs.take_over()
+
     def status(self) -> ServiceStatus:
         """For /ready and /metrics (a RagError: the store cannot answer now)."""
         documents, chunks = self._store.counts()

@@ -17,9 +17,11 @@ def start_runner(
     backend: Backend, ingest: Ingest, prepare: Prepare, max_queued: int, lease_s: float
 ) -> JobRunner:
     """`prepare` reads an upload's scanned pages by OCR; `lease_s`: how long a replica holds
-    a shared job without renewing its lease."""
+    a shared job without renewing its lease. A store on standby leaves the jobs of the
+    process it stands by for alone (see EmbeddedJobRunner)."""
     if backend.shared_jobs is not None:
         return SharedJobRunner(backend.shared_jobs, ingest, prepare, max_queued, lease_s)
     if backend.local_jobs is None:
         raise ValueError(f"the store at {backend.where} keeps no job records")
-    return EmbeddedJobRunner(backend.local_jobs, ingest, prepare, max_queued)
+    standby = backend.store.standby
+    return EmbeddedJobRunner(backend.local_jobs, ingest, prepare, max_queued, standby)

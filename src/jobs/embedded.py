@@ -39,7 +39,16 @@ class _Job:
 
 
 class EmbeddedJobRunner:
-    def __init__(self, jobs: LocalJobs, ingest: Ingest, prepare: Prepare, max_queued: int) -> None:
+    def __init__(
+        self,
+        jobs: LocalJobs,
+        ingest: Ingest,
+        prepare: Prepare,
+        max_queued: int,
+        standby: bool = False,
+    ) -> None:
+        """`standby`: another process still runs its jobs from the same store: they are
+        failed at take_over(), not now."""
         self._jobs = jobs
         self._ingest = ingest
         self._prepare = prepare
@@ -47,9 +56,17 @@ class EmbeddedJobRunner:
         self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._unrecorded: dict[str, str] = {}
         self._submitting = threading.Lock()
+        self._own: set[str] = set()  # the jobs this process was given
         self._thread = threading.Thread(target=self._work, name="ingest-jobs", daemon=True)
-        self._jobs.fail_unfinished_jobs(INTERRUPTED)
+        if not standby:
+            self._jobs.fail_unfinished_jobs(INTERRUPTED)
         self._thread.start()
+
+    def take_over(self) -> None:
+        with self._submitting:
+            failed = self._jobs.fail_unfinished_jobs(INTERRUPTED, keep=self._own)
+        if failed:
+            log.warning("%d jobs of the stopped process marked failed", failed)
 
     def submit(self, documents: list[JobItem]) -> JobRecord:
         # Each queued job holds its parsed text in memory: the queue is bounded (checked and
@@ -59,6 +76,7 @@ class EmbeddedJobRunner:
                 raise queue_full(self._max_queued)
             chunks, pages = sizes(documents)
             job = self._jobs.create_job(chunks, collection_of(documents), pages)
+            self._own.add(job.id)
             self._queue.put(_Job(job.id, documents))
         return job
 

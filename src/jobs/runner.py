@@ -28,6 +28,11 @@ class JobRunner(Protocol):
 
     def stop(self, timeout: float = 5.0) -> None: ...
 
+    def take_over(self) -> None:
+        """The process that ran jobs beside this one has stopped: its unfinished ones will
+        never finish."""
+        ...
+
 
 def collection_of(documents: list[JobItem]) -> str:
     """The one collection an upload's documents go to."""

@@ -121,6 +121,9 @@ class SharedJobRunner:
         self._wake.set()
         self._thread.join(timeout)
 
+    def take_over(self) -> None:
+        """Nothing to do: a stopped replica's job returns to the queue when its lease ends."""
+
     def _work(self) -> None:
         while not self._stop.is_set():
             try:

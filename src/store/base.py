@@ -5,7 +5,7 @@ bulk copying between stores) and the job records (`LocalJobs` for jobs run by th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -115,6 +115,20 @@ class Store(Documents, Search, Protocol):
         """Around filling an empty store: indexes may be built once at the end."""
         ...
 
+    @property
+    def standby(self) -> bool:
+        """Another process serves from this store, and owns what is kept beside it, until
+        take_over()."""
+        ...
+
+    def refresh(self) -> None:
+        """Take in what another process serving from this store has written."""
+        ...
+
+    def take_over(self) -> None:
+        """The other process has stopped: own what is kept beside the store from now on."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -129,8 +143,9 @@ class LocalJobs(JobBook, Protocol):
 
     def create_job(self, total_chunks: int, collection: str, pages: int = 0) -> JobRecord: ...
 
-    def fail_unfinished_jobs(self, reason: str) -> int:
-        """Mark every queued or running job failed (they died with the last process)."""
+    def fail_unfinished_jobs(self, reason: str, keep: Collection[str] = ()) -> int:
+        """Mark every queued or running job failed (they died with the last process),
+        except those in `keep`."""
         ...
 
 

@@ -37,6 +37,7 @@ class StoreOptions:
     save_seconds: float = 60.0  # how often the embedded store saves its dense index
     pool_size: int = 4  # connections to a database
     bulk_load: bool = False  # the embedded store's indexes are brought up to date at next open
+    standby: bool = False  # another process serves from the embedded store until take_over()
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ def open_store(location: Location, options: StoreOptions) -> Backend:
         options.bulk_load,
         options.segmenter,
         options.model,
+        options.standby,
     )
     return Backend(store, str(path), local_jobs=SQLiteJobs(store.file))
 

@@ -117,6 +117,16 @@ class PostgresStore(StoreCore[Connection, Where]):
             self._claim(EmbeddingSpace(model, dimension))
         self._reanalyse_if_needed()
 
+    # Every replica reads the one database, and the jobs' queue is in it: there is nothing
+    # beside it to own or to catch up with.
+    standby = False
+
+    def refresh(self) -> None:
+        """Nothing to take in: searches read the database itself."""
+
+    def take_over(self) -> None:
+        """Nothing kept beside the database."""
+
     def close(self) -> None:
         self.database.close()
 

@@ -98,27 +98,39 @@ class AnnIndex:
 
     # -- opening ---------------------------------------------------------------------------
 
-    def open(self, store_ids: IdArray, source: VectorSource) -> None:
-        """Load the saved index if it is intact, then make it hold exactly `store_ids`."""
+    def open(self, store_ids: IdArray, source: VectorSource, save: bool = True) -> None:
+        """Load the saved index if it is intact, then make it hold exactly `store_ids`.
+        `save`: write the repaired index back (not while another process owns the file)."""
         loaded = self._load()
         if loaded is None:
             log.info("building the dense index from the store (%d chunks)", len(store_ids))
             self._index = self._empty()
         else:
             self._index = loaded
-        held = np.asarray(self._index.keys, dtype=np.int64)
+        # Nothing is served yet: every core adds, in big batches.
+        removed, added = self.reconcile(store_ids, source, threads=0)
+        if loaded is None or removed or added:
+            log.info("dense index repaired: %d removed, %d added", removed, added)
+            if save:
+                self.save()
+
+    def reconcile(
+        self, store_ids: IdArray, source: VectorSource, threads: int = 1
+    ) -> tuple[int, int]:
+        """Make the index hold exactly `store_ids` (the ghosts out, the missing read from
+        `source` and added); (how many removed, how many added)."""
+        with self._lock:
+            held = np.asarray(self._index.keys, dtype=np.int64)
         ghosts = np.setdiff1d(held, store_ids, assume_unique=True)
         missing = np.setdiff1d(store_ids, held, assume_unique=True)
         if len(ghosts):
             self.remove(ghosts)
         if len(missing):
-            for ids, vectors in source(None if loaded is None else missing):
-                # Nothing is served yet: every core adds, in big batches.
+            for ids, vectors in source(missing if len(held) else None):
                 with self._lock:
-                    self._index.add(ids, vectors, threads=0)
-        if loaded is None or len(ghosts) or len(missing):
-            log.info("dense index repaired: %d removed, %d added", len(ghosts), len(missing))
-            self.save()
+                    self._index.add(ids, vectors, threads=threads)
+                    self._dirty = True
+        return len(ghosts), len(missing)
 
     def _load(self) -> Index | None:
         try:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from src.errors import StorageFullError, StoreError
-from src.store.sqlite.migrations import migrate
+from src.errors import STANDBY_HINT, StandbyRefusedError, StorageFullError, StoreError
+from src.store.sqlite.migrations import LATEST_VERSION, migrate, schema_version
 
 STORE_FILE = "rag.sqlite3"
 log = logging.getLogger("rag.store")
@@ -47,13 +47,30 @@ def disk_full_as_error() -> Iterator[None]:
         ) from exc
 
 
+def _check_current(conn: sqlite3.Connection, path: Path) -> None:
+    found = schema_version(conn)
+    if found != LATEST_VERSION:
+        conn.close()
+        raise StandbyRefusedError(
+            f"the store at {path} is at schema version {found}, this version needs "
+            f"{LATEST_VERSION}",
+            hint=STANDBY_HINT,
+        )
+
+
 class SQLiteFile:
-    def __init__(self, path: Path) -> None:
-        """Open (creating it if needed) and migrate the file at `path`."""
+    def __init__(self, path: Path, standby: bool = False) -> None:
+        """Open (creating it if needed) and migrate the file at `path`. `standby`: another
+        process serves from the file: it must exist and need no migration."""
+        if standby and not path.is_file():
+            raise StandbyRefusedError(f"there is no store at {path} yet", hint=STANDBY_HINT)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self._writer = connect(path)
-            migrate(self._writer)
+            if standby:
+                _check_current(self._writer, path)
+            else:
+                migrate(self._writer)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         self.path = path

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from src.models import JobRecord, JobStatus
@@ -55,17 +57,20 @@ class SQLiteJobs:
             raise no_job(job_id)
         return job_record(row)
 
-    def fail_unfinished_jobs(self, reason: str) -> int:
-        """Mark every queued or running job failed with `reason`; how many there were."""
+    def fail_unfinished_jobs(self, reason: str, keep: Collection[str] = ()) -> int:
+        """Mark every queued or running job failed with `reason`, except those in `keep`
+        (this process's own); how many there were."""
         with self._file.transaction() as conn:
             cursor = conn.execute(
-                "UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE status IN (?, ?)",
+                "UPDATE jobs SET status = ?, error = ?, updated_at = ? WHERE status IN (?, ?) "
+                "AND id NOT IN (SELECT value FROM json_each(?))",
                 (
                     JobStatus.FAILED.value,
                     reason,
                     now(),
                     JobStatus.QUEUED.value,
                     JobStatus.RUNNING.value,
+                    json.dumps(sorted(keep)),
                 ),
             )
         return cursor.rowcount

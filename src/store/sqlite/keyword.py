@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import tantivy
 
-from src.errors import StoreError
+from src.errors import STANDBY_HINT, StandbyRefusedError, StoreError
 from src.store.sqlite.ann import IdArray
 from src.text.segmentation import Segmenter
 from src.text.terms import query_terms
@@ -67,13 +67,17 @@ class KeywordIndex:
     per document would add to every upload; the store's own commit is what makes a change
     durable, and open() repairs whatever a crash lost here."""
 
-    def __init__(self, path: Path, segmenter: Segmenter | None = None) -> None:
+    def __init__(
+        self, path: Path, segmenter: Segmenter | None = None, standby: bool = False
+    ) -> None:
+        """`standby`: another process owns the folder (src/store/sqlite/store.py): one that
+        would have to be rebuilt is refused instead of deleted under that process."""
         self._path = path
         self._segmenter = segmenter or Segmenter()
         self._schema = _schema()
         self._analyzer = _analyzer()
         self._lock = threading.Lock()
-        self._index = self._open_or_create()
+        self._index = self._open_or_create(standby)
         self._writer: tantivy.IndexWriter | None = None
         self._pending = False
         self._stop = threading.Event()
@@ -129,19 +133,22 @@ class KeywordIndex:
             except (ValueError, OSError, StoreError):
                 log.exception("committing the keyword index failed; the next start repairs it")
 
-    def _open_or_create(self) -> tantivy.Index:
+    def _open_or_create(self, standby: bool) -> tantivy.Index:
+        problem = "missing"
         try:
             if self._path.is_dir() and tantivy.Index.exists(str(self._path)):
                 index = tantivy.Index.open(str(self._path))
                 if index.schema == self._schema and self._analysed_alike():
                     return self._prepared(index)
-                log.warning(
-                    "keyword index at %s was built with another schema or text analysis: "
-                    "rebuilding it from the store",
-                    self._path,
-                )
+                problem = "built with another schema or text analysis"
         except (ValueError, OSError) as exc:
-            log.warning("keyword index at %s unreadable (%s): rebuilding", self._path, exc)
+            problem = f"unreadable ({exc})"
+        if standby:
+            raise StandbyRefusedError(
+                f"the keyword index at {self._path} is {problem}", hint=STANDBY_HINT
+            )
+        if problem != "missing":
+            log.warning("keyword index at %s %s: rebuilding it from the store", self._path, problem)
         shutil.rmtree(self._path, ignore_errors=True)
         self._path.mkdir(parents=True)
         index = self._prepared(tantivy.Index(self._schema, path=str(self._path)))
@@ -164,6 +171,12 @@ class KeywordIndex:
         return int(self._index.searcher().num_docs)
 
     # -- opening ---------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """See what other processes committed to the folder (this one's own commits are
+        seen at once)."""
+        with self._lock:
+            self._index.reload()
 
     def open(self, store_ids: IdArray, source: TextSource) -> None:
         """Make the index hold exactly the chunks `store_ids`, reading the missing ones."""

@@ -59,8 +59,18 @@ class CollectionSearch:
         self._counts_lock = threading.Lock()
         # Chunks per collection: counted once, before any search (summing a million-chunk
         # collection's documents per query took ~20 ms), then kept in step by added/removed.
+        self._counts: dict[int, int] = self._counted()
+
+    def _counted(self) -> dict[int, int]:
         sql = "SELECT collection_id, sum(chunk_count) FROM documents GROUP BY 1"
-        self._counts: dict[int, int] = dict(reader().execute(sql).fetchall())
+        return dict(self._reader().execute(sql).fetchall())
+
+    def recount(self) -> None:
+        """Counts and cached vectors read again: another process has written the store."""
+        counts = self._counted()
+        with self._counts_lock:
+            self._counts = counts
+        self._vectors.clear()
 
     # -- what a filter of collections allows -----------------------------------------------
 
@@ -165,6 +175,7 @@ class VectorCache:
         self._held: OrderedDict[int, tuple[IdArray, Matrix]] = OrderedDict()
         # Changes per collection: a read that a change overtook is used once, never kept.
         self._changes: dict[int, int] = {}
+        self._generation = 0  # clear()s so far
         self._lock = threading.Lock()
 
     def get(
@@ -174,10 +185,10 @@ class VectorCache:
             if collection in self._held:
                 self._held.move_to_end(collection)
                 return self._held[collection]
-            before = self._changes.get(collection, 0)
+            before = (self._generation, self._changes.get(collection, 0))
         ids, vectors = read()
         with self._lock:
-            if self._changes.get(collection, 0) == before:
+            if (self._generation, self._changes.get(collection, 0)) == before:
                 self._held[collection] = (ids, vectors)
                 self._trim()
         return ids, vectors
@@ -200,6 +211,12 @@ class VectorCache:
             added = np.asarray(vectors, dtype=np.float32)
             self._held[collection] = (np.concatenate([ids, chunk_ids]), np.vstack([held, added]))
             self._trim()
+
+    def clear(self) -> None:
+        """Everything let go; a read begun before is used once, never kept."""
+        with self._lock:
+            self._generation += 1
+            self._held.clear()
 
     def remove(self, collection: int, chunk_ids: IdArray) -> None:
         with self._lock:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
@@ -41,6 +43,7 @@ Docs = tuple[str, int]
 Rows = tuple[int, int, IdArray]
 # Memory for the vectors of small collections, scanned exactly (src/store/sqlite/scoped.py).
 COLLECTION_CACHE_BYTES = 256 * 1024 * 1024
+log = logging.getLogger("rag.store")
 
 
 class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
@@ -63,33 +66,75 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         bulk_load: bool = False,
         segmenter: Segmenter | None = None,
         model: str | None = None,
+        standby: bool = False,
     ) -> None:
         """`bulk_load`: writes skip the search indexes, which the next open (a normal one)
         brings up to date in bulk, on every core; searches are meaningless meanwhile.
         `model`: the embedding model's name, recorded with the store by the first open and
-        checked by every later one (None: not checked, for tools that bring their own)."""
+        checked by every later one (None: not checked, for tools that bring their own).
+        `standby`: another process serves from this store until take_over() (a deploy's
+        next version beside the current one): nothing shared is rebuilt, repaired or saved
+        meanwhile; StandbyRefusedError when something would have to be."""
         super().__init__(dimension, f"the store at {path}")
-        self.file = SQLiteFile(path)
+        self.file = SQLiteFile(path, standby)
         self._bulk_load = bulk_load
+        self._standby = standby
+        self._save_seconds = save_seconds
         if model is not None:
             self._claim(EmbeddingSpace(model, dimension))
         stored = self._chunk_ids()
         params = dataclasses.replace(ann or AnnParams(dimension), model=model or "")
         self._ann = AnnIndex(path.with_name(path.stem + ".hnsw"), params)
-        self._ann.open(stored, self._embeddings)
-        self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"), segmenter)
-        self._keyword.open(stored, self._texts)
-        self._autosave = Autosave(self._ann, save_seconds)
+        self._ann.open(stored, self._embeddings, save=not standby)
+        self._keyword = KeywordIndex(path.with_name(path.stem + ".keyword"), segmenter, standby)
+        if not standby:
+            self._keyword.open(stored, self._texts)
+        self._autosave = None if standby else Autosave(self._ann, save_seconds)
         self._swap = SwapLock()
+        # Held from a write's transaction until every index has it, and by a catch-up: so a
+        # catch-up never sees a write in the store but not yet in an index (or the reverse).
+        self._indexing = threading.Lock()
         self._collections = CollectionSearch(
             self.file.reader, self._matrix, self._ann, self._keyword, COLLECTION_CACHE_BYTES
         )
 
     def close(self) -> None:
-        self._autosave.stop()
-        self._ann.save_if_changed()
+        if self._autosave is not None:  # a process on standby never saves the shared file
+            self._autosave.stop()
+            self._ann.save_if_changed()
         self._keyword.close()
         self.file.close()
+
+    # -- beside another process ------------------------------------------------------------
+
+    @property
+    def standby(self) -> bool:
+        return self._standby
+
+    def refresh(self) -> None:
+        """Take in what another process serving from this store has written: the dense
+        index and the collections' counts from the rows, the keyword index as committed."""
+        with self._indexing:
+            removed, added = self._ann.reconcile(self._chunk_ids(), self._embeddings)
+            self._keyword.reload()
+            self._collections.recount()
+        log.info("caught up with the store: dense index %d removed, %d added", removed, added)
+
+    def take_over(self) -> None:
+        """The other process has stopped: repair the shared keyword index, save the dense
+        one, and save it from now on, as a store opened alone does."""
+        if not self._standby:
+            return
+        with self._indexing:
+            stored = self._chunk_ids()
+            self._ann.reconcile(stored, self._embeddings)
+            self._keyword.reload()
+            self._keyword.open(stored, self._texts)
+            self._collections.recount()
+            self._ann.save()
+            self._autosave = Autosave(self._ann, self._save_seconds)
+            self._standby = False
+        log.info("took over the store at %s", self.file.path)
 
     # -- the core's needs ------------------------------------------------------------------
 
@@ -190,7 +235,7 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
         wait from the commit until the old chunks are out of every index, so a search finds
         one version or the other (hydrate() keeps whichever is committed), never neither."""
         undo: list[Callable[[], None]] = []
-        with ExitStack() as swap:
+        with self._indexing, ExitStack() as swap:
             with self.file.transaction(undo) as conn:
                 current = self._current(conn, record)
                 if current is not None and current.content_hash == record.content_hash:
@@ -233,7 +278,7 @@ class SQLiteStore(StoreCore[sqlite3.Connection, Docs]):
             self._keyword.remove(rows[2].tolist())
 
     def delete_document(self, document_id: str) -> None:
-        with ExitStack() as swap:
+        with self._indexing, ExitStack() as swap:
             with self.file.transaction() as conn:
                 deleted = _delete_rows(conn, document_id)
                 swap.enter_context(self._swap.swapping())
