@@ -82,10 +82,12 @@ RUN groupadd --system --gid 10001 app && \
 # in a layer of its own that only a change to this step rebuilds. The library and the models
 # are installed; the `tesseract` program is taken alone from its package, whose dependencies
 # are its training tools' (pango, cairo, icu: ~150 MB more, measured). Same lists, so the
-# program and the library are always the same version.
+# program and the library are always the same version. With them, Debian's nginx (~1 MB): the
+# same image, started as `rag-proxy`, is the reverse proxy that holds the published port
+# while a deploy switches versions (docker/proxy/).
 RUN apt-get update -qq && \
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      libtesseract5 tesseract-ocr-eng tesseract-ocr-chi-sim >/dev/null && \
+      libtesseract5 tesseract-ocr-eng tesseract-ocr-chi-sim nginx-light >/dev/null && \
     cd /tmp && apt-get download -qq tesseract-ocr 2>/dev/null && \
     dpkg-deb -x tesseract-ocr_*.deb /tmp/tesseract-ocr && \
     cp /tmp/tesseract-ocr/usr/bin/tesseract /usr/local/bin/tesseract && \
@@ -148,6 +150,8 @@ ENV PATH=/app/.venv/bin:$PATH \
     RAG_HOST=0.0.0.0 \
     RAG_PORT=8000
 COPY docker/entrypoint.sh /usr/local/bin/rag-entrypoint
+COPY docker/proxy/rag-proxy /usr/local/bin/rag-proxy
+COPY docker/proxy/nginx.conf /etc/rag-proxy/nginx.conf
 EXPOSE 8000
 VOLUME ["/app/rag_local_storage"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=120s --retries=3 \

@@ -35,7 +35,7 @@ from src.config import Settings, get_settings
 from src.errors import ConfigurationError
 
 VERSION = "0.1.0"
-# On standby (RAG_STANDBY), the store could not be shared with the serving version: a deploy
+# Started beside a serving version, and the store could not be shared with it: a deploy
 # reads this exit status as "stop that one first" (EX_TEMPFAIL).
 EXIT_STANDBY_REFUSED = 75
 

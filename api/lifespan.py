@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from fastapi import FastAPI
 
 from api.auth import redact_access_log
-from api.standby import StandbySignals
+from api.standby import RefreshSignal
 from src.config import Settings
 from src.errors import RagError, StandbyRefusedError, StoreUnavailableError
 from src.service import RagService
@@ -33,7 +33,7 @@ class ServiceHolder:
         self.problem = "loading the embedding model and the store"
         self._stopping = threading.Event()
         self._retry_s = DATABASE_RETRY_S[0]
-        self.refused = False  # on standby, and the store could not be shared: exit
+        self.refused = False  # beside another process, and the store could not be shared: exit
 
     def _wait_for_database(self, problem: StoreUnavailableError) -> bool:
         """Start-up found the database unreachable: say so on /ready, then try again
@@ -87,9 +87,8 @@ def build_lifespan(
         app.state.settings = settings
         app.state.holder = holder
         loading = asyncio.create_task(holder.load(settings))
-        signals = StandbySignals(holder, loading) if settings.standby else None
-        if signals is not None:
-            signals.install()
+        refresh = RefreshSignal(holder, loading)
+        refresh.install()
         try:
             async with AsyncExitStack() as stack:
                 for part in running:
@@ -98,8 +97,7 @@ def build_lifespan(
         finally:
             holder.stop_waiting()
             await loading
-            if signals is not None:
-                await signals.aclose()
+            await refresh.aclose()
             if holder.service is not None:
                 await holder.service.aclose()
 

@@ -13,6 +13,7 @@ COMPOSE_PROJECT = "rag-api"  # compose.yaml's `name:`
 COMPOSE_PROJECT_ENV = "COMPOSE_PROJECT_NAME"  # compose's own override of it
 COMPOSE_SERVICE = "rag-api"
 PORT = 8000
+CONTAINER_PORT = 8000  # what the service, and its proxy, listen on inside their containers
 DATA_DIR = Path("rag_local_storage")
 CONTAINER_DATA = "/app/rag_local_storage"
 # Build cache kept beyond the runtime's uv cache: the layers the next build reuses (the model,

@@ -99,9 +99,6 @@ class Settings(BaseSettings):
     ann_ef_search: int = Field(256, ge=16, le=4096, validation_alias=_env("RAG_ANN_EF_SEARCH"))
     dense_exact: bool = Field(False, validation_alias=_env("RAG_DENSE_EXACT"))
     ann_save_seconds: float = Field(60.0, gt=0, validation_alias=_env("RAG_ANN_SAVE_SECONDS"))
-    # Started beside the serving version on the same storage (a zero-downtime deploy): serve,
-    # but leave what that version owns alone until SIGUSR1 says it has stopped.
-    standby: bool = Field(False, validation_alias=_env("RAG_STANDBY"))
     max_queued_jobs: int = Field(16, ge=1, validation_alias=_env("RAG_MAX_QUEUED_JOBS"))
     background_ingest_chars: int = Field(
         50_000, ge=0, validation_alias=_env("RAG_BACKGROUND_INGEST_CHARS")

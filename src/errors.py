@@ -95,7 +95,7 @@ class StandbyRefusedError(StoreError):
     or an index would have to change first)."""
 
 
-STANDBY_HINT = "start this version once the serving one has stopped, without RAG_STANDBY"
+STANDBY_HINT = "start this version once the one serving from this storage has stopped"
 
 
 class StoreUnavailableError(StoreError):

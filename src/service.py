@@ -164,6 +164,9 @@ class RagService:
             "ingest": ThreadPoolExecutor(settings.ingest_threads, "ingest"),
             "fetch": ThreadPoolExecutor(FETCH_THREADS, "fetch"),
         }
+        if backend.owner is not None and self._store.standby:
+            # Started beside the version it replaces: it owns the store once that one exits.
+            backend.owner.when_acquired(self.take_over)
 
     async def aclose(self) -> None:
         self._jobs.stop()

@@ -141,7 +141,7 @@ def store_options(settings: Settings, embedder: Embedder, segmenter: Segmenter) 
         dense_exact=settings.dense_exact,
         save_seconds=settings.ann_save_seconds,
         pool_size=settings.database_pool_size,
-        standby=settings.standby,
+        owned=True,
     )
 
 

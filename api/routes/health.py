@@ -33,7 +33,7 @@ def ready(holder: HolderDep) -> JSONResponse:
             "chunks": state.chunks,
             # "open": no API key is configured anywhere, and anyone who reaches it may do all.
             "auth": auth,
-            # True: started beside the serving version, which still owns the store's files.
+            # True: serving beside the version it replaces, which still owns the store's files.
             "standby": service.standby,
         }
     )

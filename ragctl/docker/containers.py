@@ -127,6 +127,14 @@ class Containers(Cli):
     def connect_network(self, network: str, name: str, aliases: tuple[str, ...] = ()) -> None:
         self.run("network", "connect", *[f"--alias={a}" for a in aliases], network, name)
 
+    def exec_in(self, name: str, *command: str, user: str | None = None) -> str:
+        """`docker exec`: what the command printed (a failure raises, with its stderr)."""
+        return self.run("exec", *(["--user", user] if user else []), name, *command).stdout
+
+    def signal(self, name: str, signal: str) -> None:
+        """`docker kill --signal`: the container's main process is told, not stopped."""
+        self.run("kill", "--signal", signal, name)
+
     def processes(self, name: str) -> list[str]:
         """`docker top` (ps -ef) lines, without the header: the user comes first."""
         return self.run("top", name).stdout.splitlines()[1:]

@@ -4,6 +4,7 @@ open stores here."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from src.store.properties import EmbeddingSpace, space_of
 from src.store.sqlite.ann import AnnParams
 from src.store.sqlite.connection import SQLiteFile, store_file
 from src.store.sqlite.jobs import SQLiteJobs
+from src.store.sqlite.owner import OwnerLock
 from src.store.sqlite.store import SQLiteStore
 from src.text.segmentation import Segmenter
 
@@ -37,7 +39,9 @@ class StoreOptions:
     save_seconds: float = 60.0  # how often the embedded store saves its dense index
     pool_size: int = 4  # connections to a database
     bulk_load: bool = False  # the embedded store's indexes are brought up to date at next open
-    standby: bool = False  # another process serves from the embedded store until take_over()
+    # The service's own open: it takes the embedded store's owner lock, and stands by while
+    # another process holds it (src/store/sqlite/owner.py). Tools open stores without it.
+    owned: bool = False
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,14 @@ class Backend:
     where: str
     local_jobs: LocalJobs | None = None
     shared_jobs: SharedJobs | None = None
+    owner: OwnerLock | None = None  # the embedded store's, when opened by the service
 
     def close(self) -> None:
+        if self.owner is not None:
+            self.owner.stop_waiting()
         self.store.close()
+        if self.owner is not None:  # only now: the next owner may save the indexes
+            self.owner.release()
 
 
 def is_database(location: Location) -> bool:
@@ -70,17 +79,23 @@ def open_store(location: Location, options: StoreOptions) -> Backend:
     ann = AnnParams(
         options.dimension, expansion_search=options.ef_search, exact=options.dense_exact
     )
-    store = SQLiteStore(
-        path,
-        options.dimension,
-        ann,
-        options.save_seconds,
-        options.bulk_load,
-        options.segmenter,
-        options.model,
-        options.standby,
-    )
-    return Backend(store, str(path), local_jobs=SQLiteJobs(store.file))
+    owner = OwnerLock(path.parent) if options.owned else None
+    try:
+        store = SQLiteStore(
+            path,
+            options.dimension,
+            ann,
+            options.save_seconds,
+            options.bulk_load,
+            options.segmenter,
+            options.model,
+            standby=owner is not None and not owner.acquire(),
+        )
+    except BaseException:
+        if owner is not None:
+            owner.release()
+        raise
+    return Backend(store, str(path), local_jobs=SQLiteJobs(store.file), owner=owner)
 
 
 def _open_database(url: str, options: StoreOptions) -> Backend:
@@ -107,11 +122,14 @@ def recorded_space(location: Location) -> EmbeddingSpace | None:
     path = store_file(Path(location))
     if not path.is_file():
         raise StoreError(f"no store at {path}", hint="name a RAG_STORAGE_DIR folder")
-    file = SQLiteFile(path)
+    # Read only: another process may be serving from the store (it is migrated when opened).
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        return space_of(dict(file.reader().execute("SELECT name, value FROM properties")))
+        return space_of(dict(conn.execute("SELECT name, value FROM properties")))
+    except sqlite3.OperationalError:  # older than the properties: no model recorded
+        return None
     finally:
-        file.close()
+        conn.close()
 
 
 @contextmanager

@@ -1,16 +1,17 @@
 """Two service processes on one embedded store, as a zero-downtime deploy runs them: the
-serving one, and the next version started beside it on standby (RAG_STANDBY), told by
-signals that the other has written (SIGUSR2) and that it has stopped (SIGUSR1)."""
+serving one, and the next version started beside it, which stands by (it serves, owning
+nothing shared), catches up when told (SIGUSR2) and takes over when the other exits."""
 
 from __future__ import annotations
 
 import signal
+import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 
 import httpx
 
 from main import EXIT_STANDBY_REFUSED
+from src.store.sqlite.migrations import LATEST_VERSION
 from tests.conftest import Service
 from tests.helpers import wait_until
 
@@ -36,12 +37,13 @@ def _standby(service: Service) -> bool:
     return bool(httpx.get(f"{service.url}/ready", timeout=5).json()["standby"])
 
 
-def test_standby_serves_catches_up_and_takes_over(services: Callable[..., Service]) -> None:
+def test_second_process_stands_by_catches_up_and_takes_over(
+    services: Callable[..., Service],
+) -> None:
     live = services()
     _upload(live, "keepers.txt", "The lighthouse keepers trimmed the lamp wicks at dusk.")
-    standby = services(live.storage_dir, RAG_STANDBY="true", RAG_ANN_SAVE_SECONDS="1")
+    standby = services(live.storage_dir, RAG_ANN_SAVE_SECONDS="1")
     assert _standby(standby) and not _standby(live)
-    index = live.storage_dir / "rag.hnsw"
     late = _upload(live, "steamers.txt", "Every passing steamer was logged by the keepers.")
     assert late not in _found(standby, "steamer logged", "dense")
     assert late in _found(live, "steamer logged", "keyword")  # committed to the shared index
@@ -52,9 +54,9 @@ def test_standby_serves_catches_up_and_takes_over(services: Callable[..., Servic
 
     wait_until(caught_up, WAIT_S, "the catch-up")
     assert _standby(standby)
+    index = live.storage_dir / "rag.hnsw"
     live.stop()
     saved = index.stat().st_mtime_ns
-    standby.process.send_signal(signal.SIGUSR1)
     wait_until(lambda: not _standby(standby), WAIT_S, "the take-over")
     assert index.stat().st_mtime_ns != saved
     assert "took over the store" in standby.log()
@@ -62,9 +64,15 @@ def test_standby_serves_catches_up_and_takes_over(services: Callable[..., Servic
     assert mine in _found(standby, "fog signals", "keyword")
 
 
-def test_standby_on_a_store_it_cannot_share_exits_75(
-    services: Callable[..., Service], tmp_path: Path
+def test_second_process_on_a_store_it_cannot_share_exits_75(
+    services: Callable[..., Service],
 ) -> None:
-    refused = services(tmp_path / "empty", wait_ready=False, RAG_STANDBY="true")
+    live = services()
+    database = live.storage_dir / "rag.sqlite3"
+    with sqlite3.connect(database) as conn:  # as if the next version had a migration to run
+        conn.execute(f"PRAGMA user_version = {LATEST_VERSION - 1}")
+    refused = services(live.storage_dir, wait_ready=False)
     assert refused.process.wait(WAIT_S) == EXIT_STANDBY_REFUSED
-    assert "cannot start beside the serving version: there is no store" in refused.log()
+    assert f"cannot start beside the serving version: the store at {database}" in refused.log()
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST_VERSION - 1

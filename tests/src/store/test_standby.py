@@ -5,6 +5,7 @@ refresh() and owns everything after take_over()."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +15,11 @@ import pytest
 from src.errors import StandbyRefusedError
 from src.jobs.embedded import INTERRUPTED, EmbeddedJobRunner
 from src.models import ChunkRow, Filters, JobStatus, SourceDocument
+from src.store import StoreOptions, open_store
 from src.store.sqlite.jobs import SQLiteJobs
 from src.store.sqlite.keyword import ANALYSIS_FILE
 from src.store.sqlite.migrations import LATEST_VERSION
+from src.store.sqlite.owner import POLL_S, OwnerLock
 from src.store.sqlite.store import SQLiteStore
 
 DIM = 8
@@ -160,3 +163,29 @@ def test_start_alone_fails_every_unfinished_job(live: SQLiteStore) -> None:
     theirs = jobs.create_job(10, "default")
     _runner(jobs, standby=False).stop()
     assert jobs.get_job(theirs.id).status is JobStatus.FAILED
+
+
+def test_owner_lock_passes_to_the_waiting_process_when_the_owner_lets_go(tmp_path: Path) -> None:
+    owner, waiting = OwnerLock(tmp_path), OwnerLock(tmp_path)
+    assert owner.acquire() and not waiting.acquire()
+    taken = threading.Event()
+    waiting.when_acquired(taken.set)
+    assert not taken.wait(3 * POLL_S)
+    owner.release()
+    assert taken.wait(30) and waiting.held
+    waiting.stop_waiting()
+    waiting.release()
+    assert OwnerLock(tmp_path).acquire()
+
+
+def test_open_by_the_service_beside_an_owner_stands_by(live: SQLiteStore, database: Path) -> None:
+    held = OwnerLock(database.parent)
+    assert held.acquire()
+    options = StoreOptions(dimension=DIM, model="m", owned=True)
+    backend = open_store(database.parent, options)
+    assert backend.store.standby
+    backend.close()
+    held.release()
+    backend = open_store(database.parent, options)
+    assert not backend.store.standby
+    backend.close()
