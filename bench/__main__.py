@@ -28,6 +28,7 @@ from bench.collections import collections
 from bench.lifecycle import lifecycle
 from bench.ocr import ocr
 from bench.postgres import postgres
+from bench.proxy import proxy_cost
 from bench.publish import publish
 from bench.quality import quality
 from bench.report import Record
@@ -94,7 +95,10 @@ def _lifecycle(args: argparse.Namespace) -> list[Record]:
 
 
 def _ship(args: argparse.Namespace) -> list[Record]:
-    return ship(args.image, args.reps, scratch_builder=args.scratch_builder)
+    records = ship(args.image, args.reps, scratch_builder=args.scratch_builder)
+    # The service image on the local engine (built by ship's pushes), asked with and without
+    # the proxy in front.
+    return records + proxy_cost(f"{args.image}:v0", args.reps, args.load_seconds)
 
 
 def _serving(args: argparse.Namespace) -> list[Record]:

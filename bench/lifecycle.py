@@ -21,7 +21,8 @@ from ragctl import disk
 from ragctl.docker import Docker
 from ragctl.source import copy_source
 from rig import engine
-from rig.poller import Poller, wait_ok
+from rig.load import Load
+from rig.poller import wait_ok
 
 BASE_IMAGE = "python:3.11-slim-bookworm"
 PORT = 8000  # inside the engine's own network namespace: no collision with the host
@@ -152,19 +153,21 @@ def _export_change(bench: Bench) -> list[Record]:
 
 
 def _updates(bench: Bench, cycles: int) -> list[Record]:
-    """Code-only update cycles: time to serving the new version, the longest gap a client
-    polling /health sees, and the engine's disk (Docker root) after each cycle."""
-    name, records, seconds, gaps = bench.variant.name, [], [], []
+    """Code-only update cycles: time to serving the new version, what 16 clients at work see
+    meanwhile (the longest a client waited, failed requests; rig/load.py), and the engine's
+    disk (Docker root) after each cycle."""
+    name, records, seconds, gaps, failures = bench.variant.name, [], [], [], 0
     url = f"http://{bench.server.address}:{PORT}"
     for cycle in range(1, cycles + 1):
         touch_code(bench.source)
         started = time.monotonic()
-        with Poller(f"{url}/health", interval=0.05) as poller:
+        with Load(url) as load:
             bench.update(f"u{cycle}")
             wait_ok(f"{url}/ready", interval=0.05)
         if cycle > 1:  # the first cycle has nothing serving before it
             seconds.append(time.monotonic() - started)
-            gaps.append(poller.longest_gap)
+            gaps.append(load.longest_gap)
+            failures += len(load.failures)
         records.append(bench.disk(f"after_{cycle}"))
     runtime_cache = disk.runtime_cache_bytes(disk.build_cache(bench.variant.docker))
     prefix = bench.prefix
@@ -173,5 +176,6 @@ def _updates(bench: Bench, cycles: int) -> list[Record]:
         records += [
             summarize(f"{prefix}update", name, "seconds_to_new_version", seconds, "s"),
             summarize(f"{prefix}update", name, "longest_client_gap", gaps, "s"),
+            Record(f"{prefix}update", name, "failed_client_requests", failures, "requests"),
         ]
     return records

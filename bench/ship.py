@@ -1,6 +1,6 @@
 """Ship figures against the ECR rig: bytes and time to push a code-only change, deploy to a
-server to ready, rollback, the longest gap a polling client sees, and a fresh builder seeded
-from the registry's inline cache. Needs root (the rig) and docker-registry."""
+server to ready, rollback, what 16 clients at work see meanwhile (rig/load.py), and a fresh
+builder seeded from the registry's inline cache. Needs root (the rig) and docker-registry."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from bench.report import Record, summarize
 from ragctl.source import copy_source
 from rig import ecr as ecr_rig
 from rig import engine
-from rig.poller import Poller
+from rig.load import Load
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_IMAGE = "python:3.11-slim-bookworm"
@@ -41,10 +41,10 @@ def _push(ragctl: Operator, source: Path, image: str, version: str) -> dict[str,
     return ragctl("push", "--source", str(source), "--image", image, "--version", version)
 
 
-def _deploy(ragctl: Operator, server: engine.Server, *args: str) -> tuple[dict[str, Any], Poller]:
-    with Poller(f"http://{server.address}:8000/health", interval=0.05) as poller:
+def _deploy(ragctl: Operator, server: engine.Server, *args: str) -> tuple[dict[str, Any], Load]:
+    with Load(f"http://{server.address}:8000") as load:
         report = ragctl(*args, "--target", server.host)["targets"][0]
-    return report, poller
+    return report, load
 
 
 def _pushes(ragctl: Operator, source: Path, image: str, reps: int) -> list[Record]:
@@ -64,16 +64,20 @@ def _pushes(ragctl: Operator, source: Path, image: str, reps: int) -> list[Recor
 
 
 def _deploys(ragctl: Operator, server: engine.Server, reps: int) -> list[Record]:
+    """Each deploy and rollback under 16 clients' load (readiness, retrievals and streamed
+    answers): its time, the longest a client waited, and every failed request."""
     first, _ = _deploy(ragctl, server, "deploy", "v0")
-    seconds, gaps, failures, back_seconds, back_gaps = [], [], 0, [], []
+    seconds, gaps, failures = [], [], 0
+    back_seconds, back_gaps, back_failures = [], [], 0
     for n in range(1, reps + 1):
-        report, poller = _deploy(ragctl, server, "deploy", f"v{n}")
+        report, load = _deploy(ragctl, server, "deploy", f"v{n}")
         seconds.append(report["seconds"])
-        gaps.append(poller.longest_gap)
-        failures += len(poller.failures)
-        back, poller = _deploy(ragctl, server, "rollback")
+        gaps.append(load.longest_gap)
+        failures += len(load.failures)
+        back, load = _deploy(ragctl, server, "rollback")
         back_seconds.append(back["seconds"])
-        back_gaps.append(poller.longest_gap)
+        back_gaps.append(load.longest_gap)
+        back_failures += len(load.failures)
         _deploy(ragctl, server, "deploy", f"v{n}")  # forward again for the next round
     return [
         Record("deploy_first", "rag-api", "seconds", round(first["seconds"], 2), "s"),
@@ -82,6 +86,7 @@ def _deploys(ragctl: Operator, server: engine.Server, reps: int) -> list[Record]
         Record("deploy", "rag-api", "failed_client_requests", failures, "requests"),
         summarize("rollback", "rag-api", "seconds", back_seconds, "s"),
         summarize("rollback", "rag-api", "longest_client_gap", back_gaps, "s"),
+        Record("rollback", "rag-api", "failed_client_requests", back_failures, "requests"),
     ]
 
 

@@ -16,6 +16,7 @@ from ragctl.history import repository_of
 from ragctl.output import progress
 
 COMPOSE_FILE = "compose.yaml"
+PROXY_TAG = "proxy"  # compose.yaml's proxy service's image: the service's, tagged apart
 
 
 @dataclass(frozen=True)
@@ -41,12 +42,15 @@ class Project:
 def start(docker: Docker, project: Project, image: str, port: int | None, timeout: float) -> str:
     """Start `image` (repository:version) as compose's service; returns its container."""
     repository = repository_of(image)
-    docker.tag(image, f"{repository}:latest")  # the image compose.yaml names
+    docker.tag(image, f"{repository}:latest")  # the images compose.yaml names
+    if not docker.image_exists(f"{repository}:{PROXY_TAG}"):
+        docker.tag(image, f"{repository}:{PROXY_TAG}")
     composer = project.client(docker, repository, port)
     progress(f"starting {image} as {project.name}'s {config.COMPOSE_SERVICE} (docker compose)")
     composer.compose_up(project.directory, config.COMPOSE_SERVICE)
     name = service.compose_container(docker, project.name)
     if name and docker.wait_container_ready(name, timeout):
+        composer.compose_up(project.directory, config.COMPOSE_PROXY)
         return name
     logs = docker.logs_tail(name) if name else ""
     composer.compose_remove(project.directory, config.COMPOSE_SERVICE)

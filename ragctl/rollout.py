@@ -121,7 +121,12 @@ def _spec(docker: Docker, options: RolloutOptions, live: service.Live) -> Servic
     port = options.port or live.port or config.PORT
     service_image = live.compose.image if live.compose else None
     spec = ServiceSpec(live.name, port, options.env_file, volume, options.ready_timeout)
-    return dataclasses.replace(spec, networks=live.networks, service_image=service_image)
+    spec = dataclasses.replace(spec, networks=live.networks, service_image=service_image)
+    if live.proxy or live.compose is None:
+        return dataclasses.replace(spec, proxy=live.proxy)
+    # A compose service started before compose.yaml had a proxy: one of compose's own.
+    compose = live.compose
+    return dataclasses.replace(spec, proxy=compose.proxy_name, proxy_labels=compose.proxy_labels())
 
 
 def _labels(

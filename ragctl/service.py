@@ -8,6 +8,7 @@ networks) and, for a compose service, compose's own labels, so that `docker comp
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from typing import Any
 from ragctl import config
 from ragctl.docker import Docker
 from ragctl.history import Deployed, read_history, repository_of
+from ragctl.proxy import SUFFIX
 
 COMPOSE_PREFIX = "com.docker.compose."
 COMPOSE_IMAGE_LABEL = "com.docker.compose.image"  # the image ID compose compares on `up`
@@ -43,6 +45,16 @@ class Compose:
     def labels_for(self, image_id: str) -> dict[str, str]:
         return {**self.labels, COMPOSE_IMAGE_LABEL: image_id, SERVICE_IMAGE_LABEL: self.image}
 
+    def proxy_labels(self) -> dict[str, str]:
+        """Compose's labels for a proxy ragctl starts for it (compose.yaml had none when the
+        service started): compose then counts it as its proxy service's container."""
+        kept = {k: v for k, v in self.labels.items() if not k.endswith("config-hash")}
+        return {**kept, f"{COMPOSE_PREFIX}service": config.COMPOSE_PROXY}
+
+    @property
+    def proxy_name(self) -> str:
+        return f"{self.project}-{config.COMPOSE_PROXY}-1"
+
 
 @dataclass(frozen=True)
 class Live:
@@ -61,6 +73,7 @@ class Live:
     # read as "no earlier version".
     history_damage: str = ""
     compose: Compose | None = None
+    proxy: str = ""  # the proxy container in front of it ("" : none yet)
 
 
 def compose_container(docker: Docker, project: str) -> str | None:
@@ -78,11 +91,33 @@ def find(docker: Docker, name: str | None, project: str = config.COMPOSE_PROJECT
     `project` if there is one, else ragctl's default container."""
     if name is None:
         name = compose_container(docker, project) or config.CONTAINER
-    # After an interrupted switch only `-previous` may be left: it still holds the settings.
-    container = docker.container_inspect(name) or docker.container_inspect(f"{name}-previous")
+    # After an interrupted switch only `-previous` or `-next` may be left: it still holds the
+    # settings.
+    container = next(
+        filter(None, (docker.container_inspect(name + end) for end in ("", "-previous", "-next"))),
+        None,
+    )
     if container is None:
         return Live(name)
-    return _live(docker, name, container)
+    live = _live(docker, name, container)
+    proxy = proxy_of(docker, name, live.compose)
+    if proxy is None:
+        return live
+    return dataclasses.replace(live, proxy=proxy["Name"].lstrip("/"), port=_port(proxy))
+
+
+def proxy_of(docker: Docker, name: str, compose: Compose | None) -> dict[str, Any] | None:
+    """The proxy in front of the service `name`: compose's proxy service for a compose
+    service, else the container NAME-proxy (both, when compose.yaml had none at first)."""
+    if compose is not None:
+        found = docker.container_names(
+            f"label={COMPOSE_PREFIX}project={compose.project}",
+            f"label={COMPOSE_PREFIX}service={config.COMPOSE_PROXY}",
+            f"label={COMPOSE_PREFIX}oneoff=False",
+        )
+        if found:
+            return docker.container_inspect(found[0])
+    return docker.container_inspect(f"{name}{SUFFIX}")
 
 
 def _live(docker: Docker, name: str, container: dict[str, Any]) -> Live:
@@ -150,10 +185,11 @@ def _user_env(container: dict[str, Any], image: dict[str, Any]) -> list[str]:
 def _networks(container: dict[str, Any]) -> dict[str, list[str]]:
     """User-defined networks and the aliases the container answers to on each (a compose
     network, or one an operator attached the service to, to reach its database)."""
-    short_id = container["Id"][:12]
+    # Not its own name either: the next version answers to it only once this one is gone.
+    own = {container["Id"][:12], container["Name"].lstrip("/")}
     found = (container.get("NetworkSettings") or {}).get("Networks") or {}
     return {
-        network: [a for a in (settings.get("Aliases") or []) if a != short_id]
+        network: [a for a in (settings.get("Aliases") or []) if a not in own]
         for network, settings in found.items()
         if network not in _DEFAULT_NETWORKS
     }

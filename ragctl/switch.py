@@ -1,5 +1,13 @@
-"""Health-gated replacement of the service's container on one engine: the new image must
-answer /ready as a candidate while the old container serves; only then is the port switched."""
+"""Health-gated replacement of the service's container on one engine, behind the proxy that
+holds its port (ragctl/proxy.py): the next version starts beside the serving one on the same
+storage (standing by: src/store/sqlite/owner.py) and must answer /ready; then new requests
+are routed to it, the serving one finishes those it has and stops, and the next one owns the
+store. No request meets a closed port.
+
+A version that cannot share the store (a migration, an index to rebuild: it exits with
+EXIT_STANDBY_REFUSED) replaces the serving one after it has stopped; the proxy answers 503
+for the seconds between. So does the first switch on an engine where the service container
+still publishes the port itself, which the proxy then takes over."""
 
 from __future__ import annotations
 
@@ -11,6 +19,16 @@ from ragctl import config
 from ragctl.docker import Docker, Run
 from ragctl.errors import RagctlError
 from ragctl.output import progress
+from ragctl.proxy import SUFFIX, Proxy
+
+NEXT = "-next"
+PREVIOUS = "-previous"
+DRAIN_S = 60  # the most seconds the serving version has to finish the requests it has
+EXIT_STANDBY_REFUSED = 75  # main.py's: the store cannot be shared with the serving version
+_STANDBY_PROBE = (
+    "import json, urllib.request as r; "
+    "print(json.load(r.urlopen('http://127.0.0.1:8000/ready', timeout=2)).get('standby'))"
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +45,17 @@ class ServiceSpec:
     networks: dict[str, list[str]] = field(default_factory=dict)  # network -> aliases
     # Moved to the new image once it serves (compose's service image, see service.py).
     service_image: str | None = None
+    proxy: str = ""  # the proxy container ("": NAME-proxy)
+    proxy_labels: dict[str, str] = field(default_factory=dict)  # compose's, for its service
+
+    @property
+    def proxy_name(self) -> str:
+        return self.proxy or f"{self.name}{SUFFIX}"
+
+    @property
+    def network(self) -> str:
+        """The network the proxy reaches the service on."""
+        return next(iter(self.networks), config.NETWORK)
 
     def mount(self) -> str:
         source = self.volume
@@ -35,24 +64,19 @@ class ServiceSpec:
         return f"{source}:{config.CONTAINER_DATA}"
 
 
-def run_spec(spec: ServiceSpec, image: str, name: str, publish: str | None) -> Run:
-    """The reference's `docker run`; the serving container gets the port, a restart policy
-    and the labels. A candidate gets neither port nor restart policy: a crash stops it."""
-    serving = publish is not None
-    # A candidate joins the networks (to reach a database) but answers to none of the
-    # service's names there.
-    first = list(spec.networks.items())[:1]
+def run_spec(spec: ServiceSpec, image: str, name: str) -> Run:
+    """The reference's `docker run`, minus the port (the proxy's). No restart policy until
+    it serves: a crash while it starts stops it, and the switch sees why."""
+    network, aliases = next(iter(spec.networks.items()), (config.NETWORK, []))
     return Run(
         image,
         name=name,
-        publish=(publish,) if publish is not None else (),
-        restart="unless-stopped" if serving else None,
-        labels=spec.labels if serving else {},
+        labels=spec.labels,
         volumes=(spec.mount(),),
         # One container cannot take the host, however it was started (compose sets the same).
         memory=config.memory_limit(),
-        network=first[0][0] if first else None,
-        network_aliases=tuple(first[0][1]) if first and serving else (),
+        network=network,
+        network_aliases=tuple(aliases),
         env_file=_existing(spec.env_file),
     )
 
@@ -67,6 +91,13 @@ def _existing(env_file: Path | None) -> Path | None:
 
 
 @dataclass(frozen=True)
+class Started:
+    ready: bool
+    logs: str = ""
+    refused: bool = False  # it cannot share the store with the serving version
+
+
+@dataclass(frozen=True)
 class Switch:
     """One replacement of `spec.name` on `docker`'s engine."""
 
@@ -74,35 +105,43 @@ class Switch:
     spec: ServiceSpec
 
     @property
-    def previous(self) -> str:
-        return f"{self.spec.name}-previous"
+    def proxy(self) -> Proxy:
+        return Proxy(self.docker, self.spec.proxy_name, self.spec.proxy_labels)
 
     def check_port_owner(self) -> None:
-        port, docker = self.spec.port, self.docker
+        port, docker, spec = self.spec.port, self.docker, self.spec
         names = docker.container_names(f"publish={port}", stopped=False)
-        others = [name for name in names if name != self.spec.name]
+        others = [name for name in names if name not in (spec.name, spec.proxy_name)]
         if others:
             raise RagctlError(
                 f"port {port} is already published by {', '.join(others)}",
                 hint="stop it, or use --port",
             )
 
-    def start_and_wait(self, image: str, name: str, publish: str | None) -> tuple[bool, str]:
+    def start_and_wait(self, image: str, name: str) -> Started:
         self.docker.remove_container(name)
-        self.docker.start_container(run_spec(self.spec, image, name, publish))
+        self.docker.start_container(run_spec(self.spec, image, name))
         for network, aliases in list(self.spec.networks.items())[1:]:
-            aliased = tuple(aliases) if publish else ()
-            self.docker.connect_network(network, name, aliased)
-        ready = self.docker.wait_container_ready(name, self.spec.ready_timeout)
-        return ready, "" if ready else self.docker.logs_tail(name)
+            self.docker.connect_network(network, name, tuple(aliases))
+        if self.docker.wait_container_ready(name, self.spec.ready_timeout):
+            return Started(True)
+        refused = self.docker.exit_code(name) == EXIT_STANDBY_REFUSED
+        return Started(False, self.docker.logs_tail(name), refused)
 
-    def restore(self, had_previous: bool, old_image: str | None) -> None:
-        self.docker.remove_container(self.spec.name)
-        if self.spec.service_image and old_image:
-            self.docker.tag(old_image, self.spec.service_image)
-        if had_previous:
-            self.docker.rename_container(self.previous, self.spec.name)
-            self.docker.start_stopped(self.spec.name)
+    def serving(self, name: str) -> None:
+        """`name` is the service now: it is restarted if it stops, and the proxy's route."""
+        self.docker.set_restart(name, "unless-stopped")
+        self.proxy.route(name)
+
+    def wait_owner(self, name: str) -> None:
+        """Until `name` owns the store (the version it stood beside has exited)."""
+        deadline = time.monotonic() + self.spec.ready_timeout
+        while time.monotonic() < deadline:
+            said = self.docker.try_exec(name, "python", "-c", _STANDBY_PROBE)
+            if said is not None and said.strip() == "False":
+                return
+            time.sleep(0.2)
+        progress(f"{name} still stands by after {self.spec.ready_timeout:g}s; it serves anyway")
 
 
 def _refuse(image: str, why: str, logs: str) -> RagctlError:
@@ -114,30 +153,71 @@ def _refuse(image: str, why: str, logs: str) -> RagctlError:
 
 
 def replace(docker: Docker, spec: ServiceSpec, image: str) -> float:
-    """Start `image` as `spec.name` once it has proven it gets ready; returns the seconds the
-    port was not served. The old container keeps serving until the candidate is ready."""
+    """Serve `image` as `spec.name` once it has proven it gets ready; returns the seconds no
+    version answered (0 but for the cases in the module's docstring)."""
     switch = Switch(docker, spec)
     switch.check_port_owner()
-    candidate = f"{spec.name}-candidate"
-    progress(f"starting {image} as a candidate (waiting up to {spec.ready_timeout:g}s)")
-    ready, logs = switch.start_and_wait(image, candidate, None)
-    docker.remove_container(candidate)
-    if not ready:
-        raise _refuse(image, "never got ready", logs)
+    docker.ensure_network(spec.network)
     old = docker.container(spec.name)
-    docker.remove_container(switch.previous)
-    if old is not None:
-        docker.rename_container(spec.name, switch.previous)
-        docker.stop_container(switch.previous, timeout=10)
+    live = old is not None and old.running
+    if live and switch.proxy.running:
+        switch.proxy.route(spec.name)  # by its name: the next one may answer to its aliases
+    following = spec.name + NEXT
+    progress(f"starting {image} beside the serving version (waiting up to {spec.ready_timeout:g}s)")
+    started = switch.start_and_wait(image, following)
+    if not started.ready:
+        docker.remove_container(following)
+        if not (started.refused and live):
+            raise _refuse(image, "never got ready", started.logs)
+        progress(f"{image} cannot share the store with the serving version: stopping it first")
+        return _stop_then_start(switch, image, old.image_id if old else None)
     if spec.service_image:
         docker.tag(image, spec.service_image)
-    switched = time.monotonic()
+    return _hand_over(switch, image, following, live)
+
+
+def _hand_over(switch: Switch, image: str, following: str, live: bool) -> float:
+    docker, spec, proxy = switch.docker, switch.spec, switch.proxy
+    docker.signal(following, "SIGUSR2")  # catch up with what the serving one wrote meanwhile
     progress(f"switching {spec.name} to {image}")
-    ready, logs = switch.start_and_wait(image, spec.name, f"{spec.port}:8000")
-    if not ready:
-        switch.restore(old is not None, old.image_id if old else None)
-        raise _refuse(image, "got ready as a candidate but not once switched", logs)
-    gap = time.monotonic() - switched
-    if old is not None:
-        docker.remove_container(switch.previous)
+    gap, drained = 0.0, time.monotonic()
+    if proxy.running:
+        proxy.route(following, backup=spec.name if live else None)
+        docker.stop_container(spec.name, timeout=DRAIN_S, missing_ok=True)
+    else:  # the serving container holds the port itself, until the proxy takes it
+        docker.stop_container(spec.name, timeout=DRAIN_S, missing_ok=True)
+        proxy.start(image, spec.network, spec.port, following)
+        docker.wait_container_ready(proxy.name, spec.ready_timeout)  # /ready through it
+        gap = time.monotonic() - drained
+    docker.remove_container(spec.name)
+    switch.wait_owner(following)
+    docker.rename_container(following, spec.name)
+    switch.serving(spec.name)
     return gap
+
+
+def _stop_then_start(switch: Switch, image: str, old_image: str | None) -> float:
+    """The next version alone on the store: the serving one stops first (and is started
+    again if the next never gets ready)."""
+    docker, spec = switch.docker, switch.spec
+    previous = spec.name + PREVIOUS
+    docker.remove_container(previous)
+    stopped = time.monotonic()
+    docker.stop_container(spec.name, timeout=DRAIN_S)
+    docker.rename_container(spec.name, previous)
+    if spec.service_image:
+        docker.tag(image, spec.service_image)
+    started = switch.start_and_wait(image, spec.name)
+    if not started.ready:
+        docker.remove_container(spec.name)
+        if spec.service_image and old_image:
+            docker.tag(old_image, spec.service_image)
+        docker.rename_container(previous, spec.name)
+        docker.start_stopped(spec.name)
+        raise _refuse(image, "got ready beside the serving version but not alone", started.logs)
+    if not switch.proxy.running:
+        switch.proxy.start(image, spec.network, spec.port, spec.name)
+    switch.serving(spec.name)
+    docker.wait_container_ready(switch.proxy.name, spec.ready_timeout)
+    docker.remove_container(previous)
+    return time.monotonic() - stopped

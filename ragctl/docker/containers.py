@@ -131,9 +131,34 @@ class Containers(Cli):
         """`docker exec`: what the command printed (a failure raises, with its stderr)."""
         return self.run("exec", *(["--user", user] if user else []), name, *command).stdout
 
+    def try_exec(self, name: str, *command: str) -> str | None:
+        """`docker exec`: what the command printed, or None when it failed."""
+        result = self.run("exec", name, *command, check=False, timeout=15)
+        return result.stdout if result.returncode == 0 else None
+
     def signal(self, name: str, signal: str) -> None:
         """`docker kill --signal`: the container's main process is told, not stopped."""
         self.run("kill", "--signal", signal, name)
+
+    def exit_code(self, name: str) -> int | None:
+        """How a container that stopped ended (None: it runs, or is not there)."""
+        data = self.container_inspect(name)
+        if data is None or data["State"]["Running"]:
+            return None
+        return int(data["State"]["ExitCode"])
+
+    def set_restart(self, name: str, policy: str) -> None:
+        """`docker update --restart`: what the engine does when the container stops."""
+        self.run("update", "--restart", policy, name)
+
+    def ensure_network(self, name: str) -> None:
+        """A user-defined bridge network (containers on it find each other by name)."""
+        if not self.ok("network", "inspect", name):
+            self.run("network", "create", name)
+
+    def remove_network(self, name: str) -> None:
+        """Gone, or going: a failure other than an unreachable engine is ignored."""
+        self._run_tolerant("network", "rm", name)
 
     def processes(self, name: str) -> list[str]:
         """`docker top` (ps -ef) lines, without the header: the user comes first."""

@@ -121,7 +121,7 @@ def derived_image(built: dict[str, Any], tmp_path: Path) -> Iterator[Callable[..
 def container_name() -> Iterator[str]:
     name = f"rag-api-test-{uuid.uuid4().hex[:8]}"
     yield name
-    for suffix in ("", "-candidate", "-previous"):
+    for suffix in ("", "-next", "-previous", "-proxy"):
         LOCAL.remove_container(name + suffix)
 
 

@@ -95,14 +95,18 @@ def test_compose_up_builds_and_serves(
             for path, name in (("/", "index.html"), ("/ui/app.js", "app.js")):
                 assert http.get(path).content == (source / "api" / "ui" / name).read_bytes()
         containers = docker.run("compose", "-p", project, "ps", "-q", cwd=source).stdout.split()
-        memory = docker.run("inspect", "--format", "{{.HostConfig.Memory}}", *containers)
-        assert memory.stdout.split() == [str(4 * 1024**3)]
+        service = '{{index .Config.Labels "com.docker.compose.service"}}'
+        memory = docker.run(
+            "inspect", "--format", f"{service}={{{{.HostConfig.Memory}}}}", *containers
+        )
+        # The service, and the proxy that holds its port (the same image, its own tag).
+        assert sorted(memory.stdout.split()) == [f"proxy={256 * 1024**2}", f"rag-api={4 * 1024**3}"]
         assert (source / "rag_local_storage" / "rag.sqlite3").is_file()
         images = docker.run("image", "ls", project, "--format", "{{.Tag}}").stdout.split()
-        assert images == ["latest"]
+        assert sorted(images) == ["latest", "proxy"]
     finally:
         docker.run("compose", "-p", project, "down", cwd=source, check=False)
-        docker.run("image", "rm", f"{project}:latest", check=False)
+        docker.run("image", "rm", f"{project}:latest", f"{project}:proxy", check=False)
         shutil.rmtree(source / "rag_local_storage", ignore_errors=True)
 
 
@@ -144,5 +148,5 @@ def test_compose_postgres_profile_takes_over_the_embedded_store(
         assert f"{project}_rag_postgres_data" in volumes.split()
     finally:
         on_postgres.run(*compose, "down", "-v", cwd=source, check=False)
-        docker.run("image", "rm", f"{project}:latest", check=False)
+        docker.run("image", "rm", f"{project}:latest", f"{project}:proxy", check=False)
         shutil.rmtree(source / "rag_local_storage", ignore_errors=True)

@@ -10,10 +10,11 @@ import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
-from helpers import require
+from helpers import require, wait_until
 
 from ragctl.docker import (
     Build,
@@ -33,6 +34,7 @@ CHECKED = ("ragctl", "bench", "rig", "tests", "api", "src", "model_export")
 TYPED_ONLY = ("ragctl", "bench", "rig")
 RAW_METHODS = {"run", "ok", "argv"}
 NOTHING_LISTENS = "unix:///tmp/nothing-here.sock"
+BASE = "python:3.11-slim-bookworm"  # the base every image here is built from: always present
 
 
 def _bare_docker_argv(tree: ast.AST) -> list[int]:
@@ -271,3 +273,31 @@ def test_build_options_spell_every_setting() -> None:
         *("--label", "l=1", "--secret", "id=ca_bundle,src=/ca.pem"),
         *("--build-arg", "WITH_HEAVY=1", "--cache-from", "type=registry,ref=r", "src"),
     ]
+
+
+def test_container_methods_for_a_switch_act_on_a_real_container(docker_engine: None) -> None:
+    docker, name = Docker(), f"rag-api-test-{uuid.uuid4().hex[:8]}"
+    docker.ensure_network(name)
+    docker.ensure_network(name)  # already there: no failure
+    script = (
+        "import signal, sys, time; "
+        "signal.signal(signal.SIGUSR2, lambda *_: sys.exit(75)); "
+        "print('up', flush=True); time.sleep(60)"
+    )
+    run = Run(BASE, name=name, network=name, command=("python", "-c", script))
+    try:
+        docker.start_container(run)
+        assert docker.try_exec(name, "python", "-c", "print(6 * 7)") == "42\n"
+        assert docker.try_exec(name, "python", "-c", "raise SystemExit(1)") is None
+        assert docker.exit_code(name) is None  # it runs
+        docker.set_restart(name, "unless-stopped")
+        inspected = docker.container_inspect(name)
+        assert inspected is not None
+        assert inspected["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+        docker.set_restart(name, "no")
+        docker.signal(name, "SIGUSR2")
+        wait_until(lambda: docker.exit_code(name) == 75, 30, "the signal's exit")
+    finally:
+        docker.remove_container(name)
+        docker.remove_network(name)
+    assert not docker.ok("network", "inspect", name)

@@ -18,11 +18,11 @@ import pytest
 
 from ragctl.docker import Run
 from ragctl.proxy import Proxy
-from rig.poller import Poller, wait_ok
+from rig.load import Load
+from rig.poller import wait_ok
 from tests.helpers import wait_until
 from tests.ragctl.conftest import LOCAL
 
-CLIENTS = 16
 DRAIN_S = 60
 BOUNDARY = "rag-proxy-test"
 
@@ -48,13 +48,13 @@ class Stage:
 @pytest.fixture()
 def stage(built: dict[str, Any], tmp_path: Path, host_port: int) -> Iterator[Stage]:
     prefix = f"rag-proxy-test-{uuid.uuid4().hex[:8]}"
-    LOCAL.run("network", "create", prefix)
+    LOCAL.ensure_network(prefix)
     storage = tmp_path / "storage"
     storage.mkdir()
     yield Stage(built["ref"], prefix, storage, prefix, f"http://127.0.0.1:{host_port}", host_port)
     for name in ("a", "b", "proxy"):
         LOCAL.remove_container(f"{prefix}-{name}")
-    LOCAL.run("network", "rm", prefix, check=False)
+    LOCAL.remove_network(prefix)
 
 
 def _multipart(name: str, text: str) -> bytes:
@@ -98,10 +98,7 @@ def test_route_to_the_next_version_drops_no_request(stage: Stage) -> None:
     following = stage.service("b")  # on standby: the other holds the store
     assert _ready(stage)["standby"] is False
     body = _multipart("keepers.txt", "The lighthouse keepers logged every passing steamer.")
-    pollers = [Poller(f"{stage.url}/ready", interval=0.02) for _ in range(CLIENTS)]
-    for poller in pollers:
-        poller.__enter__()
-    try:
+    with Load(stage.url) as load:
         under_way = _begin_upload(stage.port, body)
         LOCAL.signal(following, "SIGUSR2")  # catch up with what the current one wrote
         proxy.route(following, backup=current)
@@ -111,12 +108,9 @@ def test_route_to_the_next_version_drops_no_request(stage: Stage) -> None:
         stopping.join()
         wait_until(lambda: not _ready(stage)["standby"], 60, "the take-over")
         proxy.route(following)
-    finally:
-        for poller in pollers:
-            poller.__exit__()
     assert reply.startswith("HTTP/1.1 201") or reply.startswith("HTTP/1.1 200"), reply
-    assert [p.failures for p in pollers] == [[]] * CLIENTS
-    assert sum(p.answers for p in pollers) > CLIENTS
+    assert load.failures == []
+    assert load.answers > load.clients and load.streamed > 0
     found = httpx.post(
         f"{stage.url}/v1/retrieve", json={"query": "passing steamer", "mode": "dense"}, timeout=30
     ).json()["results"]

@@ -13,12 +13,13 @@ from ragctl.service import COMPOSE_IMAGE_LABEL, SERVICE_IMAGE_LABEL, _compose, _
 def _container(labels: dict[str, str], networks: dict[str, Any]) -> dict[str, Any]:
     return {
         "Id": "0d141eb12e60" + "f" * 52,
+        "Name": "/rag-api-rag-api-1",
         "Config": {"Image": "rag-api-rag-api:latest", "Labels": labels},
         "NetworkSettings": {"Networks": networks},
     }
 
 
-def test_networks_keep_user_networks_and_aliases_but_not_the_old_id() -> None:
+def test_networks_keep_user_networks_and_aliases_but_not_the_old_id_or_name() -> None:
     container = _container(
         {},
         {
@@ -26,7 +27,7 @@ def test_networks_keep_user_networks_and_aliases_but_not_the_old_id() -> None:
             "bridge": {"Aliases": None},
         },
     )
-    assert _networks(container) == {"rag-api_default": ["rag-api-rag-api-1", "rag-api"]}
+    assert _networks(container) == {"rag-api_default": ["rag-api"]}
 
 
 def test_compose_membership_keeps_compose_labels_and_renews_the_image_id() -> None:
