@@ -48,8 +48,14 @@ class Proxy:
         )
         self.docker.start_container(run)
 
-    def route(self, to: str, backup: str | None = None) -> None:
-        """New requests go to the container `to` (and to `backup` only when `to` cannot be
-        reached); returns once no request can reach the previous route any more."""
+    def route(self, to: str) -> None:
+        """New requests go to the container named `to`, looked up by name each second (a
+        restart may give it another address); returns once no request can take the previous
+        route any more."""
+        self.docker.exec_in(self.name, COMMAND, "route", upstream(to), user=USER)
+
+    def pin(self, to: str, backup: str | None = None) -> None:
+        """New requests go to the container `to` at the address it has now, so that renaming
+        it loses nothing, and to `backup` only when `to` cannot be reached."""
         targets = [upstream(to), *([upstream(backup)] if backup else [])]
-        self.docker.exec_in(self.name, COMMAND, "route", *targets, user=USER)
+        self.docker.exec_in(self.name, COMMAND, "pin", *targets, user=USER)

@@ -182,13 +182,14 @@ def _hand_over(switch: Switch, image: str, following: str, live: bool) -> float:
     progress(f"switching {spec.name} to {image}")
     gap, drained = 0.0, time.monotonic()
     if proxy.running:
-        proxy.route(following, backup=spec.name if live else None)
+        proxy.pin(following, backup=spec.name if live else None)
         docker.stop_container(spec.name, timeout=DRAIN_S, missing_ok=True)
     else:  # the serving container holds the port itself, until the proxy takes it
         docker.stop_container(spec.name, timeout=DRAIN_S, missing_ok=True)
         proxy.start(image, spec.network, spec.port, following)
         docker.wait_container_ready(proxy.name, spec.ready_timeout)  # /ready through it
         gap = time.monotonic() - drained
+        proxy.pin(following)  # by address: the rename below must not lose it
     docker.remove_container(spec.name)
     switch.wait_owner(following)
     docker.rename_container(following, spec.name)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ragctl.docker import Run
+from ragctl.docker import DockerError, Run
 from ragctl.proxy import Proxy
 from rig.load import Load
 from rig.poller import wait_ok
@@ -101,7 +101,7 @@ def test_route_to_the_next_version_drops_no_request(stage: Stage) -> None:
     with Load(stage.url) as load:
         under_way = _begin_upload(stage.port, body)
         LOCAL.signal(following, "SIGUSR2")  # catch up with what the current one wrote
-        proxy.route(following, backup=current)
+        proxy.pin(following, backup=current)
         stopping = threading.Thread(target=LOCAL.stop_container, args=(current, DRAIN_S))
         stopping.start()
         reply = _finish_upload(under_way, body)
@@ -132,3 +132,9 @@ def test_proxy_with_no_service_answers_in_the_service_error_format(stage: Stage)
     response = answer()
     assert response is not None and response.status_code == 503
     assert response.json()["error"]["type"] == "unavailable"
+    with pytest.raises(DockerError, match="exited with 2"):  # route takes one container
+        LOCAL.exec_in(proxy.name, "rag-proxy", "route", "a:8000", "b:8000", user="app")
+    with pytest.raises(DockerError, match="exited with 1"):  # nowhere nginx can resolve
+        proxy.pin(f"{stage.prefix}-nowhere")
+    route = LOCAL.exec_in(proxy.name, "cat", "/tmp/rag-proxy/route.conf")
+    assert f"default {stage.prefix}-a:8000;" in route  # both refused: the route is unchanged
