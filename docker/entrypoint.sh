@@ -13,7 +13,8 @@ if [ "$(id -u)" = 0 ]; then
     chown app:app "$storage"
   fi
   for file in "$storage"/rag.sqlite3 "$storage"/rag.sqlite3-wal "$storage"/rag.sqlite3-shm \
-    "$storage"/rag.hnsw "$storage"/rag.hnsw.json "$storage"/rag.keyword "$storage"/rag.keyword/*; do
+    "$storage"/rag.hnsw "$storage"/rag.hnsw.json "$storage"/rag.owner.lock \
+    "$storage"/rag.keyword "$storage"/rag.keyword/*; do
     if [ -e "$file" ] && [ "$(stat -c %u "$file")" != "$(id -u app)" ]; then
       chown app:app "$file"
     fi

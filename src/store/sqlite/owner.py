@@ -21,7 +21,11 @@ POLL_S = 0.2  # how often a process on standby tries the lock
 class OwnerLock:
     def __init__(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        self._fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        path = folder / LOCK_FILE
+        try:
+            self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except PermissionError:  # made by another user (root on the host): a lock needs no write
+            self._fd = os.open(path, os.O_RDONLY)
         self.held = False
         self._stop = threading.Event()
         self._waiter: threading.Thread | None = None
