@@ -11,6 +11,7 @@
 #                  mounted only while a step runs, never stored in a layer.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG UV_VERSION=0.13.9
 
 # ---- base: what every stage shares ---------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS base
@@ -20,7 +21,23 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # ---- uv: the package manager, build stages only --------------------------------------------
 FROM base AS uv
-ARG UV_VERSION=0.13.9
+ARG UV_VERSION
+RUN --mount=type=secret,id=ca_bundle \
+    if [ -s /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi; \
+    python3 -m pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
+ENV UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never \
+    UV_PYTHON_PREFERENCE=only-system
+
+# ---- native-uv: the same, on the building machine's own platform ---------------------------
+# For the model export, whose output (ONNX files) is the same on every architecture: an arm64
+# build under QEMU reuses the amd64 build's export instead of running PyTorch emulated (the
+# export runs once for every architecture). On a native build it repeats `uv`'s one step.
+FROM --platform=$BUILDPLATFORM ${PYTHON_IMAGE} AS native-uv
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    LANG=C.UTF-8
+ARG UV_VERSION
 RUN --mount=type=secret,id=ca_bundle \
     if [ -s /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi; \
     python3 -m pip install --no-cache-dir --disable-pip-version-check "uv==${UV_VERSION}"
@@ -36,7 +53,7 @@ ENV UV_LINK_MODE=copy \
 # runs (uv's cache for it is a temporary folder, removed when it ends), so the build cache
 # keeps just the ~90 MB model and no uv cache holds PyTorch wheels. An export change downloads
 # them again (bench lifecycle reports the time and the bytes).
-FROM uv AS model
+FROM native-uv AS model
 WORKDIR /build
 RUN --mount=type=secret,id=ca_bundle \
     --mount=type=bind,source=requirements/export.txt,target=/build/requirements.txt \

@@ -1,4 +1,6 @@
-"""Building the image with BuildKit, tagged with its version and `latest`, step by step."""
+"""Building the image with BuildKit, tagged with its version and `latest`, step by step; for
+several platforms, one build each (others than the engine's own under QEMU), each tagged
+`VERSION-ARCH`, the engine's own also `VERSION` and `latest`."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ragctl import config, disk
+from ragctl import config, disk, platforms
 from ragctl.buildkit import BuildLog, Step
 from ragctl.docker import Build, Docker, local_free_bytes
 from ragctl.errors import RagctlError
@@ -26,6 +28,28 @@ class BuildOptions:
     cache_from: tuple[str, ...] = ()
     min_free_gb: float = config.MIN_FREE_GB
     cache_allowance: str = config.BUILD_CACHE_ALLOWANCE
+    platforms: tuple[str, ...] = ()  # (): the engine's own platform, tagged as one version
+
+
+@dataclass
+class PlatformBuild:
+    """One architecture's image of a multi-platform build."""
+
+    platform: str
+    ref: str
+    seconds: float
+    size_bytes: int
+    steps: list[Step]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform,
+            "ref": self.ref,
+            "seconds": round(self.seconds, 2),
+            "size_bytes": self.size_bytes,
+            "cached_steps": sum(s.status == "cached" for s in self.steps),
+            "rebuilt_steps": sum(s.status == "done" for s in self.steps),
+        }
 
 
 @dataclass
@@ -36,6 +60,7 @@ class BuildReport:
     seconds: float
     size_bytes: int
     steps: list[Step] = field(default_factory=list)
+    platforms: list[PlatformBuild] = field(default_factory=list)
 
     @property
     def ref(self) -> str:
@@ -58,6 +83,7 @@ class BuildReport:
             "cached_steps": sum(s.status == "cached" for s in self.steps),
             "rebuilt_steps": sum(s.status == "done" for s in self.steps),
             "packages_prepared": self.packages_prepared,
+            "platforms": [p.as_dict() for p in self.platforms],
         }
 
 
@@ -81,8 +107,11 @@ def ensure_disk(docker: Docker, options: BuildOptions) -> None:
         )
 
 
-def build_spec(options: BuildOptions, version: str) -> Build:
-    """The `docker buildx build` of `options`, tagged `version` and `latest`."""
+def build_spec(
+    options: BuildOptions, version: str, platform: str = "", tags: tuple[str, ...] = ()
+) -> Build:
+    """The `docker buildx build` of `options` for `platform`, tagged `tags` (default: `version`
+    and `latest`)."""
     image = options.image
     labels = {
         config.VERSION_LABEL: version,
@@ -96,11 +125,12 @@ def build_spec(options: BuildOptions, version: str) -> Build:
     return Build(
         context=options.source,
         dockerfile=options.source / "Dockerfile",
-        tags=(f"{image}:{version}", f"{image}:latest"),
+        tags=tuple(f"{image}:{tag}" for tag in tags or (version, "latest")),
         labels=labels,
         secrets=_ca_secret(options.ca_bundle),
         build_args=build_args,
         cache_from=options.cache_from,
+        platform=platform,
     )
 
 
@@ -115,6 +145,36 @@ def _ca_secret(ca_bundle: str | None) -> dict[str, str]:
 def build(docker: Docker, options: BuildOptions) -> BuildReport:
     ensure_disk(docker, options)
     version = options.version or current_version(options.source)
+    if options.platforms:
+        return _build_platforms(docker, options, version)
+    progress(f"building {options.image}:{version}")
+    one = _build_one(docker, build_spec(options, version), f"{options.image}:{version}")
+    return BuildReport(
+        options.image, version, [version, "latest"], one.seconds, one.size_bytes, one.steps
+    )
+
+
+def _build_platforms(docker: Docker, options: BuildOptions, version: str) -> BuildReport:
+    """One build per platform, the engine's own first (an emulated build then finds the
+    stages every platform shares, the model export, already in the cache)."""
+    native = docker.platform()
+    ordered = sorted(options.platforms, key=lambda platform: platform != native)
+    done: list[PlatformBuild] = []
+    tags: list[str] = []
+    for platform in ordered:
+        own = (version, "latest") if platform == native else ()
+        platform_tags = (platforms.arch_tag(version, platform), *own)
+        progress(f"building {options.image}:{platform_tags[0]} for {platform}")
+        spec = build_spec(options, version, platform, platform_tags)
+        done.append(_build_one(docker, spec, f"{options.image}:{platform_tags[0]}", platform))
+        tags += platform_tags
+    first = done[0]
+    seconds = sum(one.seconds for one in done)
+    steps = [step for one in done for step in one.steps]
+    return BuildReport(options.image, version, tags, seconds, first.size_bytes, steps, done)
+
+
+def _build_one(docker: Docker, spec: Build, ref: str, platform: str = "") -> PlatformBuild:
     log = BuildLog()
 
     def on_line(line: str) -> None:
@@ -123,12 +183,11 @@ def build(docker: Docker, options: BuildOptions) -> BuildReport:
             what = "cached " if step.status == "cached" else f"{step.status} {step.seconds:5.1f}s"
             progress(f"{what:>12} [{step.stage}] {step.instruction[:90]}")
 
-    progress(f"building {options.image}:{version}")
     started = time.monotonic()
-    docker.buildx_build(build_spec(options, version), on_line=on_line)
+    docker.buildx_build(spec, on_line=on_line)
     seconds = time.monotonic() - started
     # The model layer exists now: a cache mount an earlier Dockerfile kept for its export
     # (PyTorch's wheels, ~6 GB) serves no build any more.
     disk.drop_earlier_mounts(docker)
-    size = int(docker.image_inspect(f"{options.image}:{version}")["Size"])
-    return BuildReport(options.image, version, [version, "latest"], seconds, size, log.steps())
+    size = int(docker.image_inspect(ref)["Size"])
+    return PlatformBuild(platform, ref, seconds, size, log.steps())

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ragctl import ecr, state
+from ragctl import ecr, platforms, state
 from ragctl.docker import Docker
 from ragctl.errors import RagctlError
 
@@ -66,14 +66,19 @@ def last_pushed_version(remote: Remote) -> str:
 
 
 def resolve(remote: Remote, version: str) -> Release:
-    manifest = remote.creds.api().manifest(remote.repository.name, version)
+    """The version's digest (a manifest list's, for a multi-platform version: each engine
+    pulls its own architecture's image from it)."""
+    api, name = remote.creds.api(), remote.repository.name
+    manifest = api.manifest(name, version)
     if manifest is None:
         known = ", ".join(sorted(remote.creds.api().tags(remote.repository.name))[:20]) or "none"
         raise RagctlError(
             f"version {version!r} is not in {remote.repository.uri}",
             hint=f"versions there: {known}",
         )
-    return Release(remote.repository.uri, version, manifest.digest, sum(manifest.layer_sizes))
+    image = api.image_manifest(name, version) if manifest.is_list else manifest
+    size = sum(image.layer_sizes) if image else 0
+    return Release(remote.repository.uri, version, manifest.digest, size)
 
 
 @dataclass(frozen=True)
@@ -85,15 +90,19 @@ class RemoteVersion:
 
 
 def remote_versions(remote: Remote) -> list[RemoteVersion]:
-    """Every version tag with its digest and build time, newest first."""
+    """Every version tag with its digest and build time, newest first (an architecture's own
+    tag, `VERSION-ARCH`, is part of its version, not one of its own)."""
     api, name = remote.creds.api(), remote.repository.name
+    tags = api.tags(name)
     found = []
-    for tag in api.tags(name):
-        manifest = api.manifest(name, tag)
-        if manifest is None:
+    for tag in tags:
+        if platforms.version_of(tag) != tag and platforms.version_of(tag) in tags:
             continue
-        created = str(api.config(name, manifest).get("created", ""))
-        found.append(RemoteVersion(tag, manifest.digest, created, sum(manifest.layer_sizes)))
+        manifest, image = api.manifest(name, tag), api.image_manifest(name, tag)
+        if manifest is None or image is None:
+            continue
+        created = str(api.config(name, image).get("created", ""))
+        found.append(RemoteVersion(tag, manifest.digest, created, sum(image.layer_sizes)))
     return sorted(found, key=lambda v: v.created, reverse=True)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ragctl import platforms
 from ragctl.docker import Docker
 from ragctl.history import HISTORY_LABEL, read_history
 
@@ -53,11 +54,13 @@ def protected_ids(docker: Docker) -> set[str]:
 
 
 def to_remove(all_tags: list[ImageTag], keep: int, protected: set[str]) -> list[ImageTag]:
-    """Tags beyond the newest `keep` versions whose image nothing protects."""
+    """Tags beyond the newest `keep` versions whose image nothing protects (a version's
+    architecture tags, `VERSION-ARCH`, count with it)."""
     versions = [t for t in all_tags if t.tag != "latest"]
-    kept_ids = {t.image_id for t in versions[:keep]} | protected
-    kept_ids |= {t.image_id for t in all_tags if t.tag == "latest"}
-    return [t for t in versions[keep:] if t.image_id not in kept_ids]
+    newest = list(dict.fromkeys(platforms.version_of(t.tag) for t in versions))[:keep]
+    kept_ids = {t.image_id for t in versions if platforms.version_of(t.tag) in newest}
+    kept_ids |= protected | {t.image_id for t in all_tags if t.tag == "latest"}
+    return [t for t in versions if t.image_id not in kept_ids]
 
 
 def apply(docker: Docker, image: str, keep: int) -> list[str]:

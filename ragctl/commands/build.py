@@ -11,6 +11,7 @@ from ragctl.builder import BuildOptions
 from ragctl.commands.common import (
     RemoteOptions,
     add_build_arguments,
+    add_platform_argument,
     add_remote_arguments,
     add_target_arguments,
     build_options,
@@ -23,6 +24,7 @@ from ragctl.output import Report, human_bytes, progress
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_build_arguments(parser)
+    add_platform_argument(parser)
     parser.add_argument(
         "--cache-from-ecr",
         nargs="?",
@@ -67,11 +69,15 @@ def run(options: Options) -> Report:
         build = dataclasses.replace(build, cache_from=(*build.cache_from, source))
     report = builder.build(docker, build)
     cached = sum(s.status == "cached" for s in report.steps)
+    each = "".join(
+        f"\n  {one.platform}: {one.ref} in {one.seconds:.1f}s, {human_bytes(one.size_bytes)}"
+        for one in report.platforms
+    )
     return Report(
         report.as_dict(),
-        f"built {report.ref} in {report.seconds:.1f}s "
+        f"built {report.image}:{report.version} in {report.seconds:.1f}s "
         f"({cached}/{len(report.steps)} steps cached, {report.packages_prepared} package(s) "
-        f"downloaded or built), {human_bytes(report.size_bytes)}",
+        f"downloaded or built), {human_bytes(report.size_bytes)}{each}",
     )
 
 

@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragctl import config, release
+from ragctl import config, platforms, release
 from ragctl.builder import BuildOptions
 from ragctl.docker import Docker, Engine, parse_size
 from ragctl.errors import RagctlError
@@ -71,6 +71,24 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     add_cache_allowance(parser)
 
 
+def add_platform_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platform",
+        type=_platforms,
+        default=(),
+        help="build for these platforms, comma-separated (linux/amd64,linux/arm64), each "
+        "tagged VERSION-ARCH; others than the engine's own run under QEMU (default: the "
+        "engine's own, tagged VERSION)",
+    )
+
+
+def _platforms(text: str) -> tuple[str, ...]:
+    try:
+        return platforms.parse(text)
+    except RagctlError as exc:
+        raise argparse.ArgumentTypeError(f"{exc.message}: {exc.hint}") from exc
+
+
 def _size(text: str) -> str:
     if text.strip() != "0" and parse_size(text) <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a size like 1GB, 500MB or 0")
@@ -97,6 +115,7 @@ def build_options(args: argparse.Namespace) -> BuildOptions:
         cache_from=tuple(args.cache_from),
         min_free_gb=args.min_free_gb,
         cache_allowance=args.cache_allowance,
+        platforms=vars(args).get("platform", ()),  # only build and push take --platform
     )
 
 

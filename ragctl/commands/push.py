@@ -14,6 +14,7 @@ from ragctl.builder import BuildOptions
 from ragctl.commands.common import (
     RemoteOptions,
     add_build_arguments,
+    add_platform_argument,
     add_remote_arguments,
     build_options,
     remote_options,
@@ -25,6 +26,7 @@ from ragctl.version import current_version
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_build_arguments(parser)
+    add_platform_argument(parser)
     add_remote_arguments(parser)
     parser.add_argument(
         "--no-build", action="store_true", help="push the existing local image, do not build"
@@ -56,16 +58,22 @@ def main(args: argparse.Namespace) -> Report:
 def run(push: Options) -> Report:
     docker, options = Docker(), push.build
     build_report = None
-    if push.no_build:
-        local = f"{options.image}:{options.version or current_version(options.source)}"
-    else:
+    version = options.version or current_version(options.source)
+    if not push.no_build:
         report = builder.build(docker, options)
-        local, build_report = report.ref, report.as_dict()
+        version, build_report = report.version, report.as_dict()
     remote = push.remote.connect(create=True, keep=push.keep_remote)
-    pushed = publish.push(docker, remote, local)
+    if options.platforms:
+        pushed = publish.push_platforms(docker, remote, options.image, version, options.platforms)
+    else:
+        pushed = publish.push(docker, remote, f"{options.image}:{version}")
+    each = "".join(
+        f"\n  {platform}: {human_bytes(one.bytes_pushed)} in {one.layers_pushed} layer(s)"
+        for platform, one in pushed.platforms.items()
+    )
     return Report(
         {**pushed.as_dict(), "build": build_report},
         f"pushed {pushed.repository}:{pushed.version} ({pushed.digest[:19]}): "
         f"{human_bytes(pushed.bytes_pushed)} in {pushed.layers_pushed} layer(s), "
-        f"{pushed.seconds:.1f}s",
+        f"{pushed.seconds:.1f}s{each}",
     )

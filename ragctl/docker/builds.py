@@ -24,10 +24,12 @@ class Build:
     build_args: Mapping[str, str] = field(default_factory=dict)
     cache_from: tuple[str, ...] = ()
     target: str = ""  # a stage to stop at ("": the last)
+    platform: str = ""  # "": the engine's own; another runs under emulation (QEMU)
 
     def options(self) -> list[str]:
         args = ["--progress=plain", "--load", "-f", str(self.dockerfile)]
         args += ["--target", self.target] if self.target else []
+        args += ["--platform", self.platform] if self.platform else []
         args += [arg for tag in self.tags for arg in ("-t", tag)]
         args += [arg for key, value in self.labels.items() for arg in ("--label", f"{key}={value}")]
         args += [

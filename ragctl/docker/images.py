@@ -72,8 +72,10 @@ class Images(Cli):
     def prune_dangling_images(self) -> None:
         self.run("image", "prune", "-f")
 
-    def pull(self, ref: str) -> None:
-        self.run("pull", ref)
+    def pull(self, ref: str, platform: str = "") -> None:
+        """Pull `ref`; from a manifest list, the engine's own platform's image unless
+        `platform` names another."""
+        self.run("pull", *(["--platform", platform] if platform else []), ref)
 
     def push(self, ref: str, on_line: Callable[[str], None] | None = None) -> None:
         self.run("push", ref, on_line=on_line)

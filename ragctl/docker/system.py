@@ -29,6 +29,11 @@ class System(Cli):
         """The engine's version; a `DockerError` when it does not answer."""
         return self.run("version", "--format", "{{.Server.Version}}").stdout.strip()
 
+    def platform(self) -> str:
+        """The engine's own platform, as builds name it (`linux/amd64`)."""
+        text = self.run("version", "--format", "{{.Server.Os}}/{{.Server.Arch}}").stdout
+        return text.strip()
+
     def root_dir(self) -> str:
         return str(self.info().get("DockerRootDir", "/var/lib/docker"))
 
