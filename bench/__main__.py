@@ -1,7 +1,9 @@
 """python -m bench SUITE: measure, then write JSON records, a markdown report and a chart.
 
 Suites: `lifecycle` (builds and updates, reference vs rag-api, each on a fresh engine),
-`ship` (push, deploy, rollback, fresh builder; the ECR rig), `serving` (embedding, ingest,
+`ship` (push, deploy, rollback, fresh builder; the ECR rig), `multiarch` (an amd64 + arm64
+version: build time and size per architecture, an amd64 server pulling its own, the arm64
+image answering under QEMU), `serving` (embedding, ingest,
 retrieve under load, memory, cold start), `postgres` (the same store served from SQLite and
 from Postgres + pgvector, side by side), `ann` (ANN libraries side by side), `quality`
 (nDCG@10 and Recall@100 on public BEIR sets, query-side ablations, and answers on XQuAD,
@@ -26,6 +28,7 @@ from bench.ann import ann
 from bench.build import ragctl_json
 from bench.collections import collections
 from bench.lifecycle import lifecycle
+from bench.multiarch import multiarch
 from bench.ocr import ocr
 from bench.postgres import postgres
 from bench.proxy import proxy_cost
@@ -101,6 +104,10 @@ def _ship(args: argparse.Namespace) -> list[Record]:
     return records + proxy_cost(f"{args.image}:v0", args.reps, args.load_seconds)
 
 
+def _multiarch(args: argparse.Namespace) -> list[Record]:
+    return multiarch(f"{args.image}-multiarch")
+
+
 def _serving(args: argparse.Namespace) -> list[Record]:
     # The service image on the local engine, for container cold starts (cached if built).
     image = ragctl_json("build", "--image", args.image, "--version", "serving")["ref"]
@@ -158,6 +165,7 @@ def _ablation(args: argparse.Namespace) -> list[Record]:
 SUITES = {
     "lifecycle": _lifecycle,
     "ship": _ship,
+    "multiarch": _multiarch,
     "serving": _serving,
     "postgres": _postgres,
     "ann": _ann,
@@ -266,9 +274,9 @@ REPEATED = (
     "ocr",
     "sources",
 )
-# lifecycle and ship start a second engine and the ECR rig; serving drops the page cache
+# lifecycle, ship and multiarch start a second engine and the ECR rig; serving drops the page cache
 # before each cold start.
-AS_ROOT = ("lifecycle", "ship", "serving", "all")
+AS_ROOT = ("lifecycle", "ship", "multiarch", "serving", "all")
 
 
 def _run(name: str, args: argparse.Namespace) -> tuple[list[Record], dict[str, Any]]:

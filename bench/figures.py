@@ -115,6 +115,42 @@ SHIP_ROWS: list[tuple[str, list[Key]]] = [
         ],
     ),
     (
+        "first amd64 + arm64 version, build time: amd64 (native) / arm64 (QEMU)",
+        [
+            ("multiarch_first", "amd64", "build_seconds"),
+            ("multiarch_first", "arm64", "build_seconds"),
+        ],
+    ),
+    (
+        "image size: amd64 / arm64",
+        [("multiarch_first", "amd64", "image_bytes"), ("multiarch_first", "arm64", "image_bytes")],
+    ),
+    (
+        "code-only change, build time: amd64 / arm64",
+        [
+            ("multiarch_code_only", "amd64", "build_seconds"),
+            ("multiarch_code_only", "arm64", "build_seconds"),
+        ],
+    ),
+    (
+        "code-only change, uploaded: amd64 / arm64",
+        [
+            ("multiarch_code_only", "amd64", "pushed_bytes"),
+            ("multiarch_code_only", "arm64", "pushed_bytes"),
+        ],
+    ),
+    (
+        "deploy of that version to an amd64 server (pulls amd64 from the list)",
+        [("multiarch_deploy", "amd64", "seconds")],
+    ),
+    (
+        "arm64 image under QEMU: seconds to ready / a retrieval",
+        [
+            ("arm64_emulated", "rag-api", "ready_seconds"),
+            ("arm64_emulated", "rag-api", "retrieve_seconds"),
+        ],
+    ),
+    (
         "fresh build machine: from scratch / seeded from the registry's inline cache",
         [("fresh_builder", "scratch", "seconds"), ("fresh_builder", "registry_cache", "seconds")],
     ),

@@ -24,6 +24,7 @@ README = ROOT / "README.md"
 SUITES = (
     "lifecycle",
     "ship",
+    "multiarch",
     "serving",
     "postgres",
     "ann",

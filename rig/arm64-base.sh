@@ -2,7 +2,8 @@
 # Makes `FROM python:3.11-slim-bookworm` resolve for linux/arm64 as well as linux/amd64 on a
 # machine that reaches no container registry, the way Docker Hub resolves it for real users (a
 # manifest list with one image per architecture):
-#   config  QEMU runs arm64 programs (Debian's qemu-user-static, registered with binfmt_misc),
+#   config  QEMU runs arm64 programs (Debian 13's static qemu-aarch64, registered with
+#           binfmt_misc),
 #           and the engine takes a local registry (127.0.0.1:5055) as its Docker Hub mirror;
 #           run it before the engine starts (BuildKit reads mirrors only when dockerd starts:
 #           a running engine is restarted);
@@ -27,17 +28,36 @@ apt_install() {
     || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; }
 }
 
+# Debian 12's QEMU (7.2) deadlocks as onnxruntime starts (its CPU probe); Debian 13's (10.0)
+# runs it. Its qemu-user package's static qemu-aarch64 is all that is needed.
+qemu_10() {
+  local binary=/usr/local/lib/rag-qemu/qemu-aarch64
+  if [ ! -x "$binary" ]; then
+    local tmp src; tmp=$(mktemp -d); src="$tmp/trixie.sources"
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$src"
+    local apt_opts=(-o Dir::Etc::sourcelist="$src" -o Dir::Etc::sourceparts=- -o Dir::State::Lists="$tmp/lists")
+    mkdir -p "$tmp/lists/partial"
+    apt-get update -qq "${apt_opts[@]}" >/dev/null
+    (cd "$tmp" && apt-get download -qq "${apt_opts[@]}" qemu-user >/dev/null 2>&1)
+    dpkg-deb -x "$tmp"/qemu-user_*.deb "$tmp/x"
+    install -D -m 0755 "$tmp/x/usr/bin/qemu-aarch64" "$binary"
+    rm -rf "$tmp"
+  fi
+  echo "$binary"
+}
+
 config() {
-  dpkg -s qemu-user-static binfmt-support >/dev/null 2>&1 || apt_install qemu-user-static binfmt-support
   if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
     mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
   fi
-  if [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ]; then
-    update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || update-binfmts --import qemu-aarch64
+  local qemu; qemu=$(qemu_10)
+  if ! grep -qx "interpreter $qemu" /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
+    [ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] && echo -1 > /proc/sys/fs/binfmt_misc/qemu-aarch64
+    # The "F" flag: the kernel keeps QEMU open, so containers (other root filesystems) find it.
+    printf '%s' ":qemu-aarch64:M::\x7f\x45\x4c\x46\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:$qemu:F" \
+      > /proc/sys/fs/binfmt_misc/register
+    log "arm64 programs run under $("$qemu" --version | head -1)"
   fi
-  # The "F" flag: the kernel keeps QEMU open, so containers (other root filesystems) find it.
-  grep -q '^flags:.*F' /proc/sys/fs/binfmt_misc/qemu-aarch64 \
-    || { log "qemu-aarch64 is registered without the F flag: containers cannot use it"; exit 1; }
   local file=/etc/docker/daemon.json
   grep -q "$MIRROR" "$file" 2>/dev/null && return 0
   python3 - "$file" "http://$MIRROR" <<'PY'
