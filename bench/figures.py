@@ -115,7 +115,8 @@ SHIP_ROWS: list[tuple[str, list[Key]]] = [
         ],
     ),
     (
-        "first amd64 + arm64 version, build time: amd64 (native) / arm64 (QEMU)",
+        "amd64 + arm64 version from an empty build cache, build time: amd64 (native, with the "
+        "model export) / arm64 (QEMU, reusing that export)",
         [
             ("multiarch_first", "amd64", "build_seconds"),
             ("multiarch_first", "arm64", "build_seconds"),
