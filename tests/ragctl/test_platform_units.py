@@ -1,5 +1,5 @@
-"""Multi-platform builds' pure parts: parsing --platform, the tags per architecture, the
-manifest list, and retention counting a version's architecture tags with it."""
+"""Multi-platform builds' pure parts: parsing --platform, the tags per architecture, and the
+manifest list (retention counting a version's architecture tags: test_units.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from ragctl import platforms
 from ragctl.docker import Build
 from ragctl.errors import RagctlError
 from ragctl.registry import LIST_TYPE, Manifest, manifest_list
-from ragctl.retention import ImageTag, to_remove
 
 
 def test_parse_keeps_order_and_drops_repeats() -> None:
@@ -55,20 +54,3 @@ def test_manifest_list_names_each_image_with_its_platform() -> None:
     }
     assert [entry["size"] for entry in body["manifests"]] == [528, 529]
     assert body["manifests"][1]["platform"] == {"os": "linux", "architecture": "arm64"}
-
-
-def _tag(tag: str, image_id: str, created: str) -> ImageTag:
-    return ImageTag(f"img:{tag}", tag, image_id, created, 1)
-
-
-def test_to_remove_counts_architecture_tags_with_their_version() -> None:
-    tags = [
-        _tag("v3-arm64", "c-arm", "3"),
-        _tag("v3-amd64", "c", "3"),
-        _tag("v3", "c", "3"),
-        _tag("v2-arm64", "b-arm", "2"),
-        _tag("v2", "b", "2"),
-        _tag("v1-arm64", "a-arm", "1"),
-        _tag("v1", "a", "1"),
-    ]
-    assert [t.tag for t in to_remove(tags, 2, protected=set())] == ["v1-arm64", "v1"]

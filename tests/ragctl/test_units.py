@@ -72,6 +72,19 @@ def test_to_remove_keeps_newest_latest_and_protected() -> None:
     assert to_remove(tags, 10, set()) == []
 
 
+def test_to_remove_counts_architecture_tags_with_their_version() -> None:
+    tags = [
+        _tag("v3-arm64", "c-arm", "3"),
+        _tag("v3-amd64", "c", "3"),
+        _tag("v3", "c", "3"),
+        _tag("v2-arm64", "b-arm", "2"),
+        _tag("v2", "b", "2"),
+        _tag("v1-arm64", "a-arm", "1"),
+        _tag("v1", "a", "1"),
+    ]
+    assert [t.tag for t in to_remove(tags, 2, protected=set())] == ["v1-arm64", "v1"]
+
+
 @pytest.mark.parametrize(
     ("path", "banned"),
     [
